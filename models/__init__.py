@@ -1,0 +1,1 @@
+"""Software half of bnnmram: datasets, BNN training, net files, integer golden model, faults."""

@@ -1,0 +1,181 @@
+"""BinaryNet-style fully connected BNN in PyTorch: training and export to integer thresholds.
+
+Binary weights sign(w) (+1 for 0), binary activations with a straight-through estimator
+(hard-tanh gradient), latent weights clipped to [-1, 1], batch-norm after each hidden layer,
+Adam. The first layer sees raw 8-bit pixels (0..255), so its dot products are integers; its
+batch-norm absorbs the scale. The output layer's integer dot products are the class scores
+(a learned positive scalar scales them for the loss only, so argmax is unchanged).
+"""
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import BnnMramError
+from .netfile import Layer, Net
+
+BINARIZE_THRESHOLD = 128  # binarized-input option: pixel >= 128 is +1
+
+
+class SignSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x.abs() <= 1).to(g.dtype)
+
+
+def sign(x):
+    return SignSTE.apply(x)
+
+
+def parse_arch(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in str(text).split("-")]
+    except ValueError:
+        raise BnnMramError(f"architecture {text!r} must look like 784-256-256-10") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise BnnMramError(f"architecture {text!r} needs at least an input and an output size, all positive")
+    return sizes
+
+
+class BNN(nn.Module):
+    def __init__(self, arch: list[int], binarize_input: bool = False):
+        super().__init__()
+        self.arch = list(arch)
+        self.binarize_input = binarize_input
+        self.fcs = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(arch[:-1], arch[1:]))
+        for fc in self.fcs:
+            nn.init.uniform_(fc.weight, -1, 1)
+            fc.weight.data.mul_(0.1)
+        self.bns = nn.ModuleList(nn.BatchNorm1d(n) for n in arch[1:-1])
+        self.log_scale = nn.Parameter(torch.tensor(-0.5 * math.log(arch[-2])))
+        self.train_ber = 0.0  # error-aware training: flip each binary weight with this probability
+
+    def binary_weight(self, i: int) -> torch.Tensor:
+        wb = sign(self.fcs[i].weight)
+        if self.training and self.train_ber > 0:
+            flips = torch.rand_like(wb) < self.train_ber
+            wb = torch.where(flips, -wb, wb)
+        return wb
+
+    def prepare_input(self, pixels: torch.Tensor) -> torch.Tensor:
+        x = pixels.to(torch.float32)
+        if self.binarize_input:
+            x = torch.where(x >= BINARIZE_THRESHOLD, 1.0, -1.0)
+        return x
+
+    def bn_eval(self, i: int, a: torch.Tensor) -> torch.Tensor:
+        """Inference batch-norm, float32, in the one order the threshold export reproduces."""
+        bn = self.bns[i]
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        return (a - bn.running_mean) * scale + bn.bias
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Float class scores (logits)."""
+        x = self.prepare_input(pixels)
+        for i in range(len(self.fcs)):
+            a = x @ self.binary_weight(i).T
+            if i == len(self.fcs) - 1:
+                return a * self.log_scale.exp() if self.training else a
+            y = self.bns[i](a) if self.training else self.bn_eval(i, a)
+            x = sign(y)
+
+    @torch.no_grad()
+    def predict(self, pixels: torch.Tensor, batch: int = 2000) -> np.ndarray:
+        self.eval()
+        return torch.cat([self(pixels[s:s + batch]).argmax(1) for s in range(0, len(pixels), batch)]).numpy()
+
+    def clip_(self):
+        for fc in self.fcs:
+            fc.weight.data.clamp_(-1, 1)
+
+
+@torch.no_grad()
+def _export_thresholds(model: BNN, i: int, dot_max: int):
+    """Integer thresholds reproducing sign(bn_eval(a)) >= 0 exactly for every integer a.
+
+    float32 subtraction, multiplication and addition are monotonic, so the output flips once
+    over the integers; a vectorised binary search finds where, per neuron."""
+    bn = model.bns[i]
+    n = bn.num_features
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    flip = (scale < 0).numpy()
+    ones = lambda a: (model.bn_eval(i, a.to(torch.float32)[None, :])[0] >= 0).numpy()
+    lo = np.full(n, -dot_max - 1, np.int64)
+    hi = np.full(n, dot_max + 1, np.int64)
+    # Not flipped: find the smallest a in [lo, hi] with output 1 (hi+... means never).
+    # Flipped: find the smallest a with output 0; the threshold is that minus one.
+    target = np.where(flip, False, True)
+    lo_v, hi_v = lo.copy(), hi.copy()
+    at_lo = ones(torch.from_numpy(lo_v)) == target
+    at_hi = ones(torch.from_numpy(hi_v)) == target
+    while np.any(hi_v - lo_v > 1):
+        mid = (lo_v + hi_v) // 2
+        hit = ones(torch.from_numpy(mid)) == target
+        hi_v = np.where(hit, mid, hi_v)
+        lo_v = np.where(hit, lo_v, mid)
+    first = np.where(at_lo, lo, np.where(at_hi, hi_v, dot_max + 2))
+    thresholds = np.where(flip, first - 1, first)
+    thresholds = np.clip(thresholds, -dot_max - 1, dot_max + 1)
+    return thresholds.astype(np.int64), flip
+
+
+def export(model: BNN, meta: dict | None = None) -> Net:
+    model.eval()
+    layers = []
+    for i, fc in enumerate(model.fcs):
+        bits = (fc.weight.detach() >= 0).to(torch.uint8).numpy()
+        kind = ("binarized" if model.binarize_input else "pixel") if i == 0 else "bits"
+        if i == len(model.fcs) - 1:
+            layers.append(Layer(bits, kind))
+            continue
+        dot_max = fc.in_features * (255 if kind == "pixel" else 1)
+        t, f = _export_thresholds(model, i, dot_max)
+        layers.append(Layer(bits, kind, t, f))
+    return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}))
+
+
+def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
+          binarize_input=False, train_ber=0.0, progress=None) -> BNN:
+    """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch."""
+    torch.manual_seed(seed)
+    if train_x.shape[1] != arch[0]:
+        raise BnnMramError(f"architecture input size {arch[0]} does not match the dataset's "
+                           f"{train_x.shape[1]} pixels")
+    if int(train_y.max()) >= arch[-1]:
+        raise BnnMramError(f"architecture output size {arch[-1]} is smaller than the dataset's "
+                           f"{int(train_y.max()) + 1} classes")
+    model = BNN(arch, binarize_input)
+    model.train_ber = float(train_ber)
+    x = torch.from_numpy(train_x)
+    y = torch.from_numpy(train_y)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * math.ceil(len(x) / batch)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(steps, 1), eta_min=lr * 1e-3)
+    gen = torch.Generator().manual_seed(seed)
+    loss_fn = nn.CrossEntropyLoss()
+    t0 = time.time()
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(x), generator=gen)
+        total = 0.0
+        for s in range(0, len(x), batch):
+            idx = order[s:s + batch]
+            loss = loss_fn(model(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            model.clip_()
+            total += loss.item() * len(idx)
+        if progress:
+            progress(epoch + 1, total / len(x), time.time() - t0)
+    model.eval()
+    return model

@@ -1,0 +1,153 @@
+"""ST-MRAM write-error model: a counter-based hash of a weight's logical coordinates.
+
+Whether a written bit ends up wrong depends only on (seed, layer, neuron, input index, write
+count), never on memory addresses or timing, so every hardware folding flips the same weights
+as this model. The hash is 8 rounds of a Speck-like add-rotate-xor (ARX) mix on two 32-bit
+words: cheap in logic (adders, xors, wires), good enough statistically (see tests).
+
+    v0 = layer << 24 | (write & 0xFFFFFF)        v1 = neuron << 16 | index
+    round r: v0 = (rotr(v0, 8) + v1) ^ (seed + r * 0x9E3779B9);  v1 = rotl(v1, 3) ^ v0
+    hash = v0 ^ v1                                (32 bits, uniform)
+
+A write of bit d fails iff hash < T_d, T_d = round(rate * 2**32) in [0, 2**32] (33 bits):
+rate 0 never fails, rate 1 always fails. Mode "ber": every written bit fails with its rate
+(the papers' abstraction). Mode "switch" (failure to switch): a write that does not change
+the cell never fails; a 0->1 write fails at rate_01, a 1->0 write at rate_10; the array
+starts in `init_state`. A failed write leaves the cell at the opposite value of d.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import BnnMramError
+
+ROUNDS = 8
+GOLDEN = 0x9E3779B9
+MASK32 = 0xFFFFFFFF
+ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
+MAX_NEURONS = 1 << 16
+MAX_INPUTS = 1 << 16
+MAX_LAYERS = 1 << 8
+
+
+def mix(v0, v1, seed, ops):
+    """The ARX rounds, generic over `ops` (add, rotl, rotr, const) so NumPy and Amaranth
+    evaluate the very same function."""
+    for r in range(ROUNDS):
+        key = ops.add(seed, ops.const((r * GOLDEN) & MASK32))
+        v0 = ops.add(ops.rotr(v0, 8), v1) ^ key
+        v1 = ops.rotl(v1, 3) ^ v0
+    return v0 ^ v1
+
+
+class NumpyOps:
+    """32-bit unsigned arithmetic on NumPy arrays."""
+
+    @staticmethod
+    def const(c):
+        return np.uint32(c)
+
+    @staticmethod
+    def add(a, b):
+        return (np.asarray(a, np.uint32) + np.asarray(b, np.uint32)).astype(np.uint32)
+
+    @staticmethod
+    def rotl(x, r):
+        x = np.asarray(x, np.uint32)
+        return ((x << np.uint32(r)) | (x >> np.uint32(32 - r))).astype(np.uint32)
+
+    @staticmethod
+    def rotr(x, r):
+        return NumpyOps.rotl(x, 32 - r)
+
+
+def fault_hash(seed, layer, neuron, index, write=0):
+    """32-bit hash of a weight's coordinates (arrays broadcast). Returns uint32 array."""
+    seed = np.uint32(int(seed) & MASK32)
+    layer = np.asarray(layer, np.uint32)
+    write = np.asarray(write, np.uint32) & np.uint32(0xFFFFFF)
+    v0 = (layer << np.uint32(24)) | write
+    v1 = (np.asarray(neuron, np.uint32) << np.uint32(16)) | np.asarray(index, np.uint32)
+    v0, v1 = np.broadcast_arrays(v0, v1)
+    return mix(v0.astype(np.uint32), v1.astype(np.uint32), seed, NumpyOps)
+
+
+def rate_threshold(rate: float) -> int:
+    """Quantise a rate in [0, 1] to the 33-bit threshold T = round(rate * 2**32)."""
+    rate = float(rate)
+    if not (0.0 <= rate <= 1.0):  # also rejects NaN
+        raise BnnMramError(f"bit error rate must be in [0, 1], not {rate!r}")
+    return int(round(rate * ONE))
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Write-error parameters. `ber` sets both directions unless rate_01/rate_10 are given."""
+
+    seed: int = 0
+    ber: float = 0.0
+    mode: str = "ber"            # "ber" or "switch"
+    rate_01: float | None = None  # failure rate of writing a 1 (0->1 switch in "switch" mode)
+    rate_10: float | None = None  # failure rate of writing a 0 (1->0 switch)
+    init_state: int = 0          # "switch" mode: every cell's value before the first write
+
+    def __post_init__(self):
+        if self.mode not in ("ber", "switch"):
+            raise BnnMramError(f"fault mode must be 'ber' or 'switch', not {self.mode!r}")
+        if self.init_state not in (0, 1):
+            raise BnnMramError(f"initial MRAM state must be 0 or 1, not {self.init_state!r}")
+        if not (0 <= int(self.seed) <= MASK32):
+            raise BnnMramError(f"fault seed must be a 32-bit unsigned integer, not {self.seed!r}")
+        for r in (self.ber, self.rate_01, self.rate_10):
+            if r is not None:
+                rate_threshold(r)
+
+    @property
+    def t01(self) -> int:
+        """33-bit threshold for writes of a 1."""
+        return rate_threshold(self.ber if self.rate_01 is None else self.rate_01)
+
+    @property
+    def t10(self) -> int:
+        """33-bit threshold for writes of a 0."""
+        return rate_threshold(self.ber if self.rate_10 is None else self.rate_10)
+
+    @property
+    def switch_only(self) -> bool:
+        return self.mode == "switch"
+
+    @property
+    def realised_rates(self) -> tuple[float, float]:
+        """The rates the quantised thresholds really give (0->1 / write-1, 1->0 / write-0)."""
+        return self.t01 / ONE, self.t10 / ONE
+
+    @property
+    def is_zero(self) -> bool:
+        return self.t01 == 0 and self.t10 == 0
+
+
+def stored_bits(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray | None = None,
+                write: int = 0) -> np.ndarray:
+    """What the MRAM holds after writing `bits` [n_out, n_in] (1 = +1) of `layer`.
+
+    `old` is the array's content before this write (defaults to `cfg.init_state`)."""
+    bits = np.asarray(bits, np.uint8)
+    n_out, n_in = bits.shape
+    if n_out > MAX_NEURONS or n_in > MAX_INPUTS or not (0 <= layer < MAX_LAYERS):
+        raise BnnMramError(f"layer {layer} ({n_in}x{n_out}) exceeds the fault model's "
+                           f"coordinate ranges (65536 neurons/inputs, 256 layers)")
+    if cfg.is_zero:
+        return bits.copy()
+    h = fault_hash(cfg.seed, layer, np.arange(n_out)[:, None], np.arange(n_in)[None, :], write)
+    t = np.where(bits == 1, cfg.t01, cfg.t10).astype(np.uint64)
+    fail = h.astype(np.uint64) < t
+    if cfg.switch_only:
+        if old is None:
+            old = np.full_like(bits, cfg.init_state)
+        fail &= (old != bits)
+    return bits ^ fail.astype(np.uint8)
+
+
+def faulty_net(net, cfg: FaultConfig):
+    """The net as a freshly programmed MRAM would hold it (first write of every weight)."""
+    return net.with_weights([stored_bits(l.weights, i, cfg) for i, l in enumerate(net.layers)])
