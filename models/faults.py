@@ -31,12 +31,12 @@ MAX_LAYERS = 1 << 8
 
 
 def mix(v0, v1, seed, ops):
-    """The ARX rounds, generic over `ops` (add, rotl, rotr, const) so NumPy and Amaranth
-    evaluate the very same function."""
+    """The ARX rounds, generic over `ops` (add, rotl, rotr, const, node) so NumPy and
+    Amaranth evaluate the very same function. `node` names a round's result (a wire in logic)."""
     for r in range(ROUNDS):
-        key = ops.add(seed, ops.const((r * GOLDEN) & MASK32))
-        v0 = ops.add(ops.rotr(v0, 8), v1) ^ key
-        v1 = ops.rotl(v1, 3) ^ v0
+        key = ops.node(ops.add(seed, ops.const((r * GOLDEN) & MASK32)))
+        v0 = ops.node(ops.add(ops.rotr(v0, 8), v1) ^ key)
+        v1 = ops.node(ops.rotl(v1, 3) ^ v0)
     return v0 ^ v1
 
 
@@ -59,6 +59,10 @@ class NumpyOps:
     @staticmethod
     def rotr(x, r):
         return NumpyOps.rotl(x, 32 - r)
+
+    @staticmethod
+    def node(x):
+        return x
 
 
 def fault_hash(seed, layer, neuron, index, write=0):

@@ -1,0 +1,75 @@
+"""The generated accelerator: pixel stream -> MVTU layer 0 -> ... -> MVTU output -> {class, scores}.
+
+Top-level ports (Verilog names in the manifest):
+- `inp`: stream of words of SIMD_0 8-bit pixels (pixel k of the word in bits [8k, 8k+8)),
+  an image is SF_0 consecutive words in row-major pixel order.
+- `out`: stream of {cls, scores} (see hdl.mvtu.output_layout).
+- `prog`: stream of {layer, addr, data}: one MRAM word write (hdl.folding organisation).
+- `dump_layer`, `dump_addr` -> `dump_data` (1 cycle): read-back of stored MRAM words.
+- `fault`: seed, 33-bit thresholds t01/t10, switch_only (models.faults), run-time.
+"""
+from amaranth.hdl import Module, Signal, Mux
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from models.netfile import Net
+from .folding import LayerFold
+from .mram import FaultConfigSignature
+from .mvtu import MVTU, PIXEL_BITS, output_layout
+
+
+class Accelerator(wiring.Component):
+    def __init__(self, net: Net, folds: list[LayerFold], *, read_latency=1, write_cycles=4,
+                 init_state=0):
+        self.net, self.folds = net, folds
+        self.units = [MVTU(l, i, f, binarize_threshold=net.binarize_threshold,
+                           read_latency=read_latency, write_cycles=write_cycles,
+                           init_state=init_state)
+                      for i, (l, f) in enumerate(zip(net.layers, folds))]
+        self.addr_bits = max(u.mram.addr_bits for u in self.units)
+        self.data_bits = max(u.mram.width for u in self.units)
+        self.layer_bits = max(1, ceil_log2(len(self.units)))
+        self.prog_layout = data.StructLayout({"layer": self.layer_bits, "addr": self.addr_bits,
+                                              "data": self.data_bits})
+        super().__init__({
+            "inp": In(stream.Signature(folds[0].simd * PIXEL_BITS)),
+            "out": Out(stream.Signature(output_layout(net.layers[-1]))),
+            "prog": In(stream.Signature(self.prog_layout)),
+            "dump_layer": In(self.layer_bits),
+            "dump_addr": In(self.addr_bits),
+            "dump_data": Out(self.data_bits),
+            "fault": In(FaultConfigSignature()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        for i, u in enumerate(self.units):
+            m.submodules[f"layer{i}"] = u
+            for name in ("seed", "t01", "t10", "switch_only"):  # one config, every macro
+                m.d.comb += getattr(u.fault, name).eq(getattr(self.fault, name))
+        wiring.connect(m, wiring.flipped(self.inp), self.units[0].inp)
+        for a, b in zip(self.units, self.units[1:]):
+            wiring.connect(m, a.out, b.inp)
+        wiring.connect(m, self.units[-1].out, wiring.flipped(self.out))
+
+        # programming: route to the selected layer's macro; an unknown layer is consumed
+        sel_ready = Signal()
+        m.d.comb += sel_ready.eq(self.prog.p.layer >= len(self.units))
+        for i, u in enumerate(self.units):
+            hit = self.prog.p.layer == i
+            m.d.comb += [u.prog.valid.eq(self.prog.valid & hit),
+                         u.prog.p.addr.eq(self.prog.p.addr),
+                         u.prog.p.data.eq(self.prog.p.data),
+                         u.dump_addr.eq(self.dump_addr)]
+            with m.If(hit):
+                m.d.comb += sel_ready.eq(u.prog.ready)
+        m.d.comb += self.prog.ready.eq(sel_ready)
+
+        dump_sel = Signal(self.layer_bits)
+        m.d.sync += dump_sel.eq(self.dump_layer)
+        with m.Switch(dump_sel):
+            for i, u in enumerate(self.units):
+                with m.Case(i):
+                    m.d.comb += self.dump_data.eq(u.dump_data)
+        return m

@@ -1,0 +1,126 @@
+"""Behavioural ST-MRAM weight macro with write-error injection.
+
+Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
+
+- `prog` (stream of {addr, data}): programming. A write holds the port busy for
+  max(write_cycles, PE) pulse cycles plus one commit cycle; during the pulse the fault logic
+  hashes one PE row (SIMD bits) per cycle with `models.faults`' function of the bit's logical
+  coordinates (layer, neuron, input index, write count), so any folding flips the same weights.
+- `rd_addr` / `rd_data`: inference read, `read_latency` cycles (>= 1).
+- `dump_addr` / `dump_data`: read-back for testbenches, 1 cycle.
+- `fault_seed`, `fault_t01`, `fault_t10` (33-bit thresholds, T = round(rate * 2**32)),
+  `fault_switch_only`: run-time fault configuration (see models.faults).
+
+Each word keeps a write counter (8 bits, wraps), so re-programming draws fresh errors.
+"""
+from amaranth.hdl import Elaboratable, Module, Signal, Mux, Cat, C
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for, ceil_log2
+
+from .fault_hash import fault_hash
+
+
+class FaultConfigSignature(wiring.Signature):
+    def __init__(self):
+        super().__init__({"seed": Out(32), "t01": Out(33), "t10": Out(33), "switch_only": Out(1)})
+
+
+def prog_layout(addr_bits: int, data_bits: int) -> data.StructLayout:
+    return data.StructLayout({"addr": addr_bits, "data": data_bits})
+
+
+class MramMacro(wiring.Component):
+    """Parameters: layer index, pe, simd, sf (synapse folds), depth (words), read_latency
+    (cycles), write_cycles (programming pulse, cycles), init_state (0/1, every cell)."""
+
+    def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0):
+        if read_latency < 1:
+            raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
+        if write_cycles < 1:
+            raise ValueError(f"MRAM write pulse must be >= 1 cycle, not {write_cycles!r}")
+        if init_state not in (0, 1):
+            raise ValueError(f"MRAM initial state must be 0 or 1, not {init_state!r}")
+        self.layer, self.pe, self.simd, self.sf, self.depth = layer, pe, simd, sf, depth
+        self.width = pe * simd
+        self.read_latency, self.write_cycles, self.init_state = read_latency, write_cycles, init_state
+        self.addr_bits = max(1, ceil_log2(depth))
+        super().__init__({
+            "prog": In(stream.Signature(prog_layout(self.addr_bits, self.width))),
+            "rd_addr": In(self.addr_bits),
+            "rd_data": Out(self.width),
+            "dump_addr": In(self.addr_bits),
+            "dump_data": Out(self.width),
+            "fault": In(FaultConfigSignature()),
+        })
+
+    @property
+    def pulse_cycles(self) -> int:
+        return max(self.write_cycles, self.pe)
+
+    def elaborate(self, platform):
+        m = Module()
+        ones = (1 << self.width) - 1
+        m.submodules.cells = cells = Memory(shape=self.width, depth=self.depth,
+                                            init=[ones if self.init_state else 0] * self.depth)
+        m.submodules.counts = counts = Memory(shape=8, depth=self.depth, init=[])
+
+        # Inference read: sync port plus (read_latency - 1) register stages.
+        rd = cells.read_port()
+        m.d.comb += rd.addr.eq(self.rd_addr)
+        data_q = rd.data
+        for i in range(self.read_latency - 1):
+            stage = Signal(self.width, name=f"rd_stage{i}")
+            m.d.sync += stage.eq(data_q)
+            data_q = stage
+        m.d.comb += self.rd_data.eq(data_q)
+
+        dump = cells.read_port()
+        m.d.comb += [dump.addr.eq(self.dump_addr), self.dump_data.eq(dump.data)]
+
+        # Programming: accept, hash one PE row per pulse cycle, commit.
+        addr = Signal(self.addr_bits)
+        wdata = Signal(self.width)
+        result = Signal(self.width)
+        row = Signal(range(self.pe + 1))
+        cycle = Signal(range(self.pulse_cycles + 1))
+        nf = Signal(range(self.depth // self.sf + 1))
+        sf = Signal(range(self.sf + 1))
+        old = cells.read_port(domain="comb")
+        count = counts.read_port(domain="comb")
+        wr = cells.write_port()
+        wc = counts.write_port()
+        m.d.comb += [old.addr.eq(addr), count.addr.eq(addr), wr.addr.eq(addr), wc.addr.eq(addr),
+                     wr.data.eq(result), wc.data.eq(count.data + 1)]
+
+        row_data = wdata.word_select(row, self.simd)
+        row_old = old.data.word_select(row, self.simd)
+        neuron = nf * self.pe + row
+        fails = []
+        for j in range(self.simd):
+            h = fault_hash(m, f"hash{j}", self.fault.seed, C(self.layer, 8), neuron, sf * self.simd + j, count.data)
+            d, o = row_data[j], row_old[j]
+            limit = Mux(d, self.fault.t01, self.fault.t10)
+            fails.append((Cat(h, C(0, 1)) < limit) & (~self.fault.switch_only | (o != d)))
+        row_result = row_data ^ Cat(*fails)
+
+        with m.FSM():
+            with m.State("IDLE"):
+                m.d.comb += self.prog.ready.eq(1)
+                with m.If(self.prog.valid):
+                    m.d.sync += [addr.eq(self.prog.p.addr), wdata.eq(self.prog.p.data),
+                                 nf.eq(self.prog.p.addr // self.sf), sf.eq(self.prog.p.addr % self.sf),
+                                 row.eq(0), cycle.eq(0)]
+                    m.next = "PULSE"
+            with m.State("PULSE"):
+                with m.If(row < self.pe):
+                    m.d.sync += [result.word_select(row,
+                                                    self.simd).eq(row_result), row.eq(row + 1)]
+                m.d.sync += cycle.eq(cycle + 1)
+                with m.If(cycle == self.pulse_cycles - 1):
+                    m.next = "COMMIT"
+            with m.State("COMMIT"):
+                m.d.comb += [wr.en.eq(1), wc.en.eq(1)]
+                m.next = "IDLE"
+        return m

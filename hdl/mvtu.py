@@ -1,0 +1,223 @@
+"""Matrix-vector-threshold unit: one folded BNN layer (FINN-style PE x SIMD).
+
+Every cycle it reads one MRAM word (PE x SIMD weight bits) and one SIMD-wide input slice,
+adds PE partial sums (XNOR-popcount for bits, +-pixel for 8-bit inputs) into PE
+accumulators, and after SF cycles compares them with the neuron thresholds (hidden layers)
+or keeps them as class scores (output layer). NF * SF cycles per image, issued back to back;
+a new image starts only when the output FIFO has room for it (credits), so the pipeline
+never stalls inside an image and nothing is dropped under backpressure.
+
+Input: hidden layers take a stream whose payload is the whole previous activation vector
+(N_in bits) and hold it (ready low) until the last fold has read it; the previous layer's
+FIFO is thus the double buffer. The first layer takes words of SIMD 8-bit pixels into a
+PixelBuffer. Output: a stream of the N_out activation bits, or of {class, scores}.
+"""
+from amaranth.hdl import Module, Signal, Mux, Cat, C, Value, signed, unsigned
+from amaranth.lib import stream, wiring, data
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for, ceil_log2
+
+from models.netfile import Layer
+from models.xnor import popcount_threshold
+from .folding import LayerFold
+from .mram import MramMacro, FaultConfigSignature, prog_layout
+from .pixel_buffer import PixelBuffer
+
+PIXEL_BITS = 8
+OUTPUT_FIFO_DEPTH = 2
+
+
+def tree_sum(terms):
+    """Balanced adder tree (Amaranth grows widths as needed)."""
+    terms = list(terms)
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
+                 for i in range(0, len(terms), 2)]
+    return terms[0]
+
+
+def score_shape(layer: Layer):
+    """Signed shape of one class score (or hidden dot product) of this layer."""
+    peak = layer.n_in * (255 if layer.input == "pixel" else 1)
+    return signed(bits_for(peak) + 1)
+
+
+def output_layout(layer: Layer) -> data.StructLayout:
+    """Output-layer payload: class (low bits) then the N_out scores, two's complement."""
+    return data.StructLayout({"cls": max(1, ceil_log2(layer.n_out)),
+                              "scores": data.ArrayLayout(score_shape(layer), layer.n_out)})
+
+
+def threshold_shape(layer: Layer):
+    peak = layer.n_in * (255 if layer.input == "pixel" else 1)
+    return signed(bits_for(peak + 2) + 1)
+
+
+def hw_thresholds(layer: Layer) -> list[int]:
+    """Thresholds in the accumulator's domain: dot for pixels, popcount for bits."""
+    if layer.input == "pixel":
+        return [int(t) for t in layer.thresholds]
+    return [popcount_threshold(t, layer.n_in, f) for t, f in zip(layer.thresholds, layer.flip)]
+
+
+class MVTU(wiring.Component):
+    def __init__(self, layer: Layer, index: int, fold: LayerFold, *, binarize_threshold=None,
+                 read_latency=1, write_cycles=4, init_state=0):
+        if (layer.n_in, layer.n_out) != (fold.n_in, fold.n_out):
+            raise ValueError(f"layer {index}: folding is for {fold.n_in}x{fold.n_out}, "
+                             f"layer is {layer.n_in}x{layer.n_out}")
+        self.layer, self.index, self.fold = layer, index, fold
+        self.binarize_threshold = binarize_threshold
+        self.mram = MramMacro(layer=index, pe=fold.pe, simd=fold.simd, sf=fold.sf, depth=fold.words,
+                              read_latency=read_latency, write_cycles=write_cycles,
+                              init_state=init_state)
+        self.first = layer.input in ("pixel", "binarized")
+        in_width = fold.simd * PIXEL_BITS if self.first else layer.n_in
+        out_shape = output_layout(layer) if layer.is_output else unsigned(layer.n_out)
+        super().__init__({
+            "inp": In(stream.Signature(in_width)),
+            "out": Out(stream.Signature(out_shape)),
+            "prog": In(stream.Signature(prog_layout(self.mram.addr_bits, self.mram.width))),
+            "dump_addr": In(self.mram.addr_bits),
+            "dump_data": Out(self.mram.width),
+            "fault": In(FaultConfigSignature()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        layer, fold = self.layer, self.fold
+        pe, simd, nf_n, sf_n = fold.pe, fold.simd, fold.nf, fold.sf
+        L = self.mram.read_latency
+
+        m.submodules.mram = mram = self.mram
+        wiring.connect(m, wiring.flipped(self.prog), mram.prog)
+        wiring.connect(m, wiring.flipped(self.fault), mram.fault)
+        m.d.comb += [mram.dump_addr.eq(self.dump_addr), self.dump_data.eq(mram.dump_data)]
+
+        out_width = len(Value.cast(self.out.payload))
+        m.submodules.fifo = fifo = SyncFIFOBuffered(width=out_width, depth=OUTPUT_FIFO_DEPTH)
+        m.d.comb += [self.out.valid.eq(fifo.r_rdy), self.out.payload.eq(fifo.r_data),
+                     fifo.r_en.eq(self.out.ready)]
+
+        # ---- issue: (nf, sf) for every cycle of an image, back to back -----------------
+        nf = Signal(range(nf_n))
+        sf = Signal(range(sf_n))
+        active = Signal()          # inside an image (after its first issue)
+        inflight = Signal(range(OUTPUT_FIFO_DEPTH + 2))
+        avail = Signal()
+        release = Signal()
+        issue = Signal()
+        push = Signal()
+        credit = Signal()
+        m.d.comb += credit.eq(inflight + fifo.level < OUTPUT_FIFO_DEPTH)
+        m.d.comb += issue.eq(active | (avail & credit))
+        last_sf = sf == sf_n - 1
+        last_issue = issue & last_sf & (nf == nf_n - 1)
+        m.d.comb += release.eq(last_issue)
+        with m.If(issue):
+            m.d.sync += sf.eq(Mux(last_sf, 0, sf + 1))
+            with m.If(last_sf):
+                m.d.sync += nf.eq(Mux(nf == nf_n - 1, 0, nf + 1))
+            m.d.sync += active.eq(~last_issue)
+        starts = issue & ~active
+        m.d.sync += inflight.eq(inflight + starts - push)
+        m.d.comb += mram.rd_addr.eq(nf * sf_n + sf)
+
+        # ---- input slice, aligned to the MRAM read latency L -----------------------------
+        if self.first:
+            m.submodules.pixels = buf = PixelBuffer(width=simd * PIXEL_BITS, words=sf_n)
+            wiring.connect(m, wiring.flipped(self.inp), buf.inp)
+            m.d.comb += [avail.eq(buf.avail), buf.rd_addr.eq(sf), buf.release.eq(release)]
+            x, x_latency = buf.rd_data, 1
+        else:
+            m.d.comb += [avail.eq(self.inp.valid), self.inp.ready.eq(release)]
+            x, x_latency = self.inp.payload.word_select(sf, simd), 0
+        for i in range(L - x_latency):
+            x_q = Signal(len(x), name=f"x_stage{i}")
+            m.d.sync += x_q.eq(x)
+            x = x_q
+
+        # tags travel with the read: valid, first/last synapse fold, neuron fold, end of image
+        tag = Cat(issue, sf == 0, last_sf, last_issue, nf)
+        for i in range(L):
+            tag_q = Signal(len(tag), name=f"tag_stage{i}")
+            m.d.sync += tag_q.eq(tag)
+            tag = tag_q
+        valid_e, first_e, last_e, end_e, nf_e = tag[0], tag[1], tag[2], tag[3], tag[4:]
+
+        # ---- execute: PE partial sums into PE accumulators ---------------------------------
+        w = mram.rd_data
+        if layer.input == "pixel":
+            acc_shape = score_shape(layer)
+            pix = [x.word_select(s, PIXEL_BITS) for s in range(simd)]
+            partials = [tree_sum(Mux(w[p * simd + s], pix[s], -pix[s])
+                                 for s in range(simd)) for p in range(pe)]
+        else:
+            acc_shape = unsigned(bits_for(layer.n_in))
+            if layer.input == "binarized":
+                xb = Cat(*[x.word_select(s, PIXEL_BITS) >= self.binarize_threshold for s in range(simd)])
+            else:
+                xb = x
+            partials = [tree_sum(~(w[p * simd + s] ^ xb[s]) for s in range(simd)) for p in range(pe)]
+        accs = [Signal(acc_shape, name=f"acc{p}") for p in range(pe)]
+        with m.If(valid_e):
+            for p in range(pe):
+                m.d.sync += accs[p].eq(Mux(first_e, 0, accs[p]) + partials[p])
+
+        # ---- finish a neuron fold (one cycle after its last partial sum) --------------------
+        fin = Signal()
+        fin_end = Signal()
+        fin_nf = Signal(range(nf_n))
+        m.d.sync += [fin.eq(valid_e & last_e), fin_end.eq(valid_e & end_e), fin_nf.eq(nf_e)]
+        done = Signal()
+        m.d.sync += done.eq(fin_end)
+        m.d.comb += push.eq(done)
+
+        if layer.is_output:
+            sshape = score_shape(layer)
+            scores = Signal(data.ArrayLayout(sshape, layer.n_out))
+            if layer.input == "pixel":
+                vals = [a for a in accs]
+            else:
+                vals = [(2 * Cat(a, C(0, 1)).as_signed() - layer.n_in) for a in accs]  # dot = 2*pc - N
+            with m.If(fin):
+                for p in range(pe):
+                    for j in range(nf_n):
+                        with m.If(fin_nf == j):
+                            m.d.sync += scores[j * pe + p].eq(vals[p])
+            best = scores[0]
+            cls = C(0, max(1, ceil_log2(layer.n_out)))
+            for j in range(1, layer.n_out):   # first maximum wins, as torch.argmax
+                better = scores[j] > best
+                best = Mux(better, scores[j], best)
+                cls = Mux(better, j, cls)
+            payload = Signal(output_layout(layer))
+            m.d.comb += [payload.cls.eq(cls), payload.scores.eq(scores)]
+            m.d.comb += [fifo.w_data.eq(payload), fifo.w_en.eq(done)]
+        else:
+            tshape = threshold_shape(layer)
+            thr = hw_thresholds(layer)
+            rows = []
+            for j in range(nf_n):
+                word = 0
+                for p in range(pe):
+                    n = j * pe + p
+                    word |= ((thr[n] & ((1 << tshape.width) - 1)) | (int(layer.flip[n]) << tshape.width)) \
+                        << (p * (tshape.width + 1))
+                rows.append(word)
+            m.submodules.thresholds = rom = Memory(shape=pe * (tshape.width + 1), depth=nf_n, init=rows)
+            trd = rom.read_port()
+            m.d.comb += trd.addr.eq(nf_e)  # sync read: thresholds of nf_e arrive with `fin`
+            bits = []
+            for p in range(pe):
+                entry = trd.data.word_select(p, tshape.width + 1)
+                t, flip = entry[:tshape.width].as_signed(), entry[tshape.width]
+                a = accs[p] if layer.input == "pixel" else Cat(accs[p], C(0, 1)).as_signed()
+                bits.append(Mux(flip, a <= t, a >= t))
+            act = Signal(layer.n_out)
+            with m.If(fin):
+                m.d.sync += act.word_select(fin_nf, pe).eq(Cat(*bits))
+            m.d.comb += [fifo.w_data.eq(act), fifo.w_en.eq(done)]
+        return m
