@@ -86,5 +86,83 @@ def infer(args):
           f"seed {cfg.seed}) -> {out}")
 
 
+def _fold_override(text: str):
+    try:
+        layer, pe, simd = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise BnnMramError(f"--fold {text!r} must be LAYER:PE:SIMD, e.g. 0:16:16") from None
+    return layer, (pe, simd)
+
+
+def gen(args):
+    from hdl.folding import fold_net
+    from hdl.generate import generate
+    net = netfile.load(args.net)
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise BnnMramError(f"{out} is not empty and holds no bnnmram RTL; choose another --out")
+    overrides = dict(_fold_override(t) for t in args.fold or [])
+    folds = fold_net(net, args.pe, args.simd, overrides)
+    t0 = time.time()
+    print(f"gen: elaborating {len(folds)} layers: " + ", ".join(
+        f"L{i} {f.n_in}x{f.n_out} PE={f.pe} SIMD={f.simd} ({f.cycles} cycles)" for i, f in enumerate(folds)),
+        flush=True)
+    man = generate(net, folds, out, read_latency=args.mram_read_latency,
+                   write_cycles=args.mram_write_cycles, init_state=args.mram_init)
+    print(f"gen: {out / man['verilog']} ({time.time() - t0:.1f} s): {man['cycles_per_image']} cycles/image "
+          f"(analytic, steady state), latency {man['latency_cycles']} cycles, {man['mram_bits']} MRAM bits")
+
+
+def sim(args):
+    from cosim import runner, vectors
+    net = netfile.load(args.net)
+    man = vectors.load_manifest(args.rtl)
+    vectors.check_rtl_matches(net, man, args.rtl)
+    ds = datasets.load(args.dataset)
+    check_net_matches(net, ds)
+    cfg = fault_config(args)
+    if cfg.switch_only and cfg.init_state != man["mram"]["init_state"]:
+        raise BnnMramError(f"--init-state {cfg.init_state} differs from the RTL's MRAM initial state "
+                           f"{man['mram']['init_state']} (set at 'bnnmram gen --mram-init')")
+    x, y = test_images(ds, args.images)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    vec = vectors.write(out / "vectors.npz", net, x, y, cfg)
+    config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
+              "vectors": str(vec.resolve()), "result": str((out / "sim.json").resolve()),
+              "ber": args.ber, "seed": args.seed, "stalls": args.stalls}
+    print(f"sim: {args.sim}, {len(y)} images, BER {args.ber:g} seed {args.seed}"
+          f"{' with stalls' if args.stalls else ''}", flush=True)
+    result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose)
+    (out / "sim.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"sim: {result['mismatches']} mismatches, {len(result['readback_mismatches'])} read-back "
+          f"mismatches, accuracy {result['accuracy']:.4f} (golden {result['golden_accuracy']:.4f}), "
+          f"{result['cycles_per_image']} cycles/image measured vs {result['cycles_per_image_analytic']} "
+          f"analytic, {result['images_per_second']} images/s -> {out / 'sim.json'}")
+    return 0 if result["passed"] else 1
+
+
 def register_more(sub, add_fault_args, ber, seed, positive):
-    """Later flow steps register here (gen, sim, synth, sweep, energy, demo)."""
+    g = sub.add_parser("gen", help="generate the accelerator's Verilog and manifest")
+    g.add_argument("--net", required=True)
+    g.add_argument("--pe", type=positive, default=None, help="PE for every layer (default: balanced)")
+    g.add_argument("--simd", type=positive, default=None, help="SIMD for every layer (default: balanced)")
+    g.add_argument("--fold", action="append", metavar="LAYER:PE:SIMD", help="per-layer folding override")
+    g.add_argument("--mram-read-latency", type=positive, default=1, help="MRAM read latency, cycles")
+    g.add_argument("--mram-write-cycles", type=positive, default=4, help="MRAM programming pulse, cycles")
+    g.add_argument("--mram-init", type=int, choices=(0, 1), default=0, help="MRAM content before programming")
+    g.add_argument("--out", required=True)
+    g.set_defaults(func=gen)
+
+    s = sub.add_parser("sim", help="co-simulate the RTL against the golden model (cocotb)")
+    s.add_argument("--rtl", required=True)
+    s.add_argument("--net", required=True)
+    s.add_argument("--sim", choices=("icarus", "verilator"), default="verilator")
+    s.add_argument("--dataset", default="fashion-mnist")
+    s.add_argument("--images", type=positive, default=100)
+    add_fault_args(s)
+    s.add_argument("--stalls", action="store_true", help="random input idles and output backpressure")
+    s.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
+    s.add_argument("--verbose", action="store_true", help="show the cocotb log")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=sim)

@@ -105,22 +105,22 @@ class MramMacro(wiring.Component):
             fails.append((Cat(h, C(0, 1)) < limit) & (~self.fault.switch_only | (o != d)))
         row_result = row_data ^ Cat(*fails)
 
-        with m.FSM():
-            with m.State("IDLE"):
-                m.d.comb += self.prog.ready.eq(1)
-                with m.If(self.prog.valid):
-                    m.d.sync += [addr.eq(self.prog.p.addr), wdata.eq(self.prog.p.data),
-                                 nf.eq(self.prog.p.addr // self.sf), sf.eq(self.prog.p.addr % self.sf),
-                                 row.eq(0), cycle.eq(0)]
-                    m.next = "PULSE"
-            with m.State("PULSE"):
-                with m.If(row < self.pe):
-                    m.d.sync += [result.word_select(row,
-                                                    self.simd).eq(row_result), row.eq(row + 1)]
-                m.d.sync += cycle.eq(cycle + 1)
-                with m.If(cycle == self.pulse_cycles - 1):
-                    m.next = "COMMIT"
-            with m.State("COMMIT"):
-                m.d.comb += [wr.en.eq(1), wc.en.eq(1)]
-                m.next = "IDLE"
+        # Control is all registers (no FSM decoder), so `prog.ready` is defined from time 0
+        # in every simulator, Icarus included.
+        busy = Signal()     # a write is in progress: prog.ready low
+        pulse = Signal()    # hashing rows / holding the programming pulse
+        commit = Signal()   # write the faulty word and its incremented count
+        m.d.comb += [self.prog.ready.eq(~busy), wr.en.eq(commit), wc.en.eq(commit)]
+        with m.If(self.prog.valid & ~busy):
+            m.d.sync += [addr.eq(self.prog.p.addr), wdata.eq(self.prog.p.data),
+                         nf.eq(self.prog.p.addr // self.sf), sf.eq(self.prog.p.addr % self.sf),
+                         row.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
+        with m.If(pulse):
+            with m.If(row < self.pe):
+                m.d.sync += [result.word_select(row, self.simd).eq(row_result), row.eq(row + 1)]
+            m.d.sync += cycle.eq(cycle + 1)
+            with m.If(cycle == self.pulse_cycles - 1):
+                m.d.sync += [pulse.eq(0), commit.eq(1)]
+        with m.If(commit):
+            m.d.sync += [commit.eq(0), busy.eq(0)]
         return m

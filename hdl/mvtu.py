@@ -26,7 +26,7 @@ from .mram import MramMacro, FaultConfigSignature, prog_layout
 from .pixel_buffer import PixelBuffer
 
 PIXEL_BITS = 8
-OUTPUT_FIFO_DEPTH = 2
+OUTPUT_FIFO_DEPTH = 3  # SyncFIFOBuffered: 1 output register + a 2-entry FIFO
 
 
 def tree_sum(terms):

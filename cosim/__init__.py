@@ -1,0 +1,1 @@
+"""cocotb co-simulation of generated accelerators under Icarus and Verilator."""

@@ -1,0 +1,99 @@
+"""Build (cached per design) and run the cocotb test under Icarus or Verilator."""
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from cocotb_tools.runner import Verilator, VerilatorControlFile, get_results, get_runner
+
+from models.errors import BnnMramError
+from . import tools
+
+TEST_MODULE = "cosim.test_accel"
+TIMESCALE = ("1ns", "1ps")
+REPO = Path(__file__).resolve().parent.parent
+
+
+class FastVerilator(Verilator):
+    """Verilator without `--public-flat-rw` (the testbench touches top-level ports only, and
+    making every signal public costs several times in speed), optimised C++."""
+
+    def _build_command(self):
+        cmds = super()._build_command()
+        cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+        # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so the precompiled
+        # header is handed to the compiler as an input file; `-include` is what it means.
+        cmds[1] = cmds[1] + ["OPT_FAST=-O2", "CFG_CXXFLAGS_PCH_I=-include"]
+        return cmds
+
+
+VERILATOR_ARGS = ["-O3", "--x-assign", "fast", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+                  "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-UNOPTFLAT"]
+
+
+def _runner(simulator: str):
+    tools.prepare(simulator)
+    return FastVerilator() if simulator == "verilator" else get_runner(simulator)
+
+
+def build(rtl_dir, simulator: str, *, waves: bool = False) -> Path:
+    """Compile the design once per (Verilog, simulator, waves); return its build folder."""
+    rtl_dir = Path(rtl_dir).resolve()
+    man = json.loads((rtl_dir / "manifest.json").read_text())
+    src = rtl_dir / man["verilog"]
+    key = hashlib.sha256(src.read_bytes() + f"{simulator}{waves}{VERILATOR_ARGS}".encode()).hexdigest()[:16]
+    build_dir = rtl_dir / "sim_build" / f"{simulator}-{key}"
+    stamp = build_dir / ".built"
+    if stamp.exists():
+        return build_dir
+    runner = _runner(simulator)
+    print(f"sim: building {man['top']} for {simulator} in {build_dir}", flush=True)
+    t0 = time.time()
+    args = VERILATOR_ARGS if simulator == "verilator" else []
+    sources = [src]
+    if simulator == "verilator":  # only the top-level ports are visible to cocotb
+        build_dir.mkdir(parents=True, exist_ok=True)
+        vlt = build_dir / "public_ports.vlt"
+        vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{man["top"]}" -var "*"\n')
+        sources.append(VerilatorControlFile(vlt))
+    try:
+        runner.build(sources=sources, hdl_toplevel=man["top"], build_dir=build_dir,
+                     timescale=TIMESCALE, waves=waves, build_args=args, always=True)
+    except (SystemExit, Exception) as e:
+        raise BnnMramError(f"{simulator} failed to build {src}: {e}") from None
+    stamp.write_text(f"{time.time() - t0:.1f} s\n")
+    return build_dir
+
+
+def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bool = False) -> dict:
+    """Run the cocotb test with `config` (manifest, vectors, result paths...); return sim.json."""
+    rtl_dir = Path(rtl_dir).resolve()
+    man = json.loads((rtl_dir / "manifest.json").read_text())
+    build_dir = build(rtl_dir, simulator, waves=waves)
+    runner = _runner(simulator)
+    runner.sources = [rtl_dir / man["verilog"]]  # what build() would have recorded
+    runner.verilog_sources = []
+    runner.vhdl_sources = []
+    out = Path(config["result"]).resolve().parent
+    cfg_path = out / f"sim_config_{simulator}.json"
+    cfg_path.write_text(json.dumps(config, indent=1))
+    if Path(config["result"]).exists():
+        Path(config["result"]).unlink()
+    env = {"BNNMRAM_SIM_CONFIG": str(cfg_path),
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+           "COCOTB_LOG_LEVEL": "WARNING" if quiet else "INFO"}
+    try:
+        xml = runner.test(hdl_toplevel=man["top"], test_module=TEST_MODULE, build_dir=build_dir,
+                          test_dir=out, extra_env=env, waves=waves, timescale=TIMESCALE,
+                          results_xml=str(out / f"results_{simulator}.xml"))
+    except (SystemExit, Exception) as e:
+        raise BnnMramError(f"{simulator} simulation failed to run: {e}") from None
+    if not Path(config["result"]).exists():
+        raise BnnMramError(f"{simulator} simulation ended without a result (see the log above)")
+    result = json.loads(Path(config["result"]).read_text())
+    _, failed = get_results(xml)
+    result["passed"] = failed == 0 and result["mismatches"] == 0 and not result["readback_mismatches"]
+    return result

@@ -1,0 +1,99 @@
+"""The cocotb test run by `bnnmram sim` and pytest: program, read back, stream images,
+score every output bit-for-bit against the golden model. Config from BNNMRAM_SIM_CONFIG."""
+import json
+import os
+import time
+
+import cocotb
+import numpy as np
+from cocotb.triggers import RisingEdge
+
+from cosim.testbench import AcceleratorTB
+from hdl.folding import LayerFold, pack_words, unpack_words
+
+WARMUP_IMAGES = 2  # steady-state cycles/image are measured after these
+
+
+@cocotb.test()
+async def accelerator_matches_golden(dut):
+    with open(os.environ["BNNMRAM_SIM_CONFIG"]) as fh:
+        cfg = json.load(fh)
+    with open(cfg["manifest"]) as fh:
+        man = json.load(fh)
+    vec = np.load(cfg["vectors"])
+    n_layers = len(man["layers"])
+    tb = AcceleratorTB(dut, man, stalls=cfg["stalls"], seed=cfg["seed"])
+    log = dut._log
+    t0 = time.time()
+    await tb.start(vec["fault"])
+
+    c0 = tb.cycle()
+    await tb.program([vec[f"weights{i}"] for i in range(n_layers)])
+    prog_cycles = tb.cycle() - c0
+    log.info("programmed %d MRAM words in %d cycles", sum(f.words for f in tb.folds), prog_cycles)
+
+    readback_mismatches = []
+    stored = await tb.read_back()
+    for i, f in enumerate(tb.folds):
+        got = unpack_words(stored[i], f)
+        want = vec[f"stored{i}"]
+        bad = np.argwhere(got != want)
+        if len(bad):
+            n, k = bad[0]
+            words = sorted({int((k // f.simd) + f.sf * (n // f.pe)) for n, k in bad})
+            want_words = pack_words(want, f)
+            readback_mismatches.append({"layer": i, "bits": int(len(bad)), "words": words[:50],
+                                        "first_word_expected": hex(want_words[words[0]]),
+                                        "first_word_got": hex(stored[i][words[0]]),
+                                        "first_neuron": int(n),
+                                        "first_input": int(k), "expected": int(want[n, k]),
+                                        "got": int(got[n, k])})
+            log.error("read-back: layer %d has %d stored bits differing from the fault model "
+                      "(first: neuron %d input %d expected %d got %d)", i, len(bad), n, k,
+                      want[n, k], got[n, k])
+    flipped = int(sum((vec[f"stored{i}"] != vec[f"weights{i}"]).sum() for i in range(n_layers)))
+    log.info("read-back: %d words checked, %d weights flipped by write errors",
+             sum(f.words for f in tb.folds), flipped)
+
+    images = vec["images"]
+    n = len(images)
+    t_stream = time.time()
+    c_stream = tb.cycle()
+    mon = cocotb.start_soon(tb.monitor(n))
+    await tb.drive_images(images)
+    await mon
+    stream_seconds = time.time() - t_stream
+    stream_cycles = tb.cycle() - c_stream
+
+    mismatches = []
+    for k, (cycle, cls, scores) in enumerate(tb.results):
+        want_s = [int(v) for v in vec["scores"][k]]
+        want_c = int(vec["pred"][k])
+        if cls != want_c or scores != want_s:
+            mismatches.append({"image": k, "layer": n_layers - 1, "expected_class": want_c,
+                               "got_class": cls, "expected_scores": want_s, "got_scores": scores})
+            if len(mismatches) <= 10:
+                log.error("image %d (output layer %d): expected class %d scores %s, got class %d "
+                          "scores %s", k, n_layers - 1, want_c, want_s, cls, scores)
+    cycles = [r[0] for r in tb.results]
+    steady = cycles[WARMUP_IMAGES:] if n > WARMUP_IMAGES + 1 else cycles
+    measured = (steady[-1] - steady[0]) / (len(steady) - 1) if len(steady) > 1 else None
+    preds = np.array([r[1] for r in tb.results])
+    result = {
+        "simulator": cfg["simulator"], "images": n, "ber": cfg["ber"], "seed": cfg["seed"],
+        "stalls": cfg["stalls"], "mismatches": len(mismatches), "mismatch_details": mismatches[:20],
+        "readback_mismatches": readback_mismatches, "weights_flipped": flipped,
+        "accuracy": float((preds == vec["labels"]).mean()),
+        "golden_accuracy": float((vec["pred"] == vec["labels"]).mean()),
+        "cycles_per_image": measured, "cycles_per_image_analytic": man["cycles_per_image"],
+        "first_result_cycle": cycles[0] - c_stream if cycles else None,
+        "programming_cycles": prog_cycles, "stream_cycles": stream_cycles,
+        "stream_seconds": round(stream_seconds, 3),
+        "images_per_second": round(n / stream_seconds, 2) if stream_seconds else None,
+        "cycles_per_second": round(stream_cycles / stream_seconds) if stream_seconds else None,
+        "wall_seconds": round(time.time() - t0, 3),
+    }
+    with open(cfg["result"], "w") as fh:
+        json.dump(result, fh, indent=1)
+    assert not readback_mismatches, f"MRAM read-back differs from the fault model: {readback_mismatches[0]}"
+    assert not mismatches, f"{len(mismatches)} of {n} images mismatch; first: {mismatches[0]}"

@@ -1,0 +1,46 @@
+"""Test vectors for one co-simulation: images, the golden model's expected outputs on the
+weights the fault model predicts, and the MRAM contents it predicts (parent-process side)."""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from models import golden, netfile
+from models.errors import BnnMramError
+from models.faults import FaultConfig, faulty_net
+
+
+def check_rtl_matches(net, man: dict, rtl_dir) -> None:
+    if man.get("arch") != net.arch:
+        raise BnnMramError(f"RTL in {rtl_dir} was generated for arch {man.get('arch')}, "
+                           f"the net is {net.arch}: run 'bnnmram gen' for this net")
+    want = man.get("net_sha256")
+    import hashlib
+    have = hashlib.sha256(json.dumps(netfile.to_dict(net), sort_keys=True).encode()).hexdigest()
+    if want != have:
+        raise BnnMramError(f"RTL in {rtl_dir} was generated from another net (weights or "
+                           "thresholds differ): run 'bnnmram gen' for this net")
+
+
+def load_manifest(rtl_dir) -> dict:
+    path = Path(rtl_dir) / "manifest.json"
+    if not path.is_file():
+        raise BnnMramError(f"{path} not found: generate the RTL with 'bnnmram gen --out {rtl_dir}'")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BnnMramError(f"{path} is corrupt: {e}") from None
+
+
+def write(path, net, images, labels, cfg: FaultConfig) -> Path:
+    """Write the vectors npz that the cocotb test reads."""
+    fnet = faulty_net(net, cfg)
+    g = golden.run(fnet, images)
+    arrays = {"images": np.asarray(images, np.uint8), "labels": np.asarray(labels, np.int64),
+              "scores": g.scores, "pred": g.pred,
+              "fault": np.array([cfg.seed, cfg.t01, cfg.t10, int(cfg.switch_only)], np.int64)}
+    for i, (l, fl) in enumerate(zip(net.layers, fnet.layers)):
+        arrays[f"weights{i}"] = l.weights
+        arrays[f"stored{i}"] = fl.weights
+    np.savez_compressed(path, **arrays)
+    return Path(path)
