@@ -85,15 +85,19 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
     env = {"BNNMRAM_SIM_CONFIG": str(cfg_path),
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "COCOTB_LOG_LEVEL": "WARNING" if quiet else "INFO"}
+    xml = out / f"results_{simulator}.xml"
+    error = None
     try:
-        xml = runner.test(hdl_toplevel=man["top"], test_module=TEST_MODULE, build_dir=build_dir,
-                          test_dir=out, extra_env=env, waves=waves, timescale=TIMESCALE,
-                          results_xml=str(out / f"results_{simulator}.xml"))
-    except (SystemExit, Exception) as e:
-        raise BnnMramError(f"{simulator} simulation failed to run: {e}") from None
+        runner.test(hdl_toplevel=man["top"], test_module=TEST_MODULE, build_dir=build_dir,
+                    test_dir=out, extra_env=env, waves=waves, timescale=TIMESCALE,
+                    results_xml=str(xml))
+    except (SystemExit, Exception) as e:  # a failing cocotb test also lands here
+        error = e
     if not Path(config["result"]).exists():
-        raise BnnMramError(f"{simulator} simulation ended without a result (see the log above)")
+        raise BnnMramError(f"{simulator} simulation ended without a result ({error}); "
+                           "rerun with --verbose for the simulator log")
     result = json.loads(Path(config["result"]).read_text())
-    _, failed = get_results(xml)
-    result["passed"] = failed == 0 and result["mismatches"] == 0 and not result["readback_mismatches"]
+    failed = get_results(xml)[1] if xml.exists() else 1
+    result["passed"] = (error is None and failed == 0 and result["mismatches"] == 0
+                        and not result["readback_mismatches"])
     return result

@@ -39,7 +39,7 @@ def train(args):
     out.mkdir(parents=True, exist_ok=True)
     netfile.save(net, net_path)
     torch.save(model.state_dict(), out / "model.pt")
-    float_pred = model.predict(torch.from_numpy(ds.test_x))
+    float_pred = model.predict(torch.from_numpy(np.array(ds.test_x)))
     g = golden.run(net, ds.test_x)
     report = {
         "dataset": ds.name, "arch": arch, "epochs": args.epochs, "seed": args.seed,
@@ -97,6 +97,7 @@ def _fold_override(text: str):
 def gen(args):
     from hdl.folding import fold_net
     from hdl.generate import generate
+    from hdl.mram import MramParams
     net = netfile.load(args.net)
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
@@ -107,8 +108,8 @@ def gen(args):
     print(f"gen: elaborating {len(folds)} layers: " + ", ".join(
         f"L{i} {f.n_in}x{f.n_out} PE={f.pe} SIMD={f.simd} ({f.cycles} cycles)" for i, f in enumerate(folds)),
         flush=True)
-    man = generate(net, folds, out, read_latency=args.mram_read_latency,
-                   write_cycles=args.mram_write_cycles, init_state=args.mram_init)
+    man = generate(net, folds, out, MramParams(args.mram_read_latency, args.mram_write_cycles,
+                                               args.mram_init, args.mram_hash_lanes))
     print(f"gen: {out / man['verilog']} ({time.time() - t0:.1f} s): {man['cycles_per_image']} cycles/image "
           f"(analytic, steady state), latency {man['latency_cycles']} cycles, {man['mram_bits']} MRAM bits")
 
@@ -151,6 +152,8 @@ def register_more(sub, add_fault_args, ber, seed, positive):
     g.add_argument("--mram-read-latency", type=positive, default=1, help="MRAM read latency, cycles")
     g.add_argument("--mram-write-cycles", type=positive, default=4, help="MRAM programming pulse, cycles")
     g.add_argument("--mram-init", type=int, choices=(0, 1), default=0, help="MRAM content before programming")
+    g.add_argument("--mram-hash-lanes", type=positive, default=8,
+                   help="fault hashes per cycle while programming (simulation speed vs write time)")
     g.add_argument("--out", required=True)
     g.set_defaults(func=gen)
 

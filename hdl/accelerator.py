@@ -15,17 +15,14 @@ from amaranth.utils import ceil_log2
 
 from models.netfile import Net
 from .folding import LayerFold
-from .mram import FaultConfigSignature
+from .mram import FaultConfigSignature, MramParams
 from .mvtu import MVTU, PIXEL_BITS, output_layout
 
 
 class Accelerator(wiring.Component):
-    def __init__(self, net: Net, folds: list[LayerFold], *, read_latency=1, write_cycles=4,
-                 init_state=0):
-        self.net, self.folds = net, folds
-        self.units = [MVTU(l, i, f, binarize_threshold=net.binarize_threshold,
-                           read_latency=read_latency, write_cycles=write_cycles,
-                           init_state=init_state)
+    def __init__(self, net: Net, folds: list[LayerFold], mram: MramParams = MramParams()):
+        self.net, self.folds, self.mram = net, folds, mram
+        self.units = [MVTU(l, i, f, binarize_threshold=net.binarize_threshold, mram=mram)
                       for i, (l, f) in enumerate(zip(net.layers, folds))]
         self.addr_bits = max(u.mram.addr_bits for u in self.units)
         self.data_bits = max(u.mram.width for u in self.units)

@@ -1,4 +1,5 @@
 """Verilog, lint waivers and manifest for one net + folding: the `bnnmram gen` step."""
+import dataclasses
 import hashlib
 import json
 import re
@@ -10,6 +11,7 @@ from models import netfile
 from models.netfile import Net
 from .accelerator import Accelerator
 from .folding import LayerFold, cycles_per_image
+from .mram import MramParams
 from .mvtu import OUTPUT_FIFO_DEPTH, PIXEL_BITS, score_shape
 
 TOP = "bnn_accel"
@@ -94,17 +96,15 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     }
 
 
-def generate(net: Net, folds: list[LayerFold], out_dir, *, read_latency=1, write_cycles=4,
-             init_state=0) -> dict:
+def generate(net: Net, folds: list[LayerFold], out_dir, mram: MramParams = MramParams()) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    top = Accelerator(net, folds, read_latency=read_latency, write_cycles=write_cycles,
-                      init_state=init_state)
+    top = Accelerator(net, folds, mram)
     text = verilog.convert(top, name=TOP, emit_src=False)
     (out_dir / f"{TOP}.v").write_text(text)
     (out_dir / "lint.vlt").write_text(LINT_WAIVERS)
-    params = {"read_latency": read_latency, "write_cycles": write_cycles, "init_state": init_state,
-              "pulse_cycles": [u.mram.pulse_cycles for u in top.units]}
+    params = dict(dataclasses.asdict(mram), pulse_cycles=[u.mram.pulse_cycles for u in top.units],
+                  lanes=[u.mram.lanes for u in top.units])
     man = manifest(net, folds, top, text, params)
     (out_dir / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")
     return man

@@ -3,8 +3,9 @@
 Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
 
 - `prog` (stream of {addr, data}): programming. A write holds the port busy for
-  max(write_cycles, PE) pulse cycles plus one commit cycle; during the pulse the fault logic
-  hashes one PE row (SIMD bits) per cycle with `models.faults`' function of the bit's logical
+  max(write_cycles, PE*SIMD/lanes) pulse cycles plus one commit cycle; during the pulse the
+  fault logic hashes `lanes` bits (hash_lanes, rounded down to a divisor of SIMD) per cycle
+  with `models.faults`' function of the bit's logical
   coordinates (layer, neuron, input index, write count), so any folding flips the same weights.
 - `rd_addr` / `rd_data`: inference read, `read_latency` cycles (>= 1).
 - `dump_addr` / `dump_data`: read-back for testbenches, 1 cycle.
@@ -13,6 +14,8 @@ Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
 
 Each word keeps a write counter (8 bits, wraps), so re-programming draws fresh errors.
 """
+from dataclasses import dataclass
+
 from amaranth.hdl import Elaboratable, Module, Signal, Mux, Cat, C
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
@@ -20,6 +23,16 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
 from .fault_hash import fault_hash
+
+
+@dataclass(frozen=True)
+class MramParams:
+    """Generation parameters of every MRAM macro in a design."""
+
+    read_latency: int = 1   # cycles from rd_addr to rd_data
+    write_cycles: int = 4   # programming pulse, cycles (at least the hashing time)
+    init_state: int = 0     # value of every cell before the first write
+    hash_lanes: int = 8     # fault hashes evaluated per cycle during a write
 
 
 class FaultConfigSignature(wiring.Signature):
@@ -35,7 +48,8 @@ class MramMacro(wiring.Component):
     """Parameters: layer index, pe, simd, sf (synapse folds), depth (words), read_latency
     (cycles), write_cycles (programming pulse, cycles), init_state (0/1, every cell)."""
 
-    def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0):
+    def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
+                 hash_lanes=8):
         if read_latency < 1:
             raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
         if write_cycles < 1:
@@ -46,6 +60,11 @@ class MramMacro(wiring.Component):
         self.width = pe * simd
         self.read_latency, self.write_cycles, self.init_state = read_latency, write_cycles, init_state
         self.addr_bits = max(1, ceil_log2(depth))
+        if hash_lanes < 1:
+            raise ValueError(f"MRAM hash lanes must be >= 1, not {hash_lanes!r}")
+        # bits hashed per cycle: the largest divisor of SIMD not above hash_lanes
+        self.lanes = max(d for d in range(1, min(simd, hash_lanes) + 1) if simd % d == 0)
+        self.chunks = pe * simd // self.lanes
         super().__init__({
             "prog": In(stream.Signature(prog_layout(self.addr_bits, self.width))),
             "rd_addr": In(self.addr_bits),
@@ -57,7 +76,7 @@ class MramMacro(wiring.Component):
 
     @property
     def pulse_cycles(self) -> int:
-        return max(self.write_cycles, self.pe)
+        return max(self.write_cycles, self.chunks)
 
     def elaborate(self, platform):
         m = Module()
@@ -94,16 +113,22 @@ class MramMacro(wiring.Component):
         m.d.comb += [old.addr.eq(addr), count.addr.eq(addr), wr.addr.eq(addr), wc.addr.eq(addr),
                      wr.data.eq(result), wc.data.eq(count.data + 1)]
 
-        row_data = wdata.word_select(row, self.simd)
-        row_old = old.data.word_select(row, self.simd)
+        # chunk k of `lanes` bits: row (PE) k // per_row, inputs (k % per_row) * lanes + j
+        lanes, chunks = self.lanes, self.chunks
+        per_row = self.simd // lanes
+        chunk = Signal(range(chunks + 1))
+        part = Signal(range(per_row))
+        chunk_data = wdata.word_select(chunk, lanes)
+        chunk_old = old.data.word_select(chunk, lanes)
         neuron = nf * self.pe + row
         fails = []
-        for j in range(self.simd):
-            h = fault_hash(m, f"hash{j}", self.fault.seed, C(self.layer, 8), neuron, sf * self.simd + j, count.data)
-            d, o = row_data[j], row_old[j]
+        for j in range(lanes):
+            h = fault_hash(m, f"hash{j}", self.fault.seed, C(self.layer, 8), neuron,
+                           sf * self.simd + part * lanes + j, count.data)
+            d, o = chunk_data[j], chunk_old[j]
             limit = Mux(d, self.fault.t01, self.fault.t10)
             fails.append((Cat(h, C(0, 1)) < limit) & (~self.fault.switch_only | (o != d)))
-        row_result = row_data ^ Cat(*fails)
+        chunk_result = chunk_data ^ Cat(*fails)
 
         # Control is all registers (no FSM decoder), so `prog.ready` is defined from time 0
         # in every simulator, Icarus included.
@@ -114,10 +139,13 @@ class MramMacro(wiring.Component):
         with m.If(self.prog.valid & ~busy):
             m.d.sync += [addr.eq(self.prog.p.addr), wdata.eq(self.prog.p.data),
                          nf.eq(self.prog.p.addr // self.sf), sf.eq(self.prog.p.addr % self.sf),
-                         row.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
+                         row.eq(0), part.eq(0), chunk.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
         with m.If(pulse):
-            with m.If(row < self.pe):
-                m.d.sync += [result.word_select(row, self.simd).eq(row_result), row.eq(row + 1)]
+            with m.If(chunk < chunks):
+                m.d.sync += [result.word_select(chunk, lanes).eq(chunk_result), chunk.eq(chunk + 1),
+                             part.eq(Mux(part == per_row - 1, 0, part + 1))]
+                with m.If(part == per_row - 1):
+                    m.d.sync += row.eq(row + 1)
             m.d.sync += cycle.eq(cycle + 1)
             with m.If(cycle == self.pulse_cycles - 1):
                 m.d.sync += [pulse.eq(0), commit.eq(1)]

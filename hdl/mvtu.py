@@ -22,7 +22,7 @@ from amaranth.utils import bits_for, ceil_log2
 from models.netfile import Layer
 from models.xnor import popcount_threshold
 from .folding import LayerFold
-from .mram import MramMacro, FaultConfigSignature, prog_layout
+from .mram import MramMacro, MramParams, FaultConfigSignature, prog_layout
 from .pixel_buffer import PixelBuffer
 
 PIXEL_BITS = 8
@@ -64,15 +64,15 @@ def hw_thresholds(layer: Layer) -> list[int]:
 
 class MVTU(wiring.Component):
     def __init__(self, layer: Layer, index: int, fold: LayerFold, *, binarize_threshold=None,
-                 read_latency=1, write_cycles=4, init_state=0):
+                 mram: MramParams = MramParams()):
         if (layer.n_in, layer.n_out) != (fold.n_in, fold.n_out):
             raise ValueError(f"layer {index}: folding is for {fold.n_in}x{fold.n_out}, "
                              f"layer is {layer.n_in}x{layer.n_out}")
         self.layer, self.index, self.fold = layer, index, fold
         self.binarize_threshold = binarize_threshold
         self.mram = MramMacro(layer=index, pe=fold.pe, simd=fold.simd, sf=fold.sf, depth=fold.words,
-                              read_latency=read_latency, write_cycles=write_cycles,
-                              init_state=init_state)
+                              read_latency=mram.read_latency, write_cycles=mram.write_cycles,
+                              init_state=mram.init_state, hash_lanes=mram.hash_lanes)
         self.first = layer.input in ("pixel", "binarized")
         in_width = fold.simd * PIXEL_BITS if self.first else layer.n_in
         out_shape = output_layout(layer) if layer.is_output else unsigned(layer.n_out)

@@ -154,8 +154,8 @@ def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
                            f"{int(train_y.max()) + 1} classes")
     model = BNN(arch, binarize_input)
     model.train_ber = float(train_ber)
-    x = torch.from_numpy(train_x)
-    y = torch.from_numpy(train_y)
+    x = torch.from_numpy(np.array(train_x))  # a writable copy
+    y = torch.from_numpy(np.array(train_y))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * math.ceil(len(x) / batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(steps, 1), eta_min=lr * 1e-3)

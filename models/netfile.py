@@ -142,6 +142,9 @@ def load(path) -> Net:
             where = f"net file {path}, layer {i}"
             n_in, n_out = int(d["n_in"]), int(d["n_out"])
             _need(n_in > 0 and n_out > 0, f"{where}: sizes must be positive")
+            if i > 0:
+                prev = int(layers_doc[i - 1]["n_out"])
+                _need(prev == n_in, f"{where}: n_in={n_in} does not match layer {i - 1} n_out={prev}")
             _need(d["input"] in INPUT_KINDS, f"{where}: unknown input kind {d['input']!r}")
             _need((d["input"] == "bits") == (i > 0), f"{where}: input kind {d['input']!r} "
                   "is wrong for this position")
@@ -158,9 +161,6 @@ def load(path) -> Net:
                 _need(t.shape == (n_out,) and f.shape == (n_out,),
                       f"{where}: thresholds/flip must have n_out={n_out} entries")
                 layers.append(Layer(w, d["input"], t, f))
-            if i > 0:
-                _need(layers[i - 1].n_out == n_in, f"{where}: n_in={n_in} does not match "
-                      f"layer {i - 1} n_out={layers[i - 1].n_out}")
         bt = doc["binarize_threshold"]
         _need((bt is not None) == (layers[0].input == "binarized"),
               f"net file {path}: binarize_threshold must be set exactly for binarized input")

@@ -1,0 +1,82 @@
+"""cocotb co-simulation on both simulators: bit-exact vs golden, with and without injected
+errors, with stalls; measured throughput and latency vs the manifest's analytic figures."""
+import json
+
+import pytest
+
+from gen.cli import main
+
+
+@pytest.fixture(scope="module")
+def rtl(small_net, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rtl")
+    with pytest.raises(SystemExit) as e:
+        main(["gen", "--net", str(small_net[2]), "--fold", "0:8:16", "--out", str(out)])
+    assert e.value.code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def rtl_switch(small_net, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rtl_switch")
+    with pytest.raises(SystemExit) as e:
+        main(["gen", "--net", str(small_net[2]), "--mram-init", "1", "--mram-read-latency", "2",
+              "--out", str(out)])
+    assert e.value.code == 0
+    return out
+
+
+def _sim(rtl, net, tmp_path, *args):
+    out = tmp_path / "sim"
+    with pytest.raises(SystemExit) as e:
+        main(["sim", "--rtl", str(rtl), "--net", str(net), "--dataset", "digits", "--out", str(out)]
+             + list(args))
+    result = json.loads((out / "sim.json").read_text())
+    return e.value.code, result
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+@pytest.mark.parametrize("extra", [
+    ["--images", "60"],
+    ["--images", "60", "--ber", "0.02", "--seed", "9"],
+    ["--images", "40", "--ber", "0.05", "--seed", "3", "--stalls"],
+], ids=["ber0", "ber0.02", "ber0.05-stalls"])
+def test_bit_exact_against_golden(rtl, small_net, tmp_path, simulator, extra):
+    code, r = _sim(rtl, small_net[2], tmp_path, "--sim", simulator, *extra)
+    assert code == 0 and r["passed"]
+    assert r["mismatches"] == 0 and r["readback_mismatches"] == []
+    assert r["accuracy"] == r["golden_accuracy"]
+    assert ("--ber" in extra) == (r["weights_flipped"] > 0)
+    if "--stalls" not in extra:
+        man = json.loads((rtl / "manifest.json").read_text())
+        assert abs(r["cycles_per_image"] - man["cycles_per_image"]) <= 0.05 * man["cycles_per_image"]
+        assert r["first_result_cycle"] == man["input"]["words_per_image"] - 1 + man["latency_cycles"]
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_failure_to_switch_mode(rtl_switch, small_net, tmp_path, simulator):
+    code, r = _sim(rtl_switch, small_net[2], tmp_path, "--sim", simulator, "--images", "30",
+                   "--fault-mode", "switch", "--rate01", "0.0", "--rate10", "0.1", "--init-state", "1",
+                   "--seed", "4")
+    assert code == 0 and r["mismatches"] == 0 and r["readback_mismatches"] == []
+    assert r["weights_flipped"] > 0
+
+
+def test_injected_hardware_difference_is_caught(rtl, small_net, tmp_path, monkeypatch):
+    """The scoreboard fails when the fault model and the hardware disagree: predict errors for
+    another seed than the hardware uses."""
+    import cosim.vectors as vectors
+    real = vectors.write
+
+    def wrong_seed(path, net, images, labels, cfg):
+        out = real(path, net, images, labels, cfg)
+        import numpy as np
+        d = dict(np.load(out))
+        d["fault"][0] += 1  # hardware gets seed+1, expectations are for seed
+        np.savez(out, **d)
+        return out
+    monkeypatch.setattr(vectors, "write", wrong_seed)
+    code, r = _sim(rtl, small_net[2], tmp_path, "--sim", "verilator", "--images", "20",
+                   "--ber", "0.05")
+    assert code == 1 and not r["passed"]
+    assert r["readback_mismatches"] and r["readback_mismatches"][0]["bits"] > 0

@@ -1,0 +1,173 @@
+"""Amaranth-simulator tests of each component against the Python models (seconds)."""
+import numpy as np
+import pytest
+from amaranth.hdl import Module, Signal
+from amaranth.sim import Simulator
+
+from hdl.accelerator import Accelerator
+from hdl.fault_hash import fault_hash as hdl_hash
+from hdl.folding import check_fold, fold_net, pack_words, unpack_words
+from hdl.mram import MramMacro, MramParams
+from hdl.mvtu import MVTU
+from hdl.pixel_buffer import PixelBuffer
+from models import golden
+from models.faults import FaultConfig, fault_hash, faulty_net, stored_bits
+from sim_helpers import get, put, run_to_end
+
+
+def test_hash_logic_equals_python_model():
+    m = Module()
+    seed, layer, neuron, index, write = Signal(32), Signal(8), Signal(16), Signal(16), Signal(24)
+    out = Signal(32)
+    m.d.comb += out.eq(hdl_hash(m, "h", seed, layer, neuron, index, write))
+    rng = np.random.default_rng(0)
+    cases = [(0, 0, 0, 0, 0), (2**32 - 1, 255, 65535, 65535, 2**24 - 1)] + \
+        [tuple(int(v) for v in rng.integers(0, [2**32, 256, 65536, 65536, 300])) for _ in range(30)]
+    got = []
+
+    async def tb(ctx):
+        for c in cases:
+            for sig, v in zip((seed, layer, neuron, index, write), c):
+                ctx.set(sig, v)
+            await ctx.delay(1e-9)
+            got.append(ctx.get(out))
+    sim = Simulator(m)
+    sim.add_testbench(tb)
+    sim.run()
+    assert got == [int(fault_hash(*c)) for c in cases]
+
+
+def _program_and_dump(macro, words, cfg, rounds=1):
+    dumped = []
+
+    async def tb(ctx):
+        ctx.set(macro.fault.seed, cfg.seed)
+        ctx.set(macro.fault.t01, cfg.t01)
+        ctx.set(macro.fault.t10, cfg.t10)
+        ctx.set(macro.fault.switch_only, int(cfg.switch_only))
+        for _ in range(rounds):
+            for a, w in enumerate(words):
+                await put(ctx, macro.prog, {"addr": a, "data": w})
+        await ctx.tick().repeat(macro.pulse_cycles + 3)
+        for a in range(len(words)):
+            ctx.set(macro.dump_addr, a)
+            await ctx.tick()
+            dumped.append(ctx.get(macro.dump_data))
+    run_to_end(macro, tb)
+    return dumped
+
+
+@pytest.mark.parametrize("cfg,init,lanes", [
+    (FaultConfig(seed=3, ber=0.05), 0, 8),
+    (FaultConfig(seed=9, ber=0.3), 1, 3),
+    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 8),
+])
+def test_mram_macro_write_errors_match_python_model(cfg, init, lanes):
+    f = check_fold(2, 24, 6, pe=3, simd=6)
+    w = np.random.default_rng(1).integers(0, 2, (6, 24), dtype=np.uint8)
+    macro = MramMacro(layer=2, pe=3, simd=6, sf=f.sf, depth=f.words, init_state=init,
+                      hash_lanes=lanes, write_cycles=2)
+    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg), f)
+    want = stored_bits(w, 2, cfg, old=np.full_like(w, init))
+    assert np.array_equal(got, want)
+    assert (got != w).any()
+
+
+def test_mram_rewrite_uses_write_count():
+    f = check_fold(0, 16, 4, pe=2, simd=8)
+    w = np.zeros((4, 16), np.uint8)
+    cfg = FaultConfig(seed=1, ber=0.3)
+    macro = MramMacro(layer=0, pe=2, simd=8, sf=f.sf, depth=f.words)
+    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=2), f)
+    assert np.array_equal(got, stored_bits(w, 0, cfg, write=1))
+    assert not np.array_equal(got, stored_bits(w, 0, cfg, write=0))
+
+
+def test_pixel_buffer_ping_pong_keeps_images_apart():
+    buf = PixelBuffer(width=8, words=3)
+    images = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    seen = []
+
+    async def producer(ctx):
+        for img in images:
+            for v in img:
+                await put(ctx, buf.inp, v)
+
+    async def consumer(ctx):
+        for _ in images:
+            await ctx.tick().until(buf.avail)
+            words = []
+            for rep in range(2):           # the layer re-reads the image per neuron fold
+                for a in range(3):
+                    ctx.set(buf.rd_addr, a)
+                    await ctx.tick()
+                    words.append(ctx.get(buf.rd_data))
+            ctx.set(buf.release, 1)
+            await ctx.tick()
+            ctx.set(buf.release, 0)
+            seen.append(words)
+    run_to_end(buf, consumer, producer)
+    assert seen == [img * 2 for img in images]
+
+
+def _run_accelerator(net, folds, images, cfg, *, stall_seed=None, mram=MramParams()):
+    top = Accelerator(net, folds, mram)
+    rng = np.random.default_rng(stall_seed or 0)
+    results, cycles = [], []
+
+    async def driver(ctx):
+        ctx.set(top.fault.seed, cfg.seed)
+        ctx.set(top.fault.t01, cfg.t01)
+        ctx.set(top.fault.t10, cfg.t10)
+        for i, (l, f) in enumerate(zip(net.layers, folds)):
+            for a, w in enumerate(pack_words(l.weights, f)):
+                await put(ctx, top.prog, {"layer": i, "addr": a, "data": w})
+        await ctx.tick().repeat(20)
+        for img in images:
+            for row in img.reshape(folds[0].sf, folds[0].simd):
+                if stall_seed is not None and rng.random() < 0.3:
+                    await ctx.tick().repeat(int(rng.integers(1, 8)))
+                await put(ctx, top.inp, int.from_bytes(row.astype(np.uint8).tobytes(), "little"))
+
+    async def monitor(ctx):
+        cycle = 0
+        for _ in images:
+            while True:
+                if stall_seed is not None and rng.random() < 0.5:
+                    ctx.set(top.out.ready, 0)
+                    await ctx.tick().repeat(int(rng.integers(1, 12)))
+                ctx.set(top.out.ready, 1)
+                *_, valid, payload = await ctx.tick().sample(top.out.valid, top.out.payload)
+                cycle += 1
+                if valid:
+                    break
+            ctx.set(top.out.ready, 0)
+            results.append((payload.cls, [int(s) for s in payload.scores]))
+            cycles.append(cycle)
+    run_to_end(top, monitor, driver)
+    return results, cycles
+
+
+@pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
+def test_accelerator_bit_exact_with_errors_and_stalls(request, fixture, digits):
+    _, net, _ = request.getfixturevalue(fixture)
+    folds = fold_net(net)
+    images = digits.test_x[:6]
+    cfg = FaultConfig(seed=11, ber=0.03)
+    g = golden.run(faulty_net(net, cfg), images)
+    results, _ = _run_accelerator(net, folds, images, cfg, stall_seed=5)
+    assert [r[0] for r in results] == list(g.pred)
+    assert [r[1] for r in results] == [list(s) for s in g.scores]
+
+
+def test_layers_overlap_images_steady_state_meets_analytic(small_net, digits):
+    _, net, _ = small_net
+    folds = fold_net(net, overrides={0: (4, 16), 1: (4, 16), 2: (2, 8)})
+    images = digits.test_x[:8]
+    g = golden.run(net, images)
+    results, cycles = _run_accelerator(net, folds, images, FaultConfig(), mram=MramParams(read_latency=2))
+    assert [r[1] for r in results] == [list(s) for s in g.scores]
+    per_image = np.diff(cycles[2:])
+    slowest = max(f.cycles for f in folds)
+    assert slowest < sum(f.cycles for f in folds)          # the test means something
+    assert np.all(per_image == slowest), (per_image, [f.cycles for f in folds])
