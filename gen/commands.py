@@ -169,3 +169,12 @@ def register_more(sub, add_fault_args, ber, seed, positive):
     s.add_argument("--verbose", action="store_true", help="show the cocotb log")
     s.add_argument("--out", required=True)
     s.set_defaults(func=sim)
+
+    from . import demo
+    d = sub.add_parser("demo", help="the main job with defaults: train, gen, sim, report")
+    d.add_argument("--out", default="build/demo")
+    d.add_argument("--epochs", type=positive, default=20)
+    d.add_argument("--images", type=positive, default=200, help="test images per Verilator run")
+    d.add_argument("--icarus-images", type=positive, default=200, help="test images per Icarus run")
+    d.add_argument("--sims", default="verilator,icarus", help="simulators, comma separated")
+    d.set_defaults(func=demo.run)

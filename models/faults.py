@@ -130,11 +130,18 @@ class FaultConfig:
         return self.t01 == 0 and self.t10 == 0
 
 
+def layer_hash(shape, layer: int, seed: int, write: int = 0) -> np.ndarray:
+    """fault_hash of every weight of a layer [n_out, n_in] (reusable across rates)."""
+    n_out, n_in = shape
+    return fault_hash(seed, layer, np.arange(n_out)[:, None], np.arange(n_in)[None, :], write)
+
+
 def stored_bits(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray | None = None,
-                write: int = 0) -> np.ndarray:
+                write: int = 0, hashes: np.ndarray | None = None) -> np.ndarray:
     """What the MRAM holds after writing `bits` [n_out, n_in] (1 = +1) of `layer`.
 
-    `old` is the array's content before this write (defaults to `cfg.init_state`)."""
+    `old` is the array's content before this write (defaults to `cfg.init_state`);
+    `hashes` may pass layer_hash(bits.shape, layer, cfg.seed, write) computed before."""
     bits = np.asarray(bits, np.uint8)
     n_out, n_in = bits.shape
     if n_out > MAX_NEURONS or n_in > MAX_INPUTS or not (0 <= layer < MAX_LAYERS):
@@ -142,7 +149,7 @@ def stored_bits(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray 
                            f"coordinate ranges (65536 neurons/inputs, 256 layers)")
     if cfg.is_zero:
         return bits.copy()
-    h = fault_hash(cfg.seed, layer, np.arange(n_out)[:, None], np.arange(n_in)[None, :], write)
+    h = layer_hash(bits.shape, layer, cfg.seed, write) if hashes is None else hashes
     t = np.where(bits == 1, cfg.t01, cfg.t10).astype(np.uint64)
     fail = h.astype(np.uint64) < t
     if cfg.switch_only:

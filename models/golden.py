@@ -37,7 +37,7 @@ def threshold_bits(dot: torch.Tensor, thresholds, flip) -> torch.Tensor:
 
 def run(net: Net, images: np.ndarray) -> GoldenResult:
     """Evaluate the net on uint8 images [B, pixels]."""
-    x = torch.from_numpy(np.asarray(images)).to(torch.int64)
+    x = torch.from_numpy(np.array(images)).to(torch.int64)
     acts = []
     for i, layer in enumerate(net.layers):
         dot = layer_dot(net, i, x)

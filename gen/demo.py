@@ -1,0 +1,102 @@
+"""`bnnmram demo`: the main job with defaults, each step's artefacts in one folder, and a report."""
+import json
+import time
+from pathlib import Path
+
+from models.errors import BnnMramError
+
+DEMO_ARCH = "784-256-256-256-10"
+
+
+def _step(title):
+    print(f"\n=== demo: {title} ===", flush=True)
+
+
+def _run(argv):
+    """Run one bnnmram subcommand in-process; return its exit code."""
+    from .cli import parser
+    args = parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+def run(args):
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    net_dir = out / "net"
+    net = net_dir / "net.json"
+    _step("1/4 train (or reuse) the Fashion-MNIST BNN")
+    if net.exists() and (net_dir / "train.json").exists():
+        print(f"demo: reusing {net} (delete {net_dir} to retrain)")
+    else:
+        _run(["train", "--dataset", "fashion-mnist", "--arch", DEMO_ARCH, "--epochs", str(args.epochs),
+              "--seed", "0", "--out", str(net_dir), "--force"])
+    train = json.loads((net_dir / "train.json").read_text())
+
+    _step("2/4 generate the Verilog")
+    rtl = out / "rtl"
+    _run(["gen", "--net", str(net), "--out", str(rtl)])
+    man = json.loads((rtl / "manifest.json").read_text())
+
+    _step(f"3/4 co-simulate {args.images} test images, BER 0 and 1e-3")
+    sims = []
+    for sim in args.sims.split(","):
+        for ber in (0.0, 1e-3):
+            d = out / f"sim_{sim}_ber{ber:g}"
+            code = _run(["sim", "--rtl", str(rtl), "--net", str(net), "--sim", sim,
+                         "--dataset", "fashion-mnist", "--images", str(args.images if sim == "verilator"
+                                                                       else args.icarus_images),
+                         "--ber", str(ber), "--seed", "1", "--out", str(d)])
+            r = json.loads((d / "sim.json").read_text())
+            r["dir"] = str(d)
+            r["exit_code"] = code
+            sims.append(r)
+
+    _step("4/4 report")
+    report = out / "report.md"
+    report.write_text(_report(out, train, man, sims, time.time() - t0))
+    print(f"demo: report -> {report}")
+    bad = [s for s in sims if not s["passed"]]
+    if bad:
+        raise BnnMramError(f"{len(bad)} co-simulation(s) failed; see {report}")
+
+
+def _report(out, train, man, sims, seconds):
+    rows = "\n".join(
+        f"| {s['simulator']} | {s['ber']:g} | {s['images']} | {s['weights_flipped']} | {s['mismatches']} | "
+        f"{len(s['readback_mismatches'])} | {s['accuracy']:.4f} | {s['golden_accuracy']:.4f} | "
+        f"{s['cycles_per_image']:.1f} | {s['cycles_per_image_analytic']} | {s['images_per_second']} | "
+        f"{'PASS' if s['passed'] else 'FAIL'} | `{Path(s['dir']).relative_to(out)}/sim.json` |"
+        for s in sims)
+    layers = "\n".join(f"| {l['index']} | {l['n_in']}x{l['n_out']} | {l['input']} | {l['pe']} | {l['simd']} | "
+                       f"{l['cycles']} | {l['mram_words']} x {l['mram_word_bits']} |" for l in man["layers"])
+    return f"""# bnnmram demo report
+
+Fashion-MNIST, `{'-'.join(map(str, man['arch']))}` BNN, generated accelerator co-simulated
+bit-for-bit against the PyTorch integer golden model. Total time {seconds:.0f} s.
+
+## Trained net
+- integer golden test accuracy (10,000 images): **{train['test_accuracy']:.4f}**
+  (float BNN {train['float_test_accuracy']:.4f}, {train['golden_float_disagreements']} disagreements)
+- training: {train['epochs']} epochs, {train['train_seconds']:.0f} s
+
+## Hardware
+- analytic steady state: **{man['cycles_per_image']} cycles/image**, latency {man['latency_cycles']} cycles
+- MRAM: {man['mram_bits']} weight bits; read latency {man['mram']['read_latency']} cycle(s),
+  programming pulse {man['mram']['write_cycles']} cycles (at least the fault hashing time per word)
+
+| layer | size | input | PE | SIMD | cycles/image | MRAM words x bits |
+|---|---|---|---|---|---|---|
+{layers}
+
+## Co-simulation (same images, fault seed 1)
+
+| simulator | BER | images | weights flipped | mismatches | read-back mismatches | HW accuracy | golden accuracy | cycles/image measured | analytic | images/s | result | artefact |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
+{rows}
+
+## Artefacts
+- net file: `net/net.json` (format: docs/netfile.md), training log: `net/train.json`, PyTorch weights `net/model.pt`
+- Verilog: `rtl/{man['verilog']}`, manifest `rtl/manifest.json`, lint waivers `rtl/{man['lint_waivers']}`
+- co-simulation results: `sim_*/sim.json`, test vectors `sim_*/vectors.npz`, cocotb results `sim_*/results_*.xml`
+"""

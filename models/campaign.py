@@ -1,0 +1,142 @@
+"""Monte Carlo fault campaigns at speed: exact accuracies of a net under MRAM write errors.
+
+The engine keeps the error-free network's integer dot products for every test image and,
+per fault pattern, recomputes only what the flipped weights change:
+
+- the fault hash of every weight is computed once per seed and reused for every BER (a
+  flip is `hash < threshold`), so a sweep over rates costs one hash pass per trial;
+- a layer's flipped weights change only their neurons' dot products: a sparse
+  (flips x images) product on the error-free inputs;
+- images whose activations changed are tracked as a column set; only those columns of the
+  next layer are recomputed (a dense product on the faulty weights), every other image
+  keeps its error-free values;
+- all arithmetic is on integers held exactly in float32 (|values| < 2**24), features x images.
+
+Its predictions equal the golden model's on the same faulty weights, image for image
+(tests/test_campaign.py); `models.bench_sweep` compares its speed with a plain baseline.
+"""
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .faults import FaultConfig, layer_hash, stored_bits
+from .netfile import Net
+
+DENSE_FRACTION = 0.15  # above this share of changed inputs, recompute densely
+
+warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+
+
+@dataclass
+class _Layer:
+    w_pm: torch.Tensor          # float32 [n_out, n_in], +-1
+    t: torch.Tensor | None      # float32 [n_out, 1]
+    flip: torch.Tensor | None   # bool [n_out, 1]
+    bits: np.ndarray            # uint8 [n_out, n_in], error-free weights
+
+
+class Campaign:
+    """Evaluate many fault patterns of one net on one image set."""
+
+    def __init__(self, net: Net, images: np.ndarray, labels: np.ndarray, layers=None):
+        self.net = net
+        self.labels = torch.from_numpy(np.array(labels, np.int64))
+        self.fault_layers = set(range(len(net.layers)) if layers is None else layers)
+        self.layers = []
+        for l in net.layers:
+            t = f = None
+            if not l.is_output:
+                t = torch.from_numpy(np.asarray(l.thresholds, np.float32))[:, None]
+                f = torch.from_numpy(np.asarray(l.flip, bool))[:, None]
+            self.layers.append(_Layer(torch.from_numpy(2.0 * l.weights.astype(np.float32) - 1), t, f, l.weights))
+        x = torch.from_numpy(np.array(images, np.float32)).T.contiguous()  # [pixels, N]
+        if net.layers[0].input == "binarized":
+            x = torch.where(x >= net.binarize_threshold, 1.0, -1.0)
+        # error-free forward pass: inputs x_l (+-1 or pixels) and dot products d_l per layer
+        self.xs, self.ds = [], []
+        for l in self.layers:
+            self.xs.append(x)
+            d = l.w_pm @ x
+            self.ds.append(d)
+            if l.t is not None:
+                x = self._sign(d, l.t, l.flip)
+        self.n = x.shape[1]
+        self._hash_seed = None
+        self._hashes = None
+
+    @staticmethod
+    def _sign(d, t, flip):
+        return torch.where(flip, d <= t, d >= t).to(torch.float32) * 2 - 1
+
+    def faulty_bits(self, cfg: FaultConfig) -> list[np.ndarray]:
+        """Each layer's weights as the MRAM stores them (hashes cached per seed)."""
+        if cfg.is_zero:
+            return [l.bits for l in self.layers]
+        if self._hash_seed != cfg.seed:
+            self._hashes = [layer_hash(l.bits.shape, i, cfg.seed) if i in self.fault_layers else None
+                            for i, l in enumerate(self.layers)]
+            self._hash_seed = cfg.seed
+        return [stored_bits(l.bits, i, cfg, hashes=h) if h is not None else l.bits
+                for i, (l, h) in enumerate(zip(self.layers, self._hashes))]
+
+    def predict(self, cfg: FaultConfig) -> torch.Tensor:
+        """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
+        cols = torch.zeros(0, dtype=torch.int64)   # images whose layer input differs
+        block = None                               # their inputs [n_in, len(cols)]
+        for i, (l, bits) in enumerate(zip(self.layers, self.faulty_bits(cfg))):
+            j, k = (torch.from_numpy(a.astype(np.int64)) for a in np.nonzero(bits != l.bits))
+            rows = torch.unique(j)
+            w = l.w_pm
+            if len(j):
+                w = l.w_pm.clone()
+                w[j, k] = -w[j, k]
+            # dot products of the flipped neurons for every image (error-free inputs)
+            if len(j):
+                r = torch.searchsorted(rows, j)
+                dw = torch.sparse_coo_tensor(torch.stack([r, k]), -2.0 * l.w_pm[j, k],
+                                             (len(rows), w.shape[1])).to_sparse_csr()
+                d_rows = self.ds[i][rows] + torch.sparse.mm(dw, self.xs[i])
+            # dot products of every neuron for the images whose inputs changed: error-free
+            # dots, the flipped neurons' new dots, plus W' @ (change of input), sparse
+            d_cols = None
+            if len(cols):
+                dx = block - self.xs[i][:, cols]
+                if torch.count_nonzero(dx) > DENSE_FRACTION * dx.numel():
+                    d_cols = w @ block
+                else:
+                    d_cols = self.ds[i][:, cols]
+                    if len(j):
+                        d_cols = d_cols.clone()
+                        d_cols[rows] = d_rows[:, cols]
+                    d_cols = d_cols + torch.sparse.mm(dx.T.to_sparse_csr(), w.T.contiguous()).T
+            if l.t is None:
+                scores = self.ds[i]
+                if len(j) or len(cols):
+                    scores = scores.clone()
+                    if len(j):
+                        scores[rows] = d_rows
+                    if len(cols):
+                        scores[:, cols] = d_cols
+                return scores.argmax(0)
+            x_clean = self.xs[i + 1]
+            new_cols = cols
+            if len(j):
+                b_rows = self._sign(d_rows, l.t[rows], l.flip[rows])
+                moved = torch.nonzero(torch.any(b_rows != x_clean[rows], dim=0)).flatten()
+                new_cols = torch.unique(torch.cat([cols, moved]))
+            if not len(new_cols):
+                cols, block = new_cols, None
+                continue
+            nb = x_clean[:, new_cols].clone()
+            if len(j):
+                nb[rows] = b_rows[:, new_cols]
+            if len(cols):
+                nb[:, torch.searchsorted(new_cols, cols)] = self._sign(d_cols, l.t, l.flip)
+            keep = torch.any(nb != x_clean[:, new_cols], dim=0)
+            cols, block = new_cols[keep], nb[:, keep]
+        raise AssertionError("unreachable: the last layer returns")
+
+    def accuracy(self, cfg: FaultConfig) -> float:
+        return float((self.predict(cfg) == self.labels).to(torch.float64).mean())
