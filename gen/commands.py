@@ -143,6 +143,63 @@ def sim(args):
     return 0 if result["passed"] else 1
 
 
+def sweep(args):
+    from tqdm import tqdm
+    from models import sweep as sw
+    from models.campaign import Campaign
+    bers = sw.parse_bers(args.ber)
+    n = len(args.net)
+    dsets = args.dataset or ["fashion-mnist"]
+    if len(dsets) not in (1, n):
+        raise BnnMramError(f"give one --dataset, or one per --net ({n})")
+    if args.label and len(args.label) != n:
+        raise BnnMramError(f"give one --label per --net ({n})")
+    nets = [netfile.load(p) for p in args.net]
+    layers = None
+    if args.layers:
+        try:
+            layers = sorted({int(v) for v in args.layers.split(",")})
+        except ValueError:
+            raise BnnMramError(f"--layers {args.layers!r} must be a comma list of layer numbers") from None
+        for net in nets:
+            if layers[-1] >= len(net.layers) or layers[0] < 0:
+                raise BnnMramError(f"--layers {args.layers}: the net has layers 0..{len(net.layers) - 1}")
+    results = []
+    bar = tqdm(total=n * args.trials * len(bers), unit="trial", desc="sweep")
+    for i, net in enumerate(nets):
+        ds = datasets.load(dsets[i % len(dsets)])
+        check_net_matches(net, ds)
+        x, y = test_images(ds, args.limit)
+        label = args.label[i] if args.label else _net_label(net, ds.name)
+        camp = Campaign(net, x, y, layers)
+        results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
+    bar.close()
+    doc = sw.write(Path(args.out), results, args.seed)
+    for s in doc["nets"]:
+        print(f"sweep: {s['label']}: error-free {s['clean_accuracy']:.4f}, tolerated BER "
+              f"{s['tolerated_ber']} (mean within 1 point)")
+    print(f"sweep: {args.out}/sweep.csv, sweep.json, sweep.md, sweep.png")
+
+
+def synth(args):
+    from cosim.vectors import load_manifest
+    from .synth import synthesize
+    man = load_manifest(args.rtl)
+    boxes = [] if args.keep_mram else [l["mram_module"] for l in man["layers"]]
+    out = Path(args.out)
+    r = synthesize(Path(args.rtl) / man["verilog"], man["top"], out, args.target, boxes)
+    r["mram_bits"] = man["mram_bits"]
+    (out / "synth.json").write_text(json.dumps(r, indent=1) + "\n")
+    key = {"generic": "transistors", "ice40": "lut4", "xilinx": "lut"}[args.target]
+    print(f"synth: {args.target}: {r['cells']} cells, {key} {r[key]}, flip-flops {r['flip_flops']}, "
+          f"MRAM bits {r['mram_bits']} (black box) in {r['yosys_seconds']} s -> {out / 'synth.json'}")
+
+
+def _net_label(net, dataset):
+    tb = net.meta.get("train_ber", 0) or 0
+    return f"{dataset} {'-'.join(map(str, net.arch))}" + (f", error-aware {tb:g}" if tb else "")
+
+
 def register_more(sub, add_fault_args, ber, seed, positive):
     g = sub.add_parser("gen", help="generate the accelerator's Verilog and manifest")
     g.add_argument("--net", required=True)
@@ -169,6 +226,25 @@ def register_more(sub, add_fault_args, ber, seed, positive):
     s.add_argument("--verbose", action="store_true", help="show the cocotb log")
     s.add_argument("--out", required=True)
     s.set_defaults(func=sim)
+
+    w = sub.add_parser("sweep", help="Monte Carlo accuracy vs BER campaign (the papers' figure)")
+    w.add_argument("--net", action="append", required=True, help="net file; repeat to compare nets")
+    w.add_argument("--dataset", action="append", help="dataset per --net (one applies to all)")
+    w.add_argument("--label", action="append", help="legend label per --net")
+    w.add_argument("--ber", default="1e-6,1e-5,...,1e-1", help="rates: comma list, '...' fills decades")
+    w.add_argument("--trials", type=positive, default=10, help="fault patterns per BER")
+    w.add_argument("--seed", type=seed, default=0, help="trial t uses fault seed SEED+t")
+    w.add_argument("--layers", default=None, help="only these layers get errors, e.g. 0,1")
+    w.add_argument("--limit", type=positive, default=None, help="first K test images only")
+    w.add_argument("--out", required=True)
+    w.set_defaults(func=sweep)
+
+    y = sub.add_parser("synth", help="Yosys area of the generated logic (MRAM macros as black boxes)")
+    y.add_argument("--rtl", required=True)
+    y.add_argument("--target", choices=("generic", "ice40", "xilinx"), default="generic")
+    y.add_argument("--keep-mram", action="store_true", help="synthesize the behavioural MRAM macros too")
+    y.add_argument("--out", required=True)
+    y.set_defaults(func=synth)
 
     from . import demo
     d = sub.add_parser("demo", help="the main job with defaults: train, gen, sim, report")

@@ -24,7 +24,8 @@ import torch
 from .faults import FaultConfig, layer_hash, stored_bits
 from .netfile import Net
 
-DENSE_FRACTION = 0.15  # above this share of changed inputs, recompute densely
+DENSE_FRACTION = 0.03  # above this share of changed inputs, recompute densely (BLAS)
+SPARSE_FLIPS = 0.002   # above this share of flipped weights, recompute their rows densely
 
 warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
 
@@ -93,7 +94,9 @@ class Campaign:
                 w = l.w_pm.clone()
                 w[j, k] = -w[j, k]
             # dot products of the flipped neurons for every image (error-free inputs)
-            if len(j):
+            if len(j) > SPARSE_FLIPS * l.w_pm.numel():
+                d_rows = w[rows] @ self.xs[i]
+            elif len(j):
                 r = torch.searchsorted(rows, j)
                 dw = torch.sparse_coo_tensor(torch.stack([r, k]), -2.0 * l.w_pm[j, k],
                                              (len(rows), w.shape[1])).to_sparse_csr()

@@ -1,0 +1,78 @@
+"""Fault-campaign benchmark: our engine vs a plain baseline that re-evaluates the float
+PyTorch BNN on the whole test set per fault pattern (what hook-based injectors do), on the
+same fault patterns, checking both give the same accuracies.
+
+    python -m models.bench_sweep --out build/bench     (or: make bench)
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import bnn, datasets, netfile
+from .campaign import Campaign
+from .faults import FaultConfig
+from .sweep import parse_bers
+
+
+def baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bits: list) -> float:
+    """Float BNN forward with every layer's binary weights replaced by the faulty ones."""
+    with torch.no_grad():
+        for fc, b in zip(model.fcs, bits):
+            fc.weight.copy_(torch.from_numpy(2.0 * b.astype(np.float32) - 1))
+    return float((torch.from_numpy(model.predict(x, batch=len(x))) == y).double().mean())
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--net", default="build/demo/net/net.json", help="needs model.pt beside it ('make demo')")
+    p.add_argument("--dataset", default="fashion-mnist")
+    p.add_argument("--ber", default="1e-6,1e-5,...,1e-1")
+    p.add_argument("--trials", type=int, default=3)
+    p.add_argument("--out", default="build/bench")
+    args = p.parse_args(argv)
+    net_path = Path(args.net)
+    net = netfile.load(net_path)
+    model = bnn.BNN(net.arch, net.layers[0].input == "binarized")
+    model.load_state_dict(torch.load(net_path.parent / "model.pt"))
+    model.eval()
+    ds = datasets.load(args.dataset)
+    x, y = torch.from_numpy(np.array(ds.test_x)), torch.from_numpy(np.array(ds.test_y))
+    bers = parse_bers(args.ber)
+    cfgs = [FaultConfig(seed=t, ber=b) for t in range(args.trials) for b in bers]
+
+    t0 = time.perf_counter()
+    camp = Campaign(net, ds.test_x, ds.test_y)
+    ours = [camp.accuracy(c) for c in cfgs]
+    t_ours = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    base = [baseline_accuracy(model, x, y, camp.faulty_bits(c)) for c in cfgs]
+    t_base = time.perf_counter() - t0
+
+    same = ours == base
+    n = len(cfgs) * len(x)
+    per_ber = {}
+    for c, a, b in zip(cfgs, ours, base):
+        per_ber.setdefault(f"{c.ber:g}", []).append((a, b))
+    result = {"net": str(net_path), "images": len(x), "fault_patterns": len(cfgs), "bers": bers,
+              "engine_seconds": round(t_ours, 3), "baseline_seconds": round(t_base, 3),
+              "engine_image_trials_per_s": round(n / t_ours), "baseline_image_trials_per_s": round(n / t_base),
+              "speedup": round(t_base / t_ours, 2), "identical_accuracies": same,
+              "accuracies": per_ber}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_sweep.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"| campaign engine | image-trials/s | seconds ({len(cfgs)} patterns x {len(x)} images) |\n|---|---|---|")
+    print(f"| baseline (float PyTorch BNN per trial) | {result['baseline_image_trials_per_s']} | {t_base:.2f} |")
+    print(f"| bnnmram Campaign | {result['engine_image_trials_per_s']} | {t_ours:.2f} |")
+    print(f"speedup {result['speedup']}x; identical accuracies for every pattern: {same}")
+    if not same:
+        raise SystemExit("bench_sweep: engine and baseline accuracies differ")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Accuracy-vs-BER sweeps: trials, statistics, CSV/JSON/Markdown and the figure."""
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from .campaign import Campaign
+from .errors import BnnMramError
+from .faults import FaultConfig
+
+TOLERANCE = 0.01  # "tolerated": mean accuracy within 1 point of error-free
+
+
+def parse_bers(text: str) -> list[float]:
+    """'1e-6,1e-5,...,1e-1': a comma list; '...' fills in decades between its neighbours."""
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    out = []
+    try:
+        for i, p in enumerate(parts):
+            if p == "...":
+                if i == 0 or i == len(parts) - 1:
+                    raise ValueError
+                lo, hi = out[-1], float(parts[i + 1])
+                v = lo * 10
+                while v < hi * (1 - 1e-9):
+                    out.append(float(f"{v:.6g}"))
+                    v *= 10
+            else:
+                out.append(float(p))
+    except (ValueError, IndexError):
+        raise BnnMramError(f"--ber {text!r} must be a comma list of rates, e.g. 1e-6,1e-5,...,1e-1") from None
+    for b in out:
+        if not 0 <= b <= 1:
+            raise BnnMramError(f"bit error rate must be in [0, 1], not {b:g}")
+    return sorted(set(out))
+
+
+@dataclass
+class NetSweep:
+    label: str
+    clean_accuracy: float
+    bers: list
+    acc: np.ndarray      # [len(bers), trials]
+
+    def summary(self) -> dict:
+        rows = []
+        for b, a in zip(self.bers, self.acc):
+            n = len(a)
+            mean = float(a.mean())
+            std = float(a.std(ddof=1)) if n > 1 else 0.0
+            half = float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n > 1 else 0.0
+            rows.append({"ber": b, "mean": mean, "std": std, "ci95": [mean - half, mean + half],
+                         "trials": n})
+        tolerated = None
+        for r in rows:
+            if r["mean"] >= self.clean_accuracy - TOLERANCE:
+                tolerated = r["ber"]
+            else:
+                break
+        return {"label": self.label, "clean_accuracy": self.clean_accuracy, "per_ber": rows,
+                "tolerated_ber": tolerated, "tolerance": TOLERANCE}
+
+
+def run(campaign: Campaign, label: str, bers, trials: int, seed: int, progress=None) -> NetSweep:
+    """Trial t uses fault seed `seed + t` at every BER (nested fault sets, less noise)."""
+    acc = np.zeros((len(bers), trials))
+    clean = campaign.accuracy(FaultConfig())
+    for t in range(trials):
+        for i, b in enumerate(bers):
+            acc[i, t] = campaign.accuracy(FaultConfig(seed=(seed + t) % 2**32, ber=b))
+            if progress:
+                progress(1)
+    return NetSweep(label, clean, list(bers), acc)
+
+
+def write(out: Path, sweeps: list[NetSweep], seed: int) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "sweep.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["net", "ber", "trial", "seed", "accuracy"])
+        for s in sweeps:
+            for b, row in zip(s.bers, s.acc):
+                for t, a in enumerate(row):
+                    w.writerow([s.label, f"{b:g}", t, seed + t, f"{a:.6f}"])
+    doc = {"seed": seed, "nets": [s.summary() for s in sweeps]}
+    (out / "sweep.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (out / "sweep.md").write_text(markdown(doc))
+    plot(doc, out / "sweep.png")
+    return doc
+
+
+def markdown(doc) -> str:
+    nets = doc["nets"]
+    bers = nets[0]["per_ber"]
+    head = "| BER | " + " | ".join(n["label"] for n in nets) + " |\n|---|" + "---|" * len(nets) + "\n"
+    lines = ["| error-free | " + " | ".join(f"{n['clean_accuracy'] * 100:.2f}" for n in nets) + " |"]
+    for i, r in enumerate(bers):
+        cells = []
+        for n in nets:
+            p = n["per_ber"][i]
+            cells.append(f"{p['mean'] * 100:.2f} ± {(p['ci95'][1] - p['mean']) * 100:.2f}")
+        lines.append(f"| {r['ber']:g} | " + " | ".join(cells) + " |")
+    lines.append("| **tolerated BER** (within 1 point) | " + " | ".join(
+        f"{n['tolerated_ber']:g}" if n["tolerated_ber"] is not None else "< smallest" for n in nets) + " |")
+    return ("Test accuracy (%) under MRAM write errors, mean ± 95% confidence half-width over "
+            f"{bers[0]['trials']} fault patterns per point.\n\n" + head + "\n".join(lines) + "\n")
+
+
+def plot(doc, path: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for n in doc["nets"]:
+        b = [r["ber"] for r in n["per_ber"] if r["ber"] > 0]
+        m = [r["mean"] * 100 for r in n["per_ber"] if r["ber"] > 0]
+        lo = [r["ci95"][0] * 100 for r in n["per_ber"] if r["ber"] > 0]
+        hi = [r["ci95"][1] * 100 for r in n["per_ber"] if r["ber"] > 0]
+        line, = ax.semilogx(b, m, "o-", ms=3, label=f"{n['label']} (error-free {n['clean_accuracy'] * 100:.1f}%)")
+        ax.fill_between(b, lo, hi, color=line.get_color(), alpha=0.2)
+        if n["tolerated_ber"]:
+            ax.axvline(n["tolerated_ber"], color=line.get_color(), ls=":", lw=1)
+    ax.set_xlabel("MRAM bit error rate (write errors, no ECC)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("BNN accuracy vs. ST-MRAM bit error rate (dotted: tolerated, within 1 point)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,59 @@
+"""The campaign engine: exact against the golden model, reproducible, statistics."""
+import json
+
+import numpy as np
+import pytest
+
+from gen.cli import main
+from models import golden
+from models.campaign import Campaign
+from models.errors import BnnMramError
+from models.faults import FaultConfig, faulty_net
+from models.sweep import parse_bers
+
+
+@pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
+def test_engine_equals_golden_image_by_image(request, fixture, digits):
+    _, net, _ = request.getfixturevalue(fixture)
+    camp = Campaign(net, digits.test_x, digits.test_y)
+    for seed, ber in [(0, 0.0), (1, 1e-3), (2, 1e-2), (3, 5e-2), (4, 0.2), (5, 0.5)]:
+        cfg = FaultConfig(seed=seed, ber=ber)
+        want = golden.run(faulty_net(net, cfg), digits.test_x).pred
+        assert np.array_equal(camp.predict(cfg).numpy(), want), (seed, ber)
+    cfg = FaultConfig(seed=9, mode="switch", rate_01=0.1, rate_10=0.02)
+    assert np.array_equal(camp.predict(cfg).numpy(), golden.run(faulty_net(net, cfg), digits.test_x).pred)
+
+
+def test_only_some_layers(small_net, digits):
+    _, net, _ = small_net
+    camp = Campaign(net, digits.test_x, digits.test_y, layers=[1])
+    cfg = FaultConfig(seed=1, ber=0.1)
+    bits = camp.faulty_bits(cfg)
+    assert np.array_equal(bits[0], net.layers[0].weights) and not np.array_equal(bits[1], net.layers[1].weights)
+    want = golden.run(net.with_weights(bits), digits.test_x).pred
+    assert np.array_equal(camp.predict(cfg).numpy(), want)
+
+
+def test_sweep_command_reproducible(small_net, tmp_path):
+    def sweep(out):
+        with pytest.raises(SystemExit) as e:
+            main(["sweep", "--net", str(small_net[2]), "--dataset", "digits", "--ber", "0,1e-3,...,1e-1",
+                  "--trials", "4", "--seed", "5", "--out", str(out)])
+        assert e.value.code == 0
+        return (out / "sweep.csv").read_text(), json.loads((out / "sweep.json").read_text())
+    csv_a, doc = sweep(tmp_path / "a")
+    csv_b, _ = sweep(tmp_path / "b")
+    assert csv_a == csv_b
+    net = doc["nets"][0]
+    assert [r["ber"] for r in net["per_ber"]] == [0, 1e-3, 1e-2, 1e-1]
+    assert net["per_ber"][0]["mean"] == net["clean_accuracy"] and net["per_ber"][0]["std"] == 0
+    assert all(r["ci95"][0] <= r["mean"] <= r["ci95"][1] for r in net["per_ber"])
+    assert (tmp_path / "a" / "sweep.png").stat().st_size > 10_000
+
+
+def test_parse_bers():
+    assert parse_bers("1e-6,1e-5,...,1e-1") == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+    assert parse_bers("0.5,1e-2") == [1e-2, 0.5]
+    for bad in ("x", "...,1e-2", "1e-3,2"):
+        with pytest.raises(BnnMramError):
+            parse_bers(bad)
