@@ -87,7 +87,8 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
         Path(config["result"]).unlink()
     env = {"BNNMRAM_SIM_CONFIG": str(cfg_path),
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-           "COCOTB_LOG_LEVEL": "WARNING" if quiet else "INFO"}
+           "COCOTB_LOG_LEVEL": "WARNING" if quiet else "INFO",
+           "GPI_LOG_LEVEL": "WARNING" if quiet else "INFO"}
     xml = out / f"results_{simulator}.xml"
     error = None
     try:

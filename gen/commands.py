@@ -246,6 +246,19 @@ def register_more(sub, add_fault_args, ber, seed, positive):
     y.add_argument("--out", required=True)
     y.set_defaults(func=synth)
 
+    from . import energy
+    e = sub.add_parser("energy", help="energy/area table: strong, ECC, write-verify, weak programming")
+    e.add_argument("--net", required=True)
+    e.add_argument("--rtl", default=None, help="generated RTL (sizes the ECC decoders per read cycle)")
+    e.add_argument("--sweep", default=None, help="sweep.json giving the tolerated BER (else a sweep runs)")
+    e.add_argument("--dataset", default="fashion-mnist")
+    e.add_argument("--trials", type=positive, default=5, help="fault patterns per BER of that sweep")
+    e.add_argument("--seed", type=seed, default=0)
+    e.add_argument("--inferences-per-load", type=positive, default=1,
+                   help="system energy scenario: inferences per full weight load")
+    e.add_argument("--out", required=True)
+    e.set_defaults(func=energy.run)
+
     from . import demo
     d = sub.add_parser("demo", help="the main job with defaults: train, gen, sim, report")
     d.add_argument("--out", default="build/demo")
@@ -253,4 +266,5 @@ def register_more(sub, add_fault_args, ber, seed, positive):
     d.add_argument("--images", type=positive, default=200, help="test images per Verilator run")
     d.add_argument("--icarus-images", type=positive, default=200, help="test images per Icarus run")
     d.add_argument("--sims", default="verilator,icarus", help="simulators, comma separated")
+    d.add_argument("--trials", type=positive, default=3, help="fault patterns per BER in the sweeps")
     d.set_defaults(func=demo.run)

@@ -6,6 +6,10 @@ from pathlib import Path
 from models.errors import BnnMramError
 
 DEMO_ARCH = "784-256-256-256-10"
+SWEEP_BERS = "1e-6,1e-5,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
+ERROR_AWARE_BER = "0.05"
+FIGURE_NETS = [("mnist", "0", "mnist"), ("mnist", ERROR_AWARE_BER, "mnist-ea"),
+               ("fashion-mnist", ERROR_AWARE_BER, "fashion-ea")]
 
 
 def _step(title):
@@ -25,7 +29,7 @@ def run(args):
     t0 = time.time()
     net_dir = out / "net"
     net = net_dir / "net.json"
-    _step("1/4 train (or reuse) the Fashion-MNIST BNN")
+    _step("1/7 train (or reuse) the Fashion-MNIST BNN")
     if net.exists() and (net_dir / "train.json").exists():
         print(f"demo: reusing {net} (delete {net_dir} to retrain)")
     else:
@@ -33,12 +37,12 @@ def run(args):
               "--seed", "0", "--out", str(net_dir), "--force"])
     train = json.loads((net_dir / "train.json").read_text())
 
-    _step("2/4 generate the Verilog")
+    _step("2/7 generate the Verilog")
     rtl = out / "rtl"
     _run(["gen", "--net", str(net), "--out", str(rtl)])
     man = json.loads((rtl / "manifest.json").read_text())
 
-    _step(f"3/4 co-simulate {args.images} test images, BER 0 and 1e-3")
+    _step(f"3/7 co-simulate {args.images} test images, BER 0 and 1e-3")
     sims = []
     for sim in args.sims.split(","):
         for ber in (0.0, 1e-3):
@@ -52,13 +56,63 @@ def run(args):
             r["exit_code"] = code
             sims.append(r)
 
-    _step("4/4 report")
+    _step("4/7 synthesize with Yosys (MRAM macros as black boxes)")
+    synths = {}
+    for target in ("generic", "ice40", "xilinx"):
+        _run(["synth", "--rtl", str(rtl), "--target", target, "--out", str(out / f"synth_{target}")])
+        synths[target] = json.loads((out / f"synth_{target}" / "synth.json").read_text())
+
+    _step(f"5/7 accuracy vs BER sweeps ({args.trials} fault patterns per BER), standard and error-aware")
+    nets = {"fashion-mnist": [str(net)], "mnist": []}
+    for dataset, tber, name in FIGURE_NETS:
+        d = out / "nets" / name
+        if not (d / "net.json").exists() or not (d / "train.json").exists():
+            _run(["train", "--dataset", dataset, "--arch", DEMO_ARCH, "--epochs", str(args.epochs),
+                  "--train-ber", tber, "--seed", "0", "--out", str(d), "--force"])
+        nets[dataset].append(str(d / "net.json"))
+    for dataset, paths in nets.items():
+        argv = ["sweep", "--dataset", dataset, "--ber", SWEEP_BERS, "--trials", str(args.trials),
+                "--out", str(out / f"sweep_{dataset}")]
+        for p_ in paths:
+            argv += ["--net", p_]
+        _run(argv)
+
+    _step("6/7 energy and area of the programming options")
+    _run(["energy", "--net", str(net), "--rtl", str(rtl), "--sweep", str(out / "sweep_fashion-mnist" / "sweep.json"),
+          "--out", str(out / "energy")])
+
+    _step("7/7 report")
     report = out / "report.md"
-    report.write_text(_report(out, train, man, sims, time.time() - t0))
+    report.write_text(_report(out, train, man, sims, time.time() - t0) + _report_more(out, synths))
     print(f"demo: report -> {report}")
     bad = [s for s in sims if not s["passed"]]
     if bad:
         raise BnnMramError(f"{len(bad)} co-simulation(s) failed; see {report}")
+
+
+def _report_more(out, synths):
+    g, i, x = synths["generic"], synths["ice40"], synths["xilinx"]
+    sweeps = "".join(f"""
+### {d}
+{(out / f"sweep_{d}" / "sweep.md").read_text()}
+![accuracy vs BER, {d}](sweep_{d}/sweep.png)
+""" for d in ("fashion-mnist", "mnist"))
+    en = (out / "energy" / "energy.md").read_text().split("\n", 1)[1].replace("(energy_vs_ber.png)", "(energy/energy_vs_ber.png)")
+    return f"""
+## Synthesis (Yosys, MRAM macros as black boxes: `synth_*/synth.json`, `synth_*/stat.txt`)
+
+| target | cells | logic | flip-flops | other |
+|---|---|---|---|---|
+| generic (simple gates) | {g['cells']} | {g['transistors']} transistors (stat -tech cmos) | {g['flip_flops']} | memories mapped to flip-flops |
+| ice40 | {i['cells']} | {i['lut4']} LUT4, {i['carry']} carry | {i['flip_flops']} | {i['bram']} BRAM |
+| xilinx | {x['cells']} | {x['lut']} LUT, {x['carry']} carry | {x['flip_flops']} | {x['bram']} BRAM, {x['lutram']} LUTRAM, {x['dsp']} DSP |
+
+## Accuracy vs bit error rate (`sweep_*/sweep.csv`, `sweep.json`, `sweep.png`)
+What the seed papers found: standard BNNs keep their accuracy up to about 1e-4 to 1e-3 BER;
+error-aware training extends tolerance to about 4e-2. Measured here:
+{sweeps}
+## Energy (`energy/energy.json`, `energy/energy.md`)
+{en}"""
 
 
 def _report(out, train, man, sims, seconds):

