@@ -10,7 +10,8 @@ per fault pattern, recomputes only what the flipped weights change:
 - images whose activations changed are tracked as a column set; only those columns of the
   next layer are recomputed (a dense product on the faulty weights), every other image
   keeps its error-free values;
-- all arithmetic is on integers held exactly in float32 (|values| < 2**24), features x images.
+- all arithmetic is on integers held exactly in float32 (|values| < 2**24), images x
+  features, so selecting images gathers contiguous rows.
 
 Its predictions equal the golden model's on the same faulty weights, image for image
 (tests/test_campaign.py); `models.bench_sweep` compares its speed with a plain baseline.
@@ -24,8 +25,9 @@ import torch
 from .faults import FaultConfig, layer_hash, stored_bits
 from .netfile import Net
 
-DENSE_FRACTION = 0.03  # above this share of changed inputs, recompute densely (BLAS)
-SPARSE_FLIPS = 0.002   # above this share of flipped weights, recompute their rows densely
+DENSE_FRACTION = 0.15  # above this share of changed inputs, recompute densely (BLAS)
+ALL_IMAGES = 0.25     # above this share of changed images, work on whole matrices
+SPARSE_FLIPS = 0.2   # above this share of flipped weights, recompute their rows densely
 
 warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
 
@@ -33,8 +35,8 @@ warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant 
 @dataclass
 class _Layer:
     w_pm: torch.Tensor          # float32 [n_out, n_in], +-1
-    t: torch.Tensor | None      # float32 [n_out, 1]
-    flip: torch.Tensor | None   # bool [n_out, 1]
+    t: torch.Tensor | None      # float32 [1, n_out]
+    flip: torch.Tensor | None   # bool [1, n_out]
     bits: np.ndarray            # uint8 [n_out, n_in], error-free weights
 
 
@@ -49,21 +51,21 @@ class Campaign:
         for l in net.layers:
             t = f = None
             if not l.is_output:
-                t = torch.from_numpy(np.asarray(l.thresholds, np.float32))[:, None]
-                f = torch.from_numpy(np.asarray(l.flip, bool))[:, None]
+                t = torch.from_numpy(np.asarray(l.thresholds, np.float32))[None, :]
+                f = torch.from_numpy(np.asarray(l.flip, bool))[None, :]
             self.layers.append(_Layer(torch.from_numpy(2.0 * l.weights.astype(np.float32) - 1), t, f, l.weights))
-        x = torch.from_numpy(np.array(images, np.float32)).T.contiguous()  # [pixels, N]
+        x = torch.from_numpy(np.array(images, np.float32))  # [N, pixels], images major
         if net.layers[0].input == "binarized":
             x = torch.where(x >= net.binarize_threshold, 1.0, -1.0)
         # error-free forward pass: inputs x_l (+-1 or pixels) and dot products d_l per layer
-        self.xs, self.ds = [], []
+        self.xs, self.xts, self.ds = [], [], []
         for l in self.layers:
             self.xs.append(x)
-            d = l.w_pm @ x
+            self.xts.append(x.T.contiguous())  # for sparse (flips x features) @ (features x images)
+            d = x @ l.w_pm.T
             self.ds.append(d)
             if l.t is not None:
                 x = self._sign(d, l.t, l.flip)
-        self.n = x.shape[1]
         self._hash_seed = None
         self._hashes = None
 
@@ -84,61 +86,81 @@ class Campaign:
 
     def predict(self, cfg: FaultConfig) -> torch.Tensor:
         """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
-        cols = torch.zeros(0, dtype=torch.int64)   # images whose layer input differs
-        block = None                               # their inputs [n_in, len(cols)]
+        imgs = torch.zeros(0, dtype=torch.int64)   # images whose layer input differs
+        block = None                               # their inputs [len(imgs), n_in]
+        full = None                                # or, once most images differ, all inputs
         for i, (l, bits) in enumerate(zip(self.layers, self.faulty_bits(cfg))):
             j, k = (torch.from_numpy(a.astype(np.int64)) for a in np.nonzero(bits != l.bits))
-            rows = torch.unique(j)
+            neurons = torch.unique(j)
             w = l.w_pm
             if len(j):
                 w = l.w_pm.clone()
                 w[j, k] = -w[j, k]
-            # dot products of the flipped neurons for every image (error-free inputs)
+            # flipped neurons' dot products for every image, on error-free inputs
             if len(j) > SPARSE_FLIPS * l.w_pm.numel():
-                d_rows = w[rows] @ self.xs[i]
+                d_j = self.xs[i] @ w[neurons].T
             elif len(j):
-                r = torch.searchsorted(rows, j)
+                r = torch.searchsorted(neurons, j)
                 dw = torch.sparse_coo_tensor(torch.stack([r, k]), -2.0 * l.w_pm[j, k],
-                                             (len(rows), w.shape[1])).to_sparse_csr()
-                d_rows = self.ds[i][rows] + torch.sparse.mm(dw, self.xs[i])
-            # dot products of every neuron for the images whose inputs changed: error-free
-            # dots, the flipped neurons' new dots, plus W' @ (change of input), sparse
-            d_cols = None
-            if len(cols):
-                dx = block - self.xs[i][:, cols]
+                                             (len(neurons), w.shape[1])).to_sparse_csr()
+                d_j = self.ds[i][:, neurons] + torch.sparse.mm(dw, self.xts[i]).T
+            if full is not None:  # most images changed: whole matrices, no bookkeeping
+                dx = full - self.xs[i]
                 if torch.count_nonzero(dx) > DENSE_FRACTION * dx.numel():
-                    d_cols = w @ block
+                    d = full @ w.T
                 else:
-                    d_cols = self.ds[i][:, cols]
+                    d = self.ds[i].clone()
                     if len(j):
-                        d_cols = d_cols.clone()
-                        d_cols[rows] = d_rows[:, cols]
-                    d_cols = d_cols + torch.sparse.mm(dx.T.to_sparse_csr(), w.T.contiguous()).T
+                        d[:, neurons] = d_j
+                    d += torch.sparse.mm(dx.to_sparse_csr(), w.T)
+                if l.t is None:
+                    return d.argmax(1)
+                full = self._sign(d, l.t, l.flip)
+                continue
+            # every dot product of the images whose inputs changed: error-free dots, the
+            # flipped neurons' new dots, plus W' @ (change of input), sparse
+            d_i = None
+            if len(imgs):
+                dx = block - self.xs[i][imgs]
+                if torch.count_nonzero(dx) > DENSE_FRACTION * dx.numel():
+                    d_i = block @ w.T
+                else:
+                    d_i = self.ds[i][imgs]
+                    if len(j):
+                        d_i[:, neurons] = d_j[imgs]
+                    d_i = d_i + torch.sparse.mm(dx.to_sparse_csr(), w.T)
             if l.t is None:
                 scores = self.ds[i]
-                if len(j) or len(cols):
+                if len(j) or len(imgs):
                     scores = scores.clone()
                     if len(j):
-                        scores[rows] = d_rows
-                    if len(cols):
-                        scores[:, cols] = d_cols
-                return scores.argmax(0)
+                        scores[:, neurons] = d_j
+                    if len(imgs):
+                        scores[imgs] = d_i
+                return scores.argmax(1)
             x_clean = self.xs[i + 1]
-            new_cols = cols
+            new_imgs = imgs
             if len(j):
-                b_rows = self._sign(d_rows, l.t[rows], l.flip[rows])
-                moved = torch.nonzero(torch.any(b_rows != x_clean[rows], dim=0)).flatten()
-                new_cols = torch.unique(torch.cat([cols, moved]))
-            if not len(new_cols):
-                cols, block = new_cols, None
+                b_j = self._sign(d_j, l.t[:, neurons], l.flip[:, neurons])
+                moved = torch.nonzero(torch.any(b_j != x_clean[:, neurons], dim=1)).flatten()
+                new_imgs = torch.unique(torch.cat([imgs, moved]))
+            if not len(new_imgs):
+                imgs, block = new_imgs, None
                 continue
-            nb = x_clean[:, new_cols].clone()
+            if len(new_imgs) > ALL_IMAGES * len(x_clean):
+                full = x_clean.clone()
+                if len(j):
+                    full[:, neurons] = b_j
+                if len(imgs):
+                    full[imgs] = self._sign(d_i, l.t, l.flip)
+                continue
+            nb = x_clean[new_imgs]
             if len(j):
-                nb[rows] = b_rows[:, new_cols]
-            if len(cols):
-                nb[:, torch.searchsorted(new_cols, cols)] = self._sign(d_cols, l.t, l.flip)
-            keep = torch.any(nb != x_clean[:, new_cols], dim=0)
-            cols, block = new_cols[keep], nb[:, keep]
+                nb[:, neurons] = b_j[new_imgs]
+            if len(imgs):
+                nb[torch.searchsorted(new_imgs, imgs)] = self._sign(d_i, l.t, l.flip)
+            keep = torch.any(nb != x_clean[new_imgs], dim=1)
+            imgs, block = new_imgs[keep], nb[keep]
         raise AssertionError("unreachable: the last layer returns")
 
     def accuracy(self, cfg: FaultConfig) -> float:
