@@ -26,6 +26,7 @@ from .faults import FaultConfig, layer_hash, stored_bits
 from .netfile import Net
 
 DENSE_FRACTION = 0.15  # above this share of changed inputs, recompute densely (BLAS)
+DENSE_NET = 0.002      # above this share of flipped weights, a plain dense pass is cheaper
 ALL_IMAGES = 0.25     # above this share of changed images, work on whole matrices
 SPARSE_FLIPS = 0.2   # above this share of flipped weights, recompute their rows densely
 
@@ -86,10 +87,26 @@ class Campaign:
 
     def predict(self, cfg: FaultConfig) -> torch.Tensor:
         """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
+        bits = self.faulty_bits(cfg)
+        flipped = sum(int(np.count_nonzero(b != l.bits)) for b, l in zip(bits, self.layers))
+        if flipped > DENSE_NET * sum(l.bits.size for l in self.layers):
+            return self._predict_dense(bits)
+        return self._predict_incremental(bits)
+
+    def _predict_dense(self, bits) -> torch.Tensor:
+        """Plain forward pass on the faulty weights: cheaper when errors are everywhere."""
+        x = self.xs[0]
+        for l, b in zip(self.layers, bits):
+            d = x @ (torch.from_numpy(b.astype(np.float32)) * 2 - 1).T
+            if l.t is None:
+                return d.argmax(1)
+            x = self._sign(d, l.t, l.flip)
+
+    def _predict_incremental(self, faulty) -> torch.Tensor:
         imgs = torch.zeros(0, dtype=torch.int64)   # images whose layer input differs
         block = None                               # their inputs [len(imgs), n_in]
         full = None                                # or, once most images differ, all inputs
-        for i, (l, bits) in enumerate(zip(self.layers, self.faulty_bits(cfg))):
+        for i, (l, bits) in enumerate(zip(self.layers, faulty)):
             j, k = (torch.from_numpy(a.astype(np.int64)) for a in np.nonzero(bits != l.bits))
             neurons = torch.unique(j)
             w = l.w_pm
