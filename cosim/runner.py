@@ -112,6 +112,9 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
                            "rerun with --verbose for the simulator log")
     result = json.loads(Path(config["result"]).read_text())
     failed = get_results(xml)[1] if xml.exists() else 1
+    if waves:  # Icarus writes FST into the build folder, Verilator VCD into the test folder
+        found = sorted(build_dir.glob("*.fst")) + sorted(out.glob("*.vcd")) + sorted(out.glob("*.fst"))
+        result["waves"] = [str(p) for p in found]
     result["passed"] = (error is None and failed == 0 and result["mismatches"] == 0
                         and not result["readback_mismatches"])
     return result

@@ -140,6 +140,8 @@ def sim(args):
           f"mismatches, accuracy {result['accuracy']:.4f} (golden {result['golden_accuracy']:.4f}), "
           f"{result['cycles_per_image']} cycles/image measured vs {result['cycles_per_image_analytic']} "
           f"analytic, {result['images_per_second']} images/s -> {out / 'sim.json'}")
+    for w in result.get("waves", []):
+        print(f"sim: waveforms {w}")
     return 0 if result["passed"] else 1
 
 
