@@ -173,7 +173,7 @@ def sweep(args):
         check_net_matches(net, ds)
         x, y = test_images(ds, args.limit)
         label = args.label[i] if args.label else _net_label(net, ds.name)
-        camp = Campaign(net, x, y, layers)
+        camp = Campaign(net, x, y, layers, thresholds=args.thresholds)
         results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
     bar.close()
     doc = sw.write(Path(args.out), results, args.seed)
@@ -237,6 +237,8 @@ def register_more(sub, add_fault_args, ber, seed, positive):
     w.add_argument("--trials", type=positive, default=10, help="fault patterns per BER")
     w.add_argument("--seed", type=seed, default=0, help="trial t uses fault seed SEED+t")
     w.add_argument("--layers", default=None, help="only these layers get errors, e.g. 0,1")
+    w.add_argument("--thresholds", action="store_true",
+                   help="thresholds stored in MRAM too: their bits get write errors (sweep model only)")
     w.add_argument("--limit", type=positive, default=None, help="first K test images only")
     w.add_argument("--out", required=True)
     w.set_defaults(func=sweep)

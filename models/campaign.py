@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .faults import FaultConfig, layer_hash, stored_bits
+from .faults import FaultConfig, layer_hash, stored_bits, stored_thresholds
 from .netfile import Net
 
 DENSE_FRACTION = 0.15  # above this share of changed inputs, recompute densely (BLAS)
@@ -44,8 +44,10 @@ class _Layer:
 class Campaign:
     """Evaluate many fault patterns of one net on one image set."""
 
-    def __init__(self, net: Net, images: np.ndarray, labels: np.ndarray, layers=None):
+    def __init__(self, net: Net, images: np.ndarray, labels: np.ndarray, layers=None,
+                 thresholds: bool = False):
         self.net = net
+        self.threshold_errors = thresholds
         self.labels = torch.from_numpy(np.array(labels, np.int64))
         self.fault_layers = set(range(len(net.layers)) if layers is None else layers)
         self.layers = []
@@ -89,18 +91,27 @@ class Campaign:
         """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
         bits = self.faulty_bits(cfg)
         flipped = sum(int(np.count_nonzero(b != l.bits)) for b, l in zip(bits, self.layers))
+        if self.threshold_errors and not cfg.is_zero:
+            tf = [None if l.is_output or i not in self.fault_layers else stored_thresholds(l, i, cfg)
+                  for i, l in enumerate(self.net.layers)]
+            return self._predict_dense(bits, tf)
         if flipped > DENSE_NET * sum(l.bits.size for l in self.layers):
             return self._predict_dense(bits)
         return self._predict_incremental(bits)
 
-    def _predict_dense(self, bits) -> torch.Tensor:
-        """Plain forward pass on the faulty weights: cheaper when errors are everywhere."""
+    def _predict_dense(self, bits, thresholds=None) -> torch.Tensor:
+        """Plain forward pass on the faulty weights (and thresholds): cheaper when errors are
+        everywhere."""
         x = self.xs[0]
-        for l, b in zip(self.layers, bits):
+        for i, (l, b) in enumerate(zip(self.layers, bits)):
             d = x @ (torch.from_numpy(b.astype(np.float32)) * 2 - 1).T
             if l.t is None:
                 return d.argmax(1)
-            x = self._sign(d, l.t, l.flip)
+            t, f = l.t, l.flip
+            if thresholds and thresholds[i] is not None:
+                t = torch.from_numpy(thresholds[i][0].astype(np.float32))[None, :]
+                f = torch.from_numpy(thresholds[i][1])[None, :]
+            x = self._sign(d, t, f)
 
     def _predict_incremental(self, faulty) -> torch.Tensor:
         imgs = torch.zeros(0, dtype=torch.int64)   # images whose layer input differs

@@ -27,7 +27,7 @@ MASK32 = 0xFFFFFFFF
 ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
 MAX_NEURONS = 1 << 16
 MAX_INPUTS = 1 << 16
-MAX_LAYERS = 1 << 8
+MAX_LAYERS = 1 << 7  # layers 128..255 of the hash name thresholds
 
 
 def mix(v0, v1, seed, ops):
@@ -144,7 +144,7 @@ def stored_bits(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray 
     `hashes` may pass layer_hash(bits.shape, layer, cfg.seed, write) computed before."""
     bits = np.asarray(bits, np.uint8)
     n_out, n_in = bits.shape
-    if n_out > MAX_NEURONS or n_in > MAX_INPUTS or not (0 <= layer < MAX_LAYERS):
+    if n_out > MAX_NEURONS or n_in > MAX_INPUTS or not (0 <= layer < MAX_LAYERS + THRESHOLD_LAYER_OFFSET):
         raise BnnMramError(f"layer {layer} ({n_in}x{n_out}) exceeds the fault model's "
                            f"coordinate ranges (65536 neurons/inputs, 256 layers)")
     if cfg.is_zero:
@@ -159,6 +159,36 @@ def stored_bits(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray 
     return bits ^ fail.astype(np.uint8)
 
 
-def faulty_net(net, cfg: FaultConfig):
-    """The net as a freshly programmed MRAM would hold it (first write of every weight)."""
-    return net.with_weights([stored_bits(l.weights, i, cfg) for i, l in enumerate(net.layers)])
+THRESHOLD_LAYER_OFFSET = 128  # hash "layer" of layer l's thresholds: a namespace apart from weights
+
+
+def threshold_width(layer) -> int:
+    """Bits of a stored threshold: two's complement of the dot-product range, plus 2."""
+    peak = layer.n_in * (255 if layer.input == "pixel" else 1)
+    return (peak + 2).bit_length() + 1
+
+
+def stored_thresholds(layer, index: int, cfg: FaultConfig):
+    """(thresholds, flip) as a memory holding them would after one write: the threshold as a
+    `threshold_width`-bit two's complement word, the comparison direction as one more bit;
+    each bit fails like a weight bit, hashed at (128 + layer, neuron, bit position)."""
+    w = threshold_width(layer)
+    t = np.asarray(layer.thresholds, np.int64)
+    words = (t & ((1 << w) - 1)) | (np.asarray(layer.flip, np.int64) << w)
+    bits = ((words[:, None] >> np.arange(w + 1)[None, :]) & 1).astype(np.uint8)
+    bits = stored_bits(bits, THRESHOLD_LAYER_OFFSET + index, cfg)
+    words = (bits.astype(np.int64) << np.arange(w + 1)[None, :]).sum(1)
+    t_new = words & ((1 << w) - 1)
+    t_new = np.where(t_new >> (w - 1), t_new - (1 << w), t_new)
+    return t_new, (words >> w).astype(bool)
+
+
+def faulty_net(net, cfg: FaultConfig, thresholds: bool = False):
+    """The net as a freshly programmed MRAM would hold it (first write of every weight);
+    with `thresholds`, the thresholds are stored with write errors too."""
+    out = net.with_weights([stored_bits(l.weights, i, cfg) for i, l in enumerate(net.layers)])
+    if thresholds:
+        for i, l in enumerate(out.layers):
+            if not l.is_output:
+                l.thresholds, l.flip = stored_thresholds(l, i, cfg)
+    return out

@@ -57,3 +57,20 @@ def test_parse_bers():
     for bad in ("x", "...,1e-2", "1e-3,2"):
         with pytest.raises(BnnMramError):
             parse_bers(bad)
+
+
+def test_threshold_errors_option(small_net, digits):
+    from models.faults import stored_thresholds, threshold_width
+    _, net, _ = small_net
+    l0 = net.layers[0]
+    t, f = stored_thresholds(l0, 0, FaultConfig(ber=0.0))
+    assert np.array_equal(t, l0.thresholds) and np.array_equal(f, l0.flip)
+    t1, f1 = stored_thresholds(l0, 0, FaultConfig(ber=1.0))  # every bit inverted
+    w = threshold_width(l0)
+    assert np.array_equal(t1, -l0.thresholds - 1) and np.array_equal(f1, ~l0.flip)
+    camp = Campaign(net, digits.test_x, digits.test_y, thresholds=True)
+    cfg = FaultConfig(seed=2, ber=0.01)
+    want = golden.run(faulty_net(net, cfg, thresholds=True), digits.test_x).pred
+    assert np.array_equal(camp.predict(cfg).numpy(), want)
+    t2, _ = stored_thresholds(l0, 0, FaultConfig(seed=2, ber=0.05))
+    assert (t2 != l0.thresholds).sum() > 0 and w == int(64 * 255 + 2).bit_length() + 1
