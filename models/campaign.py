@@ -1,23 +1,22 @@
 """Monte Carlo fault campaigns at speed: exact accuracies of a net under MRAM write errors.
 
-The engine keeps the error-free network's integer dot products for every test image and,
-per fault pattern, recomputes only what the flipped weights change:
+Per fault pattern the engine redoes only what the flipped weights change, on integers:
 
 - the fault hash of every weight is computed once per seed and reused for every BER (a
   flip is `hash < threshold`), so a sweep over rates costs one hash pass per trial;
-- a layer's flipped weights change only their neurons' dot products: a sparse
-  (flips x images) product on the error-free inputs;
-- images whose activations changed are tracked as a column set; only those columns of the
-  next layer are recomputed (a dense product on the faulty weights), every other image
-  keeps its error-free values;
-- all arithmetic is on integers held exactly in float32 (|values| < 2**24), images x
-  features, so selecting images gathers contiguous rows.
+- the error-free dot products of every layer are kept; a layer whose inputs did not change
+  adds only its flipped weights' effect, a sparse (flips x images) product on the
+  error-free inputs;
+- a layer whose inputs changed, or with many flips, is recomputed densely with an int8 x
+  int8 -> int32 matrix product (`torch._int_mm`, exact, several times faster than float32
+  BLAS); the 8-bit pixel layer is shifted to signed int8 (pixel - 128) and corrected;
+- thresholds are moved into the raw int8 domain once per layer, so an activation costs one
+  compare and one xor; activations are int8 0/1 views of bools, images x features.
 
 Its predictions equal the golden model's on the same faulty weights, image for image
 (tests/test_campaign.py); `models.bench_sweep` compares its speed with a plain baseline.
 """
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -25,20 +24,58 @@ import torch
 from .faults import FaultConfig, layer_hash, stored_bits, stored_thresholds
 from .netfile import Net
 
-DENSE_FRACTION = 0.15  # above this share of changed inputs, recompute densely (BLAS)
-DENSE_NET = 0.002      # above this share of flipped weights, a plain dense pass is cheaper
-ALL_IMAGES = 0.25     # above this share of changed images, work on whole matrices
-SPARSE_FLIPS = 0.2   # above this share of flipped weights, recompute their rows densely
-
+SPARSE_FLIPS = 0.0002 # at most this share of a layer's weights flipped: sparse update
 warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
 
 
-@dataclass
+def int_matmul(x8: torch.Tensor, w8t: torch.Tensor) -> torch.Tensor:
+    """Exact int8 [N, k] @ int8 [k, n] -> int32 (float32 fallback is exact below 2**24)."""
+    try:
+        return torch._int_mm(x8, w8t)
+    except (RuntimeError, AttributeError):
+        return (x8.float() @ w8t.float()).round().to(torch.int32)
+
+
 class _Layer:
-    w_pm: torch.Tensor          # float32 [n_out, n_in], +-1
-    t: torch.Tensor | None      # float32 [1, n_out]
-    flip: torch.Tensor | None   # bool [1, n_out]
-    bits: np.ndarray            # uint8 [n_out, n_in], error-free weights
+    """One layer in the raw domain r = x8 @ W, with x8 = pixel - 128 (pixel layer) or the
+    input bits 0/1: dot = r + 128 * sum(w) (pixels) or 2r - sum(w) (bits). Thresholds are
+    moved into the raw domain, so a neuron is on iff (r >= tt) xor flip."""
+
+    def __init__(self, layer):
+        self.bits = layer.weights                                   # uint8 [n_out, n_in]
+        self.n_in = layer.n_in
+        self.pixel = layer.input == "pixel"
+        self.w8t = self._w8t(self.bits)
+        self.t = self.flip = None
+        if not layer.is_output:
+            self.t = torch.from_numpy(np.asarray(layer.thresholds, np.int64))
+            self.flip = torch.from_numpy(np.asarray(layer.flip, bool))[None, :]
+
+    @staticmethod
+    def _w8t(bits):
+        return torch.from_numpy((2 * bits.astype(np.int8) - 1).T.copy())  # [n_in, n_out]
+
+    def w_sum(self, bits) -> torch.Tensor:
+        """sum_i w_ji of each neuron, int64 [n_out]."""
+        return torch.from_numpy(2 * bits.sum(1, dtype=np.int64) - self.n_in)
+
+    def raw(self, x8, bits=None) -> torch.Tensor:
+        return int_matmul(x8, self.w8t if bits is None else self._w8t(bits))
+
+    def raw_thresholds(self, bits, t, flip) -> torch.Tensor:
+        """tt [1, n_out] with (r >= tt) xor flip  <=>  the neuron's comparison on dot."""
+        ws = self.w_sum(bits)
+        if self.pixel:   # dot >= t <=> r >= t - 128 ws ; dot <= t <=> r >= t - 128 ws + 1 fails
+            base = t - 128 * ws
+            tt = torch.where(flip[0], base + 1, base)
+        else:            # 2r - ws >= t <=> r >= ceil((t + ws) / 2); <= t <=> r < floor(..) + 1
+            s_ = t + ws
+            tt = torch.where(flip[0], torch.div(s_, 2, rounding_mode="floor") + 1, -torch.div(-s_, 2, rounding_mode="floor"))
+        return tt.to(torch.int32)[None, :]
+
+    def scores(self, r, bits) -> torch.Tensor:
+        ws = self.w_sum(bits).to(torch.int32)[None, :]
+        return r + 128 * ws if self.pixel else 2 * r - ws
 
 
 class Campaign:
@@ -50,31 +87,33 @@ class Campaign:
         self.threshold_errors = thresholds
         self.labels = torch.from_numpy(np.array(labels, np.int64))
         self.fault_layers = set(range(len(net.layers)) if layers is None else layers)
-        self.layers = []
-        for l in net.layers:
-            t = f = None
-            if not l.is_output:
-                t = torch.from_numpy(np.asarray(l.thresholds, np.float32))[None, :]
-                f = torch.from_numpy(np.asarray(l.flip, bool))[None, :]
-            self.layers.append(_Layer(torch.from_numpy(2.0 * l.weights.astype(np.float32) - 1), t, f, l.weights))
-        x = torch.from_numpy(np.array(images, np.float32))  # [N, pixels], images major
-        if net.layers[0].input == "binarized":
-            x = torch.where(x >= net.binarize_threshold, 1.0, -1.0)
-        # error-free forward pass: inputs x_l (+-1 or pixels) and dot products d_l per layer
-        self.xs, self.xts, self.ds = [], [], []
+        l0 = net.layers[0]
+        self.layers = [_Layer(l) for l in net.layers]
+        px = np.asarray(images)
+        if l0.input == "pixel":
+            x8 = torch.from_numpy((px.astype(np.int16) - 128).astype(np.int8))
+        elif l0.input == "binarized":
+            x8 = torch.from_numpy((px >= net.binarize_threshold).astype(np.int8))
+        else:
+            x8 = torch.from_numpy(px.astype(np.int8))
+        # error-free pass: int8 inputs, their float32 transpose (sparse updates), raw dots
+        self.x8s, self.xts, self.rs, self.tts = [], [], [], []
         for l in self.layers:
-            self.xs.append(x)
-            self.xts.append(x.T.contiguous())  # for sparse (flips x features) @ (features x images)
-            d = x @ l.w_pm.T
-            self.ds.append(d)
+            self.x8s.append(x8)
+            self.xts.append(x8.float().T.contiguous())
+            r = l.raw(x8)
+            self.rs.append(r)
             if l.t is not None:
-                x = self._sign(d, l.t, l.flip)
+                tt = l.raw_thresholds(l.bits, l.t, l.flip)
+                self.tts.append(tt)
+                x8 = self._on(r, tt, l.flip)
         self._hash_seed = None
         self._hashes = None
 
     @staticmethod
-    def _sign(d, t, flip):
-        return torch.where(flip, d <= t, d >= t).to(torch.float32) * 2 - 1
+    def _on(r, tt, flip) -> torch.Tensor:
+        """Activation bits 0/1 as int8 (a view of the bool result)."""
+        return ((r >= tt) ^ flip).view(torch.int8)
 
     def faulty_bits(self, cfg: FaultConfig) -> list[np.ndarray]:
         """Each layer's weights as the MRAM stores them (hashes cached per seed)."""
@@ -87,108 +126,38 @@ class Campaign:
         return [stored_bits(l.bits, i, cfg, hashes=h) if h is not None else l.bits
                 for i, (l, h) in enumerate(zip(self.layers, self._hashes))]
 
+    def _thresholds(self, i, l, cfg):
+        if not self.threshold_errors or cfg.is_zero or i not in self.fault_layers:
+            return l.t, l.flip
+        t, f = stored_thresholds(self.net.layers[i], i, cfg)
+        return torch.from_numpy(t.astype(np.int64)), torch.from_numpy(f)[None, :]
+
     def predict(self, cfg: FaultConfig) -> torch.Tensor:
         """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
-        bits = self.faulty_bits(cfg)
-        flipped = sum(int(np.count_nonzero(b != l.bits)) for b, l in zip(bits, self.layers))
-        if self.threshold_errors and not cfg.is_zero:
-            tf = [None if l.is_output or i not in self.fault_layers else stored_thresholds(l, i, cfg)
-                  for i, l in enumerate(self.net.layers)]
-            return self._predict_dense(bits, tf)
-        if flipped > DENSE_NET * sum(l.bits.size for l in self.layers):
-            return self._predict_dense(bits)
-        return self._predict_incremental(bits)
-
-    def _predict_dense(self, bits, thresholds=None) -> torch.Tensor:
-        """Plain forward pass on the faulty weights (and thresholds): cheaper when errors are
-        everywhere."""
-        x = self.xs[0]
-        for i, (l, b) in enumerate(zip(self.layers, bits)):
-            d = x @ (torch.from_numpy(b.astype(np.float32)) * 2 - 1).T
+        x8 = None  # this layer's inputs if they differ from the error-free ones
+        for i, (l, bits) in enumerate(zip(self.layers, self.faulty_bits(cfg))):
+            j, k = np.nonzero(bits != l.bits)
+            if x8 is not None or len(j) > SPARSE_FLIPS * bits.size:
+                r = l.raw(self.x8s[i] if x8 is None else x8, bits if len(j) else None)
+            elif len(j):  # flipping w_ji changes r_j by -2 w_ji x_i
+                jt, kt = torch.from_numpy(j.astype(np.int64)), torch.from_numpy(k.astype(np.int64))
+                rows = torch.unique(jt)
+                coef = torch.from_numpy(-2.0 * (2 * l.bits[j, k].astype(np.float32) - 1))
+                dw = torch.sparse_coo_tensor(torch.stack([torch.searchsorted(rows, jt), kt]), coef,
+                                             (len(rows), bits.shape[1])).to_sparse_csr()
+                r = self.rs[i].clone()
+                r[:, rows] += torch.sparse.mm(dw, self.xts[i]).T.round().to(torch.int32)
+            else:
+                r = self.rs[i]
             if l.t is None:
-                return d.argmax(1)
-            t, f = l.t, l.flip
-            if thresholds and thresholds[i] is not None:
-                t = torch.from_numpy(thresholds[i][0].astype(np.float32))[None, :]
-                f = torch.from_numpy(thresholds[i][1])[None, :]
-            x = self._sign(d, t, f)
-
-    def _predict_incremental(self, faulty) -> torch.Tensor:
-        imgs = torch.zeros(0, dtype=torch.int64)   # images whose layer input differs
-        block = None                               # their inputs [len(imgs), n_in]
-        full = None                                # or, once most images differ, all inputs
-        for i, (l, bits) in enumerate(zip(self.layers, faulty)):
-            j, k = (torch.from_numpy(a.astype(np.int64)) for a in np.nonzero(bits != l.bits))
-            neurons = torch.unique(j)
-            w = l.w_pm
-            if len(j):
-                w = l.w_pm.clone()
-                w[j, k] = -w[j, k]
-            # flipped neurons' dot products for every image, on error-free inputs
-            if len(j) > SPARSE_FLIPS * l.w_pm.numel():
-                d_j = self.xs[i] @ w[neurons].T
-            elif len(j):
-                r = torch.searchsorted(neurons, j)
-                dw = torch.sparse_coo_tensor(torch.stack([r, k]), -2.0 * l.w_pm[j, k],
-                                             (len(neurons), w.shape[1])).to_sparse_csr()
-                d_j = self.ds[i][:, neurons] + torch.sparse.mm(dw, self.xts[i]).T
-            if full is not None:  # most images changed: whole matrices, no bookkeeping
-                dx = full - self.xs[i]
-                if torch.count_nonzero(dx) > DENSE_FRACTION * dx.numel():
-                    d = full @ w.T
-                else:
-                    d = self.ds[i].clone()
-                    if len(j):
-                        d[:, neurons] = d_j
-                    d += torch.sparse.mm(dx.to_sparse_csr(), w.T)
-                if l.t is None:
-                    return d.argmax(1)
-                full = self._sign(d, l.t, l.flip)
+                return l.scores(r, bits).argmax(1)
+            t, f = self._thresholds(i, l, cfg)
+            if r is self.rs[i] and t is l.t:
+                x8 = None
                 continue
-            # every dot product of the images whose inputs changed: error-free dots, the
-            # flipped neurons' new dots, plus W' @ (change of input), sparse
-            d_i = None
-            if len(imgs):
-                dx = block - self.xs[i][imgs]
-                if torch.count_nonzero(dx) > DENSE_FRACTION * dx.numel():
-                    d_i = block @ w.T
-                else:
-                    d_i = self.ds[i][imgs]
-                    if len(j):
-                        d_i[:, neurons] = d_j[imgs]
-                    d_i = d_i + torch.sparse.mm(dx.to_sparse_csr(), w.T)
-            if l.t is None:
-                scores = self.ds[i]
-                if len(j) or len(imgs):
-                    scores = scores.clone()
-                    if len(j):
-                        scores[:, neurons] = d_j
-                    if len(imgs):
-                        scores[imgs] = d_i
-                return scores.argmax(1)
-            x_clean = self.xs[i + 1]
-            new_imgs = imgs
-            if len(j):
-                b_j = self._sign(d_j, l.t[:, neurons], l.flip[:, neurons])
-                moved = torch.nonzero(torch.any(b_j != x_clean[:, neurons], dim=1)).flatten()
-                new_imgs = torch.unique(torch.cat([imgs, moved]))
-            if not len(new_imgs):
-                imgs, block = new_imgs, None
-                continue
-            if len(new_imgs) > ALL_IMAGES * len(x_clean):
-                full = x_clean.clone()
-                if len(j):
-                    full[:, neurons] = b_j
-                if len(imgs):
-                    full[imgs] = self._sign(d_i, l.t, l.flip)
-                continue
-            nb = x_clean[new_imgs]
-            if len(j):
-                nb[:, neurons] = b_j[new_imgs]
-            if len(imgs):
-                nb[torch.searchsorted(new_imgs, imgs)] = self._sign(d_i, l.t, l.flip)
-            keep = torch.any(nb != x_clean[new_imgs], dim=1)
-            imgs, block = new_imgs[keep], nb[keep]
+            tt = self.tts[i] if (t is l.t and not len(j)) else l.raw_thresholds(bits, t, f)
+            x_new = self._on(r, tt, f)
+            x8 = None if torch.equal(x_new, self.x8s[i + 1]) else x_new
         raise AssertionError("unreachable: the last layer returns")
 
     def accuracy(self, cfg: FaultConfig) -> float:
