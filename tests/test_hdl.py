@@ -171,3 +171,36 @@ def test_layers_overlap_images_steady_state_meets_analytic(small_net, digits):
     slowest = max(f.cycles for f in folds)
     assert slowest < sum(f.cycles for f in folds)          # the test means something
     assert np.all(per_image == slowest), (per_image, [f.cycles for f in folds])
+
+
+@pytest.mark.parametrize("pe,simd", [(1, 24), (3, 8), (6, 4)])
+def test_mvtu_xnor_popcount_threshold_unit(pe, simd):
+    """One hidden layer alone: random weights, thresholds at and beyond the edges, both
+    comparison directions, random input vectors; output bits vs the golden model."""
+    from models.netfile import Layer, Net
+    rng = np.random.default_rng(pe * 100 + simd)
+    n_in, n_out = 24, 6
+    w = rng.integers(0, 2, (n_out, n_in), dtype=np.uint8)
+    t = np.array([-n_in - 1, n_in + 1, 0, 3, -5, 2], np.int64)
+    flip = np.array([False, True, True, False, True, False])
+    hidden = Layer(w, "bits", t, flip)
+    fold = check_fold(1, n_in, n_out, pe, simd)
+    unit = MVTU(hidden, 1, fold)
+    vectors = rng.integers(0, 2, (12, n_in), dtype=np.uint8)
+    got = []
+
+    async def driver(ctx):
+        for a, word in enumerate(pack_words(w, fold)):
+            await put(ctx, unit.prog, {"addr": a, "data": word})
+        await ctx.tick().repeat(unit.mram.pulse_cycles + 3)
+        for v in vectors:
+            await put(ctx, unit.inp, int("".join(map(str, v[::-1])), 2))
+
+    async def monitor(ctx):
+        for _ in vectors:
+            got.append(await get(ctx, unit.out))
+    run_to_end(unit, monitor, driver)
+    dot = (2 * vectors.astype(int) - 1) @ (2 * w.astype(int) - 1).T
+    want = np.where(flip, dot <= t, dot >= t).astype(int)
+    assert [[(g >> j) & 1 for j in range(n_out)] for g in got] == want.tolist()
+    assert want[:, 0].all() and want[:, 1].all()  # the always-on thresholds (both directions)
