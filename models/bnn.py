@@ -45,25 +45,45 @@ def parse_arch(text: str) -> list[int]:
     return sizes
 
 
+class BinaryLinear(nn.Linear):
+    """Linear layer with binary weights sign(w) (+1 for 0) and no bias; in training, with
+    `train_ber` > 0, each binary weight is flipped with that probability per forward pass."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__(n_in, n_out, bias=False)
+        self.train_ber = 0.0
+
+    def binary_weight(self) -> torch.Tensor:
+        wb = sign(self.weight)
+        if self.training and self.train_ber > 0:
+            wb = torch.where(torch.rand_like(wb) < self.train_ber, -wb, wb)
+        return wb
+
+    def forward(self, x):
+        return x @ self.binary_weight().T
+
+
 class BNN(nn.Module):
     def __init__(self, arch: list[int], binarize_input: bool = False):
         super().__init__()
         self.arch = list(arch)
         self.binarize_input = binarize_input
-        self.fcs = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(arch[:-1], arch[1:]))
+        self.fcs = nn.ModuleList(BinaryLinear(a, b) for a, b in zip(arch[:-1], arch[1:]))
         for fc in self.fcs:
             nn.init.uniform_(fc.weight, -1, 1)
             fc.weight.data.mul_(0.1)
         self.bns = nn.ModuleList(nn.BatchNorm1d(n) for n in arch[1:-1])
         self.log_scale = nn.Parameter(torch.tensor(-0.5 * math.log(arch[-2])))
-        self.train_ber = 0.0  # error-aware training: flip each binary weight with this probability
 
-    def binary_weight(self, i: int) -> torch.Tensor:
-        wb = sign(self.fcs[i].weight)
-        if self.training and self.train_ber > 0:
-            flips = torch.rand_like(wb) < self.train_ber
-            wb = torch.where(flips, -wb, wb)
-        return wb
+    @property
+    def train_ber(self) -> float:
+        """Error-aware training: flip each binary weight with this probability per minibatch."""
+        return self.fcs[0].train_ber
+
+    @train_ber.setter
+    def train_ber(self, ber: float):
+        for fc in self.fcs:
+            fc.train_ber = float(ber)
 
     def prepare_input(self, pixels: torch.Tensor) -> torch.Tensor:
         x = pixels.to(torch.float32)
@@ -81,7 +101,7 @@ class BNN(nn.Module):
         """Float class scores (logits)."""
         x = self.prepare_input(pixels)
         for i in range(len(self.fcs)):
-            a = x @ self.binary_weight(i).T
+            a = self.fcs[i](x)
             if i == len(self.fcs) - 1:
                 return a * self.log_scale.exp() if self.training else a
             y = self.bns[i](a) if self.training else self.bn_eval(i, a)
