@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import torch
 
-from .faults import FaultConfig, layer_hash, stored_bits, stored_thresholds
+from .faults import FaultConfig, layer_hash, stored_thresholds, write_failures
 from .netfile import Net
 
 SPARSE_FLIPS = 0.0002 # at most this share of a layer's weights flipped: sparse update
@@ -115,16 +115,22 @@ class Campaign:
         """Activation bits 0/1 as int8 (a view of the bool result)."""
         return ((r >= tt) ^ flip).view(torch.int8)
 
-    def faulty_bits(self, cfg: FaultConfig) -> list[np.ndarray]:
-        """Each layer's weights as the MRAM stores them (hashes cached per seed)."""
+    def failures(self, cfg: FaultConfig) -> list[np.ndarray | None]:
+        """Each layer's failed-write mask, None where nothing fails (hashes cached per seed)."""
         if cfg.is_zero:
-            return [l.bits for l in self.layers]
+            return [None] * len(self.layers)
         if self._hash_seed != cfg.seed:
             self._hashes = [layer_hash(l.bits.shape, i, cfg.seed) if i in self.fault_layers else None
                             for i, l in enumerate(self.layers)]
             self._hash_seed = cfg.seed
-        return [stored_bits(l.bits, i, cfg, hashes=h) if h is not None else l.bits
-                for i, (l, h) in enumerate(zip(self.layers, self._hashes))]
+        masks = [write_failures(l.bits, i, cfg, hashes=h) if h is not None else None
+                 for i, (l, h) in enumerate(zip(self.layers, self._hashes))]
+        return [m if m is not None and m.any() else None for m in masks]
+
+    def faulty_bits(self, cfg: FaultConfig) -> list[np.ndarray]:
+        """Each layer's weights as the MRAM stores them."""
+        return [l.bits if m is None else l.bits ^ m.astype(np.uint8)
+                for l, m in zip(self.layers, self.failures(cfg))]
 
     def _thresholds(self, i, l, cfg):
         if not self.threshold_errors or cfg.is_zero or i not in self.fault_layers:
@@ -135,11 +141,13 @@ class Campaign:
     def predict(self, cfg: FaultConfig) -> torch.Tensor:
         """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
         x8 = None  # this layer's inputs if they differ from the error-free ones
-        for i, (l, bits) in enumerate(zip(self.layers, self.faulty_bits(cfg))):
-            j, k = np.nonzero(bits != l.bits)
-            if x8 is not None or len(j) > SPARSE_FLIPS * bits.size:
-                r = l.raw(self.x8s[i] if x8 is None else x8, bits if len(j) else None)
-            elif len(j):  # flipping w_ji changes r_j by -2 w_ji x_i
+        for i, (l, fail) in enumerate(zip(self.layers, self.failures(cfg))):
+            bits = l.bits if fail is None else l.bits ^ fail.view(np.uint8)
+            flips = 0 if fail is None else int(np.count_nonzero(fail))
+            if x8 is not None or flips > SPARSE_FLIPS * bits.size:
+                r = l.raw(self.x8s[i] if x8 is None else x8, bits if flips else None)
+            elif flips:  # flipping w_ji changes r_j by -2 w_ji x_i
+                j, k = np.nonzero(fail)
                 jt, kt = torch.from_numpy(j.astype(np.int64)), torch.from_numpy(k.astype(np.int64))
                 rows = torch.unique(jt)
                 coef = torch.from_numpy(-2.0 * (2 * l.bits[j, k].astype(np.float32) - 1))
@@ -155,7 +163,7 @@ class Campaign:
             if r is self.rs[i] and t is l.t:
                 x8 = None
                 continue
-            tt = self.tts[i] if (t is l.t and not len(j)) else l.raw_thresholds(bits, t, f)
+            tt = self.tts[i] if (t is l.t and not flips) else l.raw_thresholds(bits, t, f)
             x_new = self._on(r, tt, f)
             x8 = None if torch.equal(x_new, self.x8s[i + 1]) else x_new
         raise AssertionError("unreachable: the last layer returns")

@@ -136,27 +136,38 @@ def layer_hash(shape, layer: int, seed: int, write: int = 0) -> np.ndarray:
     return fault_hash(seed, layer, np.arange(n_out)[:, None], np.arange(n_in)[None, :], write)
 
 
-def stored_bits(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray | None = None,
-                write: int = 0, hashes: np.ndarray | None = None) -> np.ndarray:
-    """What the MRAM holds after writing `bits` [n_out, n_in] (1 = +1) of `layer`.
+def write_failures(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray | None = None,
+                   write: int = 0, hashes: np.ndarray | None = None) -> np.ndarray:
+    """Bool mask [n_out, n_in] of the writes of `bits` (1 = +1) to `layer` that fail.
 
     `old` is the array's content before this write (defaults to `cfg.init_state`);
     `hashes` may pass layer_hash(bits.shape, layer, cfg.seed, write) computed before."""
     bits = np.asarray(bits, np.uint8)
     n_out, n_in = bits.shape
-    if n_out > MAX_NEURONS or n_in > MAX_INPUTS or not (0 <= layer < MAX_LAYERS + THRESHOLD_LAYER_OFFSET):
+    if n_out > MAX_NEURONS or n_in > MAX_INPUTS or not (0 <= layer < THRESHOLD_LAYER_OFFSET + MAX_LAYERS):
         raise BnnMramError(f"layer {layer} ({n_in}x{n_out}) exceeds the fault model's "
-                           f"coordinate ranges (65536 neurons/inputs, 256 layers)")
+                           f"coordinate ranges (65536 neurons/inputs, 128 layers)")
     if cfg.is_zero:
-        return bits.copy()
+        return np.zeros(bits.shape, bool)
     h = layer_hash(bits.shape, layer, cfg.seed, write) if hashes is None else hashes
-    t = np.where(bits == 1, cfg.t01, cfg.t10).astype(np.uint64)
-    fail = h.astype(np.uint64) < t
+
+    def below(t):  # h < T with T in [0, 2**32], on uint32 without widening
+        return np.ones(h.shape, bool) if t >= ONE else h < np.uint32(t)
+    t01, t10 = cfg.t01, cfg.t10
+    fail = below(t01) if t01 == t10 else np.where(bits == 1, below(t01), below(t10))
     if cfg.switch_only:
         if old is None:
             old = np.full_like(bits, cfg.init_state)
         fail &= (old != bits)
-    return bits ^ fail.astype(np.uint8)
+    return fail
+
+
+def stored_bits(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray | None = None,
+                write: int = 0, hashes: np.ndarray | None = None) -> np.ndarray:
+    """What the MRAM holds after writing `bits` [n_out, n_in] (1 = +1) of `layer`: a failed
+    write leaves the cell at the opposite value."""
+    bits = np.asarray(bits, np.uint8)
+    return bits ^ write_failures(bits, layer, cfg, old, write, hashes).astype(np.uint8)
 
 
 THRESHOLD_LAYER_OFFSET = 128  # hash "layer" of layer l's thresholds: a namespace apart from weights
