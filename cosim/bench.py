@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from gen.demo import DEMO_ARCH
+from gen.demo import _run, ensure_demo_net
 from models import datasets, netfile
 from models.faults import FaultConfig
 
@@ -22,22 +22,10 @@ def main(argv=None):
     p.add_argument("--icarus-images", type=int, default=20)
     args = p.parse_args(argv)
     out = Path(args.out)
-    net_path = Path(args.net)
-    if not net_path.exists():
-        from gen.cli import main as cli
-        try:
-            cli(["train", "--dataset", "fashion-mnist", "--arch", DEMO_ARCH, "--out", str(net_path.parent)])
-        except SystemExit as e:
-            if e.code:
-                raise
+    net_path = ensure_demo_net(Path(args.net))
     net = netfile.load(net_path)
     rtl = out / "rtl"
-    from gen.cli import main as cli
-    try:
-        cli(["gen", "--net", str(net_path), "--out", str(rtl)])
-    except SystemExit as e:
-        if e.code:
-            raise
+    _run(["gen", "--net", str(net_path), "--out", str(rtl)])
     man = vectors.load_manifest(rtl)
     ds = datasets.load("fashion-mnist")
     rows = []

@@ -23,6 +23,15 @@ def _run(argv):
     return args.func(args) or 0
 
 
+def ensure_demo_net(net: Path, epochs: int = 20) -> Path:
+    """The demo net at `net` (with model.pt beside it), trained with defaults if missing."""
+    net = Path(net)
+    if not (net.exists() and (net.parent / "model.pt").exists() and (net.parent / "train.json").exists()):
+        _run(["train", "--dataset", "fashion-mnist", "--arch", DEMO_ARCH, "--epochs", str(epochs),
+              "--seed", "0", "--out", str(net.parent), "--force"])
+    return net
+
+
 def run(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -32,9 +41,7 @@ def run(args):
     _step("1/7 train (or reuse) the Fashion-MNIST BNN")
     if net.exists() and (net_dir / "train.json").exists():
         print(f"demo: reusing {net} (delete {net_dir} to retrain)")
-    else:
-        _run(["train", "--dataset", "fashion-mnist", "--arch", DEMO_ARCH, "--epochs", str(args.epochs),
-              "--seed", "0", "--out", str(net_dir), "--force"])
+    ensure_demo_net(net, args.epochs)
     train = json.loads((net_dir / "train.json").read_text())
 
     _step("2/7 generate the Verilog")

@@ -54,7 +54,8 @@ def main(argv=None):
     p.add_argument("--trials", type=int, default=3)
     p.add_argument("--out", default="build/bench")
     args = p.parse_args(argv)
-    net_path = Path(args.net)
+    from gen.demo import ensure_demo_net
+    net_path = ensure_demo_net(Path(args.net))
     net = netfile.load(net_path)
     model = bnn.BNN(net.arch, net.layers[0].input == "binarized")
     model.load_state_dict(torch.load(net_path.parent / "model.pt"))
