@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from gen.demo import _run, ensure_demo_net
+from gen.demo import ensure_demo_net, run_step
 from models import datasets, netfile
 from models.faults import FaultConfig
 
@@ -25,7 +25,7 @@ def main(argv=None):
     net_path = ensure_demo_net(Path(args.net))
     net = netfile.load(net_path)
     rtl = out / "rtl"
-    _run(["gen", "--net", str(net_path), "--out", str(rtl)])
+    run_step(["gen", "--net", str(net_path), "--out", str(rtl)])
     man = vectors.load_manifest(rtl)
     ds = datasets.load("fashion-mnist")
     rows = []

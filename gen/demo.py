@@ -16,7 +16,7 @@ def _step(title):
     print(f"\n=== demo: {title} ===", flush=True)
 
 
-def _run(argv):
+def run_step(argv):
     """Run one bnnmram subcommand in-process; return its exit code."""
     from .cli import parser
     args = parser().parse_args(argv)
@@ -27,7 +27,7 @@ def ensure_demo_net(net: Path, epochs: int = 20) -> Path:
     """The demo net at `net` (with model.pt beside it), trained with defaults if missing."""
     net = Path(net)
     if not (net.exists() and (net.parent / "model.pt").exists() and (net.parent / "train.json").exists()):
-        _run(["train", "--dataset", "fashion-mnist", "--arch", DEMO_ARCH, "--epochs", str(epochs),
+        run_step(["train", "--dataset", "fashion-mnist", "--arch", DEMO_ARCH, "--epochs", str(epochs),
               "--seed", "0", "--out", str(net.parent), "--force"])
     return net
 
@@ -46,7 +46,7 @@ def run(args):
 
     _step("2/7 generate the Verilog")
     rtl = out / "rtl"
-    _run(["gen", "--net", str(net), "--out", str(rtl)])
+    run_step(["gen", "--net", str(net), "--out", str(rtl)])
     man = json.loads((rtl / "manifest.json").read_text())
 
     _step(f"3/7 co-simulate {args.images} test images, BER 0 and 1e-3")
@@ -54,7 +54,7 @@ def run(args):
     for sim in args.sims.split(","):
         for ber in (0.0, 1e-3):
             d = out / f"sim_{sim}_ber{ber:g}"
-            code = _run(["sim", "--rtl", str(rtl), "--net", str(net), "--sim", sim,
+            code = run_step(["sim", "--rtl", str(rtl), "--net", str(net), "--sim", sim,
                          "--dataset", "fashion-mnist", "--images", str(args.images if sim == "verilator"
                                                                        else args.icarus_images),
                          "--ber", str(ber), "--seed", "1", "--out", str(d)])
@@ -66,7 +66,7 @@ def run(args):
     _step("4/7 synthesize with Yosys (MRAM macros as black boxes)")
     synths = {}
     for target in ("generic", "ice40", "xilinx"):
-        _run(["synth", "--rtl", str(rtl), "--target", target, "--out", str(out / f"synth_{target}")])
+        run_step(["synth", "--rtl", str(rtl), "--target", target, "--out", str(out / f"synth_{target}")])
         synths[target] = json.loads((out / f"synth_{target}" / "synth.json").read_text())
 
     _step(f"5/7 accuracy vs BER sweeps ({args.trials} fault patterns per BER), standard and error-aware")
@@ -74,7 +74,7 @@ def run(args):
     for dataset, tber, name in FIGURE_NETS:
         d = out / "nets" / name
         if not (d / "net.json").exists() or not (d / "train.json").exists():
-            _run(["train", "--dataset", dataset, "--arch", DEMO_ARCH, "--epochs", str(args.epochs),
+            run_step(["train", "--dataset", dataset, "--arch", DEMO_ARCH, "--epochs", str(args.epochs),
                   "--train-ber", tber, "--seed", "0", "--out", str(d), "--force"])
         nets[dataset].append(str(d / "net.json"))
     for dataset, paths in nets.items():
@@ -82,10 +82,10 @@ def run(args):
                 "--out", str(out / f"sweep_{dataset}")]
         for p_ in paths:
             argv += ["--net", p_]
-        _run(argv)
+        run_step(argv)
 
     _step("6/7 energy and area of the programming options")
-    _run(["energy", "--net", str(net), "--rtl", str(rtl), "--sweep", str(out / "sweep_fashion-mnist" / "sweep.json"),
+    run_step(["energy", "--net", str(net), "--rtl", str(rtl), "--sweep", str(out / "sweep_fashion-mnist" / "sweep.json"),
           "--out", str(out / "energy")])
 
     _step("7/7 report")
