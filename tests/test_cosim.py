@@ -80,3 +80,14 @@ def test_injected_hardware_difference_is_caught(rtl, small_net, tmp_path, monkey
                    "--ber", "0.05")
     assert code == 1 and not r["passed"]
     assert r["readback_mismatches"] and r["readback_mismatches"][0]["bits"] > 0
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_binarized_input_net(binarized_net, tmp_path, simulator):
+    rtl = tmp_path / "rtl"
+    with pytest.raises(SystemExit) as e:
+        main(["gen", "--net", str(binarized_net[2]), "--out", str(rtl)])
+    assert e.value.code == 0
+    code, r = _sim(rtl, binarized_net[2], tmp_path, "--sim", simulator, "--images", "30",
+                   "--ber", "0.03", "--seed", "2", "--stalls")
+    assert code == 0 and r["mismatches"] == 0 and r["readback_mismatches"] == [] and r["weights_flipped"] > 0
