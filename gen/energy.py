@@ -1,6 +1,8 @@
 """`bnnmram energy`: the table of programming options for one net (models/energy.py)."""
 import dataclasses
+import hashlib
 import json
+import os
 import math
 from pathlib import Path
 
@@ -17,15 +19,28 @@ from .synth import synthesize
 SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
 
 
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnmram" / "synth"
+
+
 def ecc_transistors(out: Path, decoders: int) -> dict:
-    """Yosys (generic, simple gates) transistor estimate of one encoder and `decoders` decoders."""
+    """Yosys (generic, simple gates) transistor estimate of one encoder and `decoders` decoders.
+    ABC needs about 90 s on the XOR trees of the (72,64) encoder, so results are cached per
+    Verilog text in ~/.cache/bnnmram/synth."""
     counts = {}
     for name, comp in (("encoder", SecdedEncoder(energy.ECC_DATA_BITS)), ("decoder", SecdedDecoder(energy.ECC_DATA_BITS))):
         d = out / f"secded_{name}"
         d.mkdir(parents=True, exist_ok=True)
         v = d / f"secded_{name}.v"
-        v.write_text(verilog.convert(comp, name=f"secded_{name}", emit_src=False))
+        text = verilog.convert(comp, name=f"secded_{name}", emit_src=False)
+        v.write_text(text)
+        key = CACHE / (hashlib.sha256(text.encode()).hexdigest()[:24] + ".json")
+        if key.exists():
+            counts[name] = json.loads(key.read_text())["transistors"]
+            print(f"energy: {name} area from the synthesis cache {key}")
+            continue
         counts[name] = synthesize(v, f"secded_{name}", d, "generic", [])["transistors"]
+        CACHE.mkdir(parents=True, exist_ok=True)
+        key.write_text(json.dumps({"transistors": counts[name]}))
     counts["decoders"] = decoders
     counts["total"] = counts["encoder"] + decoders * counts["decoder"]
     return counts

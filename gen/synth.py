@@ -38,19 +38,34 @@ def script(top: str, verilog: str, blackboxes: list[str], target: str) -> str:
 
 
 def _run_yosys(workdir: Path, ys: str):
-    """Run Yosys in `workdir` (yowasp sees only relative paths), echo its top-level steps."""
+    """Run Yosys in `workdir` (yowasp sees only relative paths), echoing its top-level steps
+    from the log file: piping its stdout is slow and loses output (`-q -l` is not)."""
     (workdir / "synth.ys").write_text(ys)
-    cmd = [yosys_binary(), "-l", "yosys.log", "synth.ys"]
-    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    tail = []
-    for line in proc.stdout:
-        tail = (tail + [line.rstrip()])[-30:]
-        m = re.match(r"^(\d+)\. Executing (.*)", line)
-        if m:
-            print(f"synth:   step {m.group(1)}: {m.group(2).rstrip('.')}", flush=True)
-    if proc.wait():
-        errors = [l for l in tail if "ERROR" in l or "error" in l.lower()] or tail[-5:]
-        raise BnnMramError("Yosys failed: " + " | ".join(errors))
+    log = workdir / "yosys.log"
+    log.unlink(missing_ok=True)
+    proc = subprocess.Popen([yosys_binary(), "-q", "-l", log.name, "synth.ys"], cwd=workdir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = 0
+
+    def echo():
+        nonlocal seen
+        if not log.exists():
+            return
+        lines = log.read_text(errors="replace").splitlines()
+        for line in lines[seen:]:
+            m = re.match(r"^(\d+)\. Executing (.*)", line)
+            if m:
+                print(f"synth:   step {m.group(1)}: {m.group(2).rstrip('.')}", flush=True)
+        seen = len(lines)
+    while proc.poll() is None:
+        echo()
+        time.sleep(0.5)
+    echo()
+    stderr = proc.stderr.read()
+    if proc.returncode:
+        text = (log.read_text(errors="replace") if log.exists() else "") + "\n" + stderr
+        errors = [l.strip() for l in text.splitlines() if "ERROR" in l] or text.strip().splitlines()[-3:]
+        raise BnnMramError("Yosys failed: " + " | ".join(errors[:5]) + f" (log: {log})")
 
 
 def _summary(stat: dict, target: str) -> dict:

@@ -1,0 +1,60 @@
+"""`bnnmram synth` on a small design (Yosys from PyPI) and its error reporting."""
+import json
+
+import pytest
+
+from gen.cli import main
+from gen.synth import synthesize
+from models.errors import BnnMramError
+
+
+@pytest.fixture(scope="module")
+def rtl(small_net, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rtl_synth")
+    with pytest.raises(SystemExit):
+        main(["gen", "--net", str(small_net[2]), "--out", str(out)])
+    return out
+
+
+@pytest.mark.parametrize("target,key", [("generic", "transistors"), ("ice40", "lut4"), ("xilinx", "lut")])
+def test_synth_targets_black_box_the_mram(rtl, tmp_path, target, key):
+    out = tmp_path / target
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "--rtl", str(rtl), "--target", target, "--out", str(out)])
+    assert e.value.code == 0
+    r = json.loads((out / "synth.json").read_text())
+    man = json.loads((rtl / "manifest.json").read_text())
+    assert r[key] > 100 and r["flip_flops"] > 10
+    assert r["mram_bits"] == man["mram_bits"] == sum(a * b for a, b in zip(man["arch"], man["arch"][1:]))
+    assert set(r["black_boxes"]) == {l["mram_module"] for l in man["layers"]}
+    if target == "generic":  # per-module breakdown, macros left as cells of their own
+        assert any(name.endswith("layer0") for name in r["modules"])
+        assert all(r["cells_by_type"].get(b) == 1 for b in r["black_boxes"])
+
+
+def test_yosys_failure_is_one_clear_error(tmp_path):
+    bad = tmp_path / "bad.v"
+    bad.write_text("module broken(input a, output b);\n  assign b = a +;\nendmodule\n")
+    with pytest.raises(BnnMramError, match="Yosys failed: .*ERROR"):
+        synthesize(bad, "broken", tmp_path / "out", "generic", [])
+
+
+def test_energy_table(small_net, rtl, tmp_path):
+    sweep = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--net", str(small_net[2]), "--dataset", "digits", "--trials", "3",
+              "--ber", "1e-6,1e-4,1e-3,1e-2,3e-2,1e-1", "--out", str(sweep)])
+    assert e.value.code == 0
+    out = tmp_path / "energy"
+    with pytest.raises(SystemExit) as e:
+        main(["energy", "--net", str(small_net[2]), "--rtl", str(rtl), "--sweep", str(sweep / "sweep.json"),
+              "--out", str(out)])
+    assert e.value.code == 0
+    doc = json.loads((out / "energy.json").read_text())
+    tol = json.loads((sweep / "sweep.json").read_text())["nets"][0]["tolerated_ber"]
+    a, b, c, d = doc["options"]
+    assert d["raw_ber"] == doc["tolerated_ber"] == tol
+    assert b["memory_bits"] == a["memory_bits"] * 72 // 64 and b["ecc_logic_transistors"] > 1000
+    if tol > 1e-6:
+        assert doc["saving"]["programming_d_over_a"] > 1 and d["cell_area_um2"] < a["cell_area_um2"]
+    assert (out / "energy.md").read_text().count("|") > 40 and (out / "energy_vs_ber.png").stat().st_size > 10_000
