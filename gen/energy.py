@@ -109,7 +109,8 @@ def run(args):
 def markdown(doc, opts) -> str:
     rows = "\n".join(
         f"| {o.name} | {o.raw_ber:.3g} | {o.effective_ber:.3g} | {o.write_current_ua:.0f} uA x {o.pulse_ns:.1f} ns"
-        f"{f', <= {o.retries} retries' if o.retries else ''} | {o.energy_per_bit_pj:.3f} | {o.load_energy_nj:.1f} | "
+        f"{f', <= {o.retries} retries' if o.retries else ''} | {o.write_time_ns:.1f} | {o.energy_per_bit_pj:.3f} | "
+        f"{o.load_energy_nj:.1f} | "
         f"{o.memory_bits} | {o.cell_area_f2:.1f} F^2, {o.cell_area_um2 / 1e3:.2f}e3 um^2 | {o.ecc_logic_transistors} | "
         f"{o.read_energy_per_inference_nj:.2f} | {o.system_energy_nj(doc['inferences_per_load']):.1f} | "
         f"{'' if o.accuracy is None else f'{o.accuracy * 100:.2f}'} |" for o in opts)
@@ -121,8 +122,8 @@ def markdown(doc, opts) -> str:
 Net: `{doc['net']}`, {doc['weight_bits']} weight bits. Target effective BER {doc['target_ber']:g};
 largest tolerated BER (mean accuracy within 1 point of error-free): **{doc['tolerated_ber']:g}**.
 
-| option | raw BER | effective BER | write condition | programming energy / data bit (pJ) | full weight load (nJ) | memory bits | cell area (one, all) | ECC logic (transistors) | read energy / inference (nJ) | system energy, {doc['inferences_per_load']} inference(s)/load (nJ) | accuracy (%) |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| option | raw BER | effective BER | write condition | expected write time / bit (ns) | programming energy / data bit (pJ) | full weight load (nJ) | memory bits | cell area (one, all) | ECC logic (transistors) | read energy / inference (nJ) | system energy, {doc['inferences_per_load']} inference(s)/load (nJ) | accuracy (%) |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
 **Savings of (d), weak programming without ECC:** programming energy

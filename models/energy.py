@@ -51,6 +51,7 @@ class Option:
     accuracy: float | None
     write_current_ua: float
     pulse_ns: float
+    write_time_ns: float              # expected time to store one bit (verify reads included)
     retries: int = 0
 
     def system_energy_nj(self, inferences: int) -> float:
@@ -63,7 +64,7 @@ def _plain(name, raw, bits, accuracy, overhead=1.0, ecc_transistors=0, eff=None)
     e_read = phy.read_energy_pj()
     return Option(name, raw, raw if eff is None else eff, c.energy_pj * overhead,
                   c.energy_pj * stored * 1e-3, stored, c.cell_area_um2 * stored, c.cell_area_f2,
-                  ecc_transistors, stored * e_read * 1e-3, accuracy, c.i_ua, c.t_ns)
+                  ecc_transistors, stored * e_read * 1e-3, accuracy, c.i_ua, c.t_ns, c.t_ns)
 
 
 def write_verify(bits, accuracy) -> Option:
@@ -81,8 +82,10 @@ def write_verify(bits, accuracy) -> Option:
                 best = (e, float(raw), r, c)
             break
     e, raw, r, c = best
+    writes = (1 - raw ** (r + 1)) / (1 - raw)
     return Option("(c) write-verify", raw, raw ** (r + 1), e, e * bits * 1e-3, bits, c.cell_area_um2 * bits,
-                  c.cell_area_f2, 0, bits * e_read * 1e-3, accuracy, c.i_ua, c.t_ns, retries=r)
+                  c.cell_area_f2, 0, bits * e_read * 1e-3, accuracy, c.i_ua, c.t_ns,
+                  writes * (c.t_ns + phy.MTJ_PARAMS.t_read_ns), retries=r)
 
 
 def options(bits: int, tolerated_ber: float, acc_target: float | None, acc_tolerated: float | None,
