@@ -39,7 +39,7 @@ def main(argv=None):
         rows.append(r)
         print(f"bench: {sim:16s} {n:4d} images  {r['images_per_second']:8.2f} images/s  "
               f"{r['cycles_per_second']:9d} cycles/s  mismatches {r['mismatches']}", flush=True)
-    print(f"\n| simulator | images | images/s | cycles/s | speed vs Icarus | mismatches |\n|---|---|---|---|---|---|")
+    print("\n| simulator | images | images/s | cycles/s | speed vs Icarus | mismatches |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['simulator']} | {r['images']} | {r['images_per_second']:.2f} | {r['cycles_per_second']} | "
               f"{r['cycles_per_second'] / rows[0]['cycles_per_second']:.1f}x | {r['mismatches']} |")

@@ -2,8 +2,6 @@
 import hashlib
 import json
 import os
-import shutil
-import sys
 import time
 from pathlib import Path
 

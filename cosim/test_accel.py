@@ -6,10 +6,9 @@ import time
 
 import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge
 
 from cosim.testbench import AcceleratorTB
-from hdl.folding import LayerFold, pack_words, unpack_words
+from hdl.folding import pack_words, unpack_words
 
 WARMUP_IMAGES = 2  # steady-state cycles/image are measured after these
 

@@ -7,7 +7,6 @@ while a stream is stalled the drivers sleep on the handshake signal's edge.
 """
 import random
 
-import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, Timer

@@ -12,7 +12,6 @@ from hdl.secded import SecdedDecoder, SecdedEncoder
 from models import datasets, energy, mram_physics as phy, netfile
 from models.campaign import Campaign
 from models.errors import BnnMramError
-from models.faults import FaultConfig
 from models.sweep import parse_bers
 from .synth import synthesize
 

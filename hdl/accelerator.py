@@ -8,7 +8,7 @@ Top-level ports (Verilog names in the manifest):
 - `dump_layer`, `dump_addr` -> `dump_data` (1 cycle): read-back of stored MRAM words.
 - `fault`: seed, 33-bit thresholds t01/t10, switch_only (models.faults), run-time.
 """
-from amaranth.hdl import Module, Signal, Mux
+from amaranth.hdl import Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2

@@ -16,11 +16,11 @@ Each word keeps a write counter (8 bits, wraps), so re-programming draws fresh e
 """
 from dataclasses import dataclass
 
-from amaranth.hdl import Elaboratable, Module, Signal, Mux, Cat, C
+from amaranth.hdl import Module, Signal, Mux, Cat, C
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
-from amaranth.utils import bits_for, ceil_log2
+from amaranth.utils import ceil_log2
 
 from .fault_hash import fault_hash
 

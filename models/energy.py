@@ -6,7 +6,6 @@ weights in ST-MRAM at a usable accuracy, with every assumption in ASSUMPTIONS.
 (c) write-verify-retry (weak writes, each verified by a read, retried) reaching 1e-6
 (d) weak programming at the largest BER the net tolerates (accuracy within 1 point), no ECC
 """
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -177,7 +177,7 @@ def test_layers_overlap_images_steady_state_meets_analytic(small_net, digits):
 def test_mvtu_xnor_popcount_threshold_unit(pe, simd):
     """One hidden layer alone: random weights, thresholds at and beyond the edges, both
     comparison directions, random input vectors; output bits vs the golden model."""
-    from models.netfile import Layer, Net
+    from models.netfile import Layer
     rng = np.random.default_rng(pe * 100 + simd)
     n_in, n_out = 24, 6
     w = rng.integers(0, 2, (n_out, n_in), dtype=np.uint8)
