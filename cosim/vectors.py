@@ -14,10 +14,7 @@ def check_rtl_matches(net, man: dict, rtl_dir) -> None:
     if man.get("arch") != net.arch:
         raise BnnMramError(f"RTL in {rtl_dir} was generated for arch {man.get('arch')}, "
                            f"the net is {net.arch}: run 'bnnmram gen' for this net")
-    want = man.get("net_sha256")
-    import hashlib
-    have = hashlib.sha256(json.dumps(netfile.to_dict(net), sort_keys=True).encode()).hexdigest()
-    if want != have:
+    if man.get("net_sha256") != netfile.digest(net):
         raise BnnMramError(f"RTL in {rtl_dir} was generated from another net (weights or "
                            "thresholds differ): run 'bnnmram gen' for this net")
 

@@ -1,6 +1,5 @@
 """Verilog, lint waivers and manifest for one net + folding: the `bnnmram gen` step."""
 import dataclasses
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -65,7 +64,7 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     return {
         "format": "bnnmram-rtl", "version": MANIFEST_VERSION,
         "top": TOP, "verilog": f"{TOP}.v", "lint_waivers": "lint.vlt",
-        "net_sha256": hashlib.sha256(json.dumps(netfile.to_dict(net), sort_keys=True).encode()).hexdigest(),
+        "net_sha256": netfile.digest(net),
         "arch": net.arch,
         "ports": _ports(text),
         "clock": "clk", "reset": "rst (synchronous, active high)",

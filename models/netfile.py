@@ -109,6 +109,11 @@ def to_dict(net: Net) -> dict:
     return doc
 
 
+def digest(net: Net) -> str:
+    """The net's identity: the SHA-256 its file carries."""
+    return to_dict(net)["sha256"]
+
+
 def save(net: Net, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
