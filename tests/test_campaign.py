@@ -74,3 +74,20 @@ def test_threshold_errors_option(small_net, digits):
     assert np.array_equal(camp.predict(cfg).numpy(), want)
     t2, _ = stored_thresholds(l0, 0, FaultConfig(seed=2, ber=0.05))
     assert (t2 != l0.thresholds).sum() > 0 and w == int(64 * 255 + 2).bit_length() + 1
+
+
+@pytest.mark.parametrize("sparse_flips", [0.05, 1.0], ids=["block-often", "block-always"])
+def test_every_engine_path_is_exact(small_net, digits, monkeypatch, sparse_flips):
+    """Force the few-flips block update (normally used only at low BER) at every BER."""
+    import models.campaign as campaign
+    monkeypatch.setattr(campaign, "SPARSE_FLIPS", sparse_flips)
+    _, net, _ = small_net
+    camp = Campaign(net, digits.test_x, digits.test_y)
+    for seed, ber in [(1, 1e-3), (2, 3e-3), (3, 1e-2), (4, 3e-2), (5, 0.1)]:
+        cfg = FaultConfig(seed=seed, ber=ber)
+        want = golden.run(faulty_net(net, cfg), digits.test_x).pred
+        assert np.array_equal(camp.predict(cfg).numpy(), want), (seed, ber)
+    cfg = FaultConfig(seed=7, ber=0.02)
+    camp_t = Campaign(net, digits.test_x, digits.test_y, thresholds=True)
+    assert np.array_equal(camp_t.predict(cfg).numpy(),
+                          golden.run(faulty_net(net, cfg, thresholds=True), digits.test_x).pred)
