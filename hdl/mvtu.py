@@ -20,7 +20,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
 from models.netfile import Layer
-from models.xnor import popcount_threshold
+from models.xnor import dot_from_popcount, popcount_threshold
 from .folding import LayerFold
 from .mram import MramMacro, MramParams, FaultConfigSignature, prog_layout
 from .pixel_buffer import PixelBuffer
@@ -40,8 +40,7 @@ def tree_sum(terms):
 
 def score_shape(layer: Layer):
     """Signed shape of one class score (or hidden dot product) of this layer."""
-    peak = layer.n_in * (255 if layer.input == "pixel" else 1)
-    return signed(bits_for(peak) + 1)
+    return signed(bits_for(layer.dot_peak) + 1)
 
 
 def output_layout(layer: Layer) -> data.StructLayout:
@@ -51,8 +50,7 @@ def output_layout(layer: Layer) -> data.StructLayout:
 
 
 def threshold_shape(layer: Layer):
-    peak = layer.n_in * (255 if layer.input == "pixel" else 1)
-    return signed(bits_for(peak + 2) + 1)
+    return signed(bits_for(layer.dot_peak + 2) + 1)
 
 
 def hw_thresholds(layer: Layer) -> list[int]:
@@ -179,9 +177,9 @@ class MVTU(wiring.Component):
             sshape = score_shape(layer)
             scores = Signal(data.ArrayLayout(sshape, layer.n_out))
             if layer.input == "pixel":
-                vals = [a for a in accs]
+                vals = accs
             else:
-                vals = [(2 * Cat(a, C(0, 1)).as_signed() - layer.n_in) for a in accs]  # dot = 2*pc - N
+                vals = [dot_from_popcount(Cat(a, C(0, 1)).as_signed(), layer.n_in) for a in accs]
             with m.If(fin):
                 for p in range(pe):
                     for j in range(nf_n):

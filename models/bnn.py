@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .errors import BnnMramError
-from .netfile import Layer, Net
+from .netfile import Layer, Net, dot_peak
 
 BINARIZE_THRESHOLD = 128  # binarized-input option: pixel >= 128 is +1
 
@@ -156,7 +156,7 @@ def export(model: BNN, meta: dict | None = None) -> Net:
         if i == len(model.fcs) - 1:
             layers.append(Layer(bits, kind))
             continue
-        dot_max = fc.in_features * (255 if kind == "pixel" else 1)
+        dot_max = dot_peak(fc.in_features, kind)
         t, f = _export_thresholds(model, i, dot_max)
         layers.append(Layer(bits, kind, t, f))
     return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}))

@@ -175,8 +175,7 @@ THRESHOLD_LAYER_OFFSET = 128  # hash "layer" of layer l's thresholds: a namespac
 
 def threshold_width(layer) -> int:
     """Bits of a stored threshold: two's complement of the dot-product range, plus 2."""
-    peak = layer.n_in * (255 if layer.input == "pixel" else 1)
-    return (peak + 2).bit_length() + 1
+    return (layer.dot_peak + 2).bit_length() + 1
 
 
 def stored_thresholds(layer, index: int, cfg: FaultConfig):

@@ -14,6 +14,12 @@ from .errors import BnnMramError
 FORMAT = "bnnmram-net"
 VERSION = 1
 INPUT_KINDS = ("pixel", "binarized", "bits")
+PIXEL_MAX = 255
+
+
+def dot_peak(n_in: int, input_kind: str) -> int:
+    """Largest |dot product| of a layer: n_in * 255 for 8-bit pixel inputs, else n_in."""
+    return n_in * (PIXEL_MAX if input_kind == "pixel" else 1)
 
 
 @dataclass
@@ -44,6 +50,10 @@ class Layer:
     @property
     def is_output(self) -> bool:
         return self.thresholds is None
+
+    @property
+    def dot_peak(self) -> int:
+        return dot_peak(self.n_in, self.input)
 
 
 @dataclass
