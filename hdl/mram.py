@@ -22,6 +22,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from .delay import delay
 from .fault_hash import fault_hash
 
 
@@ -88,17 +89,12 @@ class MramMacro(wiring.Component):
         # Inference read: sync port plus (read_latency - 1) register stages.
         rd = cells.read_port()
         m.d.comb += rd.addr.eq(self.rd_addr)
-        data_q = rd.data
-        for i in range(self.read_latency - 1):
-            stage = Signal(self.width, name=f"rd_stage{i}")
-            m.d.sync += stage.eq(data_q)
-            data_q = stage
-        m.d.comb += self.rd_data.eq(data_q)
+        m.d.comb += self.rd_data.eq(delay(m, rd.data, self.read_latency - 1, "rd_stage"))
 
         dump = cells.read_port()
         m.d.comb += [dump.addr.eq(self.dump_addr), self.dump_data.eq(dump.data)]
 
-        # Programming: accept, hash one PE row per pulse cycle, commit.
+        # Programming: accept, hash `lanes` bits per pulse cycle, commit.
         addr = Signal(self.addr_bits)
         wdata = Signal(self.width)
         result = Signal(self.width)

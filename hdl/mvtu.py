@@ -21,6 +21,7 @@ from amaranth.utils import bits_for, ceil_log2
 
 from models.netfile import Layer
 from models.xnor import dot_from_popcount, popcount_threshold
+from .delay import delay
 from .folding import LayerFold
 from .mram import MramMacro, MramParams, FaultConfigSignature, prog_layout
 from .pixel_buffer import PixelBuffer
@@ -132,17 +133,10 @@ class MVTU(wiring.Component):
         else:
             m.d.comb += [avail.eq(self.inp.valid), self.inp.ready.eq(release)]
             x, x_latency = self.inp.payload.word_select(sf, simd), 0
-        for i in range(L - x_latency):
-            x_q = Signal(len(x), name=f"x_stage{i}")
-            m.d.sync += x_q.eq(x)
-            x = x_q
+        x = delay(m, x, L - x_latency, "x_stage")
 
         # tags travel with the read: valid, first/last synapse fold, neuron fold, end of image
-        tag = Cat(issue, sf == 0, last_sf, last_issue, nf)
-        for i in range(L):
-            tag_q = Signal(len(tag), name=f"tag_stage{i}")
-            m.d.sync += tag_q.eq(tag)
-            tag = tag_q
+        tag = delay(m, Cat(issue, sf == 0, last_sf, last_issue, nf), L, "tag_stage")
         valid_e, first_e, last_e, end_e, nf_e = tag[0], tag[1], tag[2], tag[3], tag[4:]
 
         # ---- execute: PE partial sums into PE accumulators ---------------------------------
