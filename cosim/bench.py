@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from gen.demo import ensure_demo_net, run_step
+from hdl.generate import load_manifest
 from models import datasets, netfile
 from models.faults import FaultConfig
 
@@ -26,7 +27,7 @@ def main(argv=None):
     net = netfile.load(net_path)
     rtl = out / "rtl"
     run_step(["gen", "--net", str(net_path), "--out", str(rtl)])
-    man = vectors.load_manifest(rtl)
+    man = load_manifest(rtl)
     ds = datasets.load("fashion-mnist")
     rows = []
     for sim, n in (("icarus", args.icarus_images), ("verilator-stock", args.images), ("verilator", args.images)):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cocotb_tools.runner import Verilator, VerilatorControlFile, get_results, get_runner
 
+from hdl.generate import load_manifest
 from models.errors import BnnMramError
 from . import tools
 
@@ -15,26 +16,26 @@ TIMESCALE = ("1ns", "1ps")
 REPO = Path(__file__).resolve().parent.parent
 
 
-class FastVerilator(Verilator):
+class StockVerilator(Verilator):
+    """cocotb's default Verilator build (--public-flat-rw, default optimisation), with only
+    the PyPI packaging fix: the reference the benchmark compares against."""
+
+    def _build_command(self):
+        cmds = super()._build_command()
+        # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so the precompiled
+        # header is handed to the compiler as an input file; `-include` is what it means.
+        cmds[1] = cmds[1] + ["CFG_CXXFLAGS_PCH_I=-include"]
+        return cmds
+
+
+class FastVerilator(StockVerilator):
     """Verilator without `--public-flat-rw` (the testbench touches top-level ports only, and
     making every signal public costs several times in speed), optimised C++."""
 
     def _build_command(self):
         cmds = super()._build_command()
         cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
-        # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so the precompiled
-        # header is handed to the compiler as an input file; `-include` is what it means.
-        cmds[1] = cmds[1] + ["OPT_FAST=-O2", "CFG_CXXFLAGS_PCH_I=-include"]
-        return cmds
-
-
-class StockVerilator(Verilator):
-    """cocotb's default Verilator build (--public-flat-rw, default optimisation), with only
-    the PyPI packaging fix below: the reference the benchmark compares against."""
-
-    def _build_command(self):
-        cmds = super()._build_command()
-        cmds[1] = cmds[1] + ["CFG_CXXFLAGS_PCH_I=-include"]
+        cmds[1] = cmds[1] + ["OPT_FAST=-O2"]
         return cmds
 
 
@@ -50,10 +51,10 @@ def _runner(simulator: str):
     return StockVerilator() if simulator == "verilator-stock" else get_runner(simulator)
 
 
-def build(rtl_dir, simulator: str, *, waves: bool = False) -> Path:
+def build(rtl_dir, simulator: str, *, waves: bool = False, man: dict | None = None) -> Path:
     """Compile the design once per (Verilog, simulator, waves); return its build folder."""
     rtl_dir = Path(rtl_dir).resolve()
-    man = json.loads((rtl_dir / "manifest.json").read_text())
+    man = man or load_manifest(rtl_dir)
     src = rtl_dir / man["verilog"]
     key = hashlib.sha256(src.read_bytes() + f"{simulator}{waves}{VERILATOR_ARGS}".encode()).hexdigest()[:16]
     build_dir = rtl_dir / "sim_build" / f"{simulator}-{key}"
@@ -82,8 +83,8 @@ def build(rtl_dir, simulator: str, *, waves: bool = False) -> Path:
 def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bool = False) -> dict:
     """Run the cocotb test with `config` (manifest, vectors, result paths...); return sim.json."""
     rtl_dir = Path(rtl_dir).resolve()
-    man = json.loads((rtl_dir / "manifest.json").read_text())
-    build_dir = build(rtl_dir, simulator, waves=waves)
+    man = load_manifest(rtl_dir)
+    build_dir = build(rtl_dir, simulator, waves=waves, man=man)
     runner = _runner(simulator)
     runner.sources = [rtl_dir / man["verilog"]]  # what build() would have recorded
     runner.verilog_sources = []

@@ -1,6 +1,5 @@
 """Test vectors for one co-simulation: images, the golden model's expected outputs on the
 weights the fault model predicts, and the MRAM contents it predicts (parent-process side)."""
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +16,6 @@ def check_rtl_matches(net, man: dict, rtl_dir) -> None:
     if man.get("net_sha256") != netfile.digest(net):
         raise BnnMramError(f"RTL in {rtl_dir} was generated from another net (weights or "
                            "thresholds differ): run 'bnnmram gen' for this net")
-
-
-def load_manifest(rtl_dir) -> dict:
-    path = Path(rtl_dir) / "manifest.json"
-    if not path.is_file():
-        raise BnnMramError(f"{path} not found: generate the RTL with 'bnnmram gen --out {rtl_dir}'")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise BnnMramError(f"{path} is corrupt: {e}") from None
 
 
 def write(path, net, images, labels, cfg: FaultConfig) -> Path:

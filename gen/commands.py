@@ -116,8 +116,9 @@ def gen(args):
 
 def sim(args):
     from cosim import runner, vectors
+    from hdl.generate import load_manifest
     net = netfile.load(args.net)
-    man = vectors.load_manifest(args.rtl)
+    man = load_manifest(args.rtl)
     vectors.check_rtl_matches(net, man, args.rtl)
     ds = datasets.load(args.dataset)
     check_net_matches(net, ds)
@@ -184,7 +185,7 @@ def sweep(args):
 
 
 def synth(args):
-    from cosim.vectors import load_manifest
+    from hdl.generate import load_manifest
     from .synth import synthesize
     man = load_manifest(args.rtl)
     boxes = [] if args.keep_mram else [l["mram_module"] for l in man["layers"]]

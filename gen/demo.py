@@ -33,6 +33,7 @@ def ensure_demo_net(net: Path, epochs: int = 20) -> Path:
 
 
 def run(args):
+    from hdl.generate import load_manifest
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -47,7 +48,7 @@ def run(args):
     _step("2/7 generate the Verilog")
     rtl = out / "rtl"
     run_step(["gen", "--net", str(net), "--out", str(rtl)])
-    man = json.loads((rtl / "manifest.json").read_text())
+    man = load_manifest(rtl)
 
     _step(f"3/7 co-simulate {args.images} test images, BER 0 and 1e-3")
     sims = []

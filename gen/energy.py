@@ -8,6 +8,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
+from hdl.generate import load_manifest
 from hdl.secded import SecdedDecoder, SecdedEncoder
 from models import datasets, energy, mram_physics as phy, netfile
 from models.campaign import Campaign
@@ -70,7 +71,6 @@ def run(args):
     bits = sum(l.n_in * l.n_out for l in net.layers)
     decoders = None
     if args.rtl:
-        from cosim.vectors import load_manifest
         man = load_manifest(args.rtl)
         decoders = sum(math.ceil(l["mram_word_bits"] / energy.ECC_DATA_BITS) for l in man["layers"])
     else:

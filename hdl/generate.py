@@ -7,6 +7,7 @@ from pathlib import Path
 from amaranth.back import verilog
 
 from models import netfile
+from models.errors import BnnMramError
 from models.netfile import Net
 from .accelerator import Accelerator
 from .folding import LayerFold, cycles_per_image
@@ -93,6 +94,17 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
         "latency_cycles": latency_cycles(folds, params["read_latency"]),
         "mram_bits": sum(l.n_in * l.n_out for l in net.layers),
     }
+
+
+def load_manifest(rtl_dir) -> dict:
+    """The manifest of generated RTL, or a one-line error saying how to make it."""
+    path = Path(rtl_dir) / "manifest.json"
+    if not path.is_file():
+        raise BnnMramError(f"{path} not found: generate the RTL with 'bnnmram gen --out {rtl_dir}'")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise BnnMramError(f"{path} is corrupt: {e}") from None
 
 
 def generate(net: Net, folds: list[LayerFold], out_dir, mram: MramParams = MramParams()) -> dict:
