@@ -4,14 +4,6 @@ from amaranth.sim import Simulator
 PERIOD_S = 1e-8
 
 
-def run(dut, *testbenches, cycles=500_000):
-    sim = Simulator(dut)
-    sim.add_clock(PERIOD_S)
-    for tb in testbenches:
-        sim.add_testbench(tb)
-    sim.run_until(cycles * PERIOD_S)
-
-
 def run_to_end(dut, testbench, *processes):
     sim = Simulator(dut)
     sim.add_clock(PERIOD_S)
