@@ -76,18 +76,34 @@ def test_threshold_errors_option(small_net, digits):
     assert (t2 != l0.thresholds).sum() > 0 and w == int(64 * 255 + 2).bit_length() + 1
 
 
-@pytest.mark.parametrize("sparse_flips", [0.05, 1.0], ids=["block-often", "block-always"])
-def test_every_engine_path_is_exact(small_net, digits, monkeypatch, sparse_flips):
-    """Force the few-flips block update (normally used only at low BER) at every BER."""
+@pytest.mark.parametrize("dense", [0.0, float("inf")], ids=["always-dense", "always-incremental"])
+def test_every_engine_path_is_exact(small_net, digits, monkeypatch, dense):
+    """Force the dense product, or the incremental kernels, at every BER."""
     import models.campaign as campaign
-    monkeypatch.setattr(campaign, "SPARSE_FLIPS", sparse_flips)
+    for name in ("DENSE_CLEAN", "DENSE_CHANGED", "DENSE_CHANGED_INPUTS"):
+        monkeypatch.setattr(campaign, name, dense)
     _, net, _ = small_net
     camp = Campaign(net, digits.test_x, digits.test_y)
-    for seed, ber in [(1, 1e-3), (2, 3e-3), (3, 1e-2), (4, 3e-2), (5, 0.1)]:
+    for seed, ber in [(1, 1e-3), (2, 3e-3), (3, 1e-2), (4, 3e-2), (5, 0.1), (6, 0.5)]:
         cfg = FaultConfig(seed=seed, ber=ber)
         want = golden.run(faulty_net(net, cfg), digits.test_x).pred
         assert np.array_equal(camp.predict(cfg).numpy(), want), (seed, ber)
+    for seed in range(3):  # one layer at a time: clean inputs into faulty layers, and the reverse
+        for layer in range(len(net.layers)):
+            cfg = FaultConfig(seed=seed, ber=0.01)
+            camp_l = Campaign(net, digits.test_x, digits.test_y, layers=[layer])
+            want = golden.run(net.with_weights(camp_l.faulty_bits(cfg)), digits.test_x).pred
+            assert np.array_equal(camp_l.predict(cfg).numpy(), want), (seed, layer)
     cfg = FaultConfig(seed=7, ber=0.02)
     camp_t = Campaign(net, digits.test_x, digits.test_y, thresholds=True)
     assert np.array_equal(camp_t.predict(cfg).numpy(),
                           golden.run(faulty_net(net, cfg, thresholds=True), digits.test_x).pred)
+
+
+def test_compiled_hash_equals_the_fault_model():
+    from models import kernels
+    from models.faults import layer_hash
+    for shape, layer, seed in [((7, 13), 0, 0), ((256, 784), 3, 2**32 - 1), ((10, 256), 127, 12345)]:
+        h = np.empty(shape, np.uint32)
+        kernels.layer_hash(shape[0], shape[1], layer, seed, 0, h)
+        assert np.array_equal(h, layer_hash(shape, layer, seed))
