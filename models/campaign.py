@@ -19,6 +19,8 @@ Per fault pattern the engine redoes only what the flipped weights change, on int
 Its predictions equal the golden model's on the same faulty weights, image for image
 (tests/test_campaign.py); `models.bench_sweep` compares its speed with a plain baseline.
 """
+from functools import cached_property
+
 import numpy as np
 import torch
 
@@ -31,7 +33,8 @@ from .netfile import Net
 # or 256x (changed inputs: one scalar add per flip and image) the rate of the incremental kernels.
 DENSE_CLEAN = 1 / 16
 DENSE_CHANGED = 1 / 256
-DENSE_CHANGED_INPUTS = 1 / 8  # share of changed input bits above which a layer goes dense
+PACKED_CLEAN = 1 / 4          # flips per neuron above which a clean layer writes all its bits
+DENSE_CHANGED_IMAGES = 1 / 4  # share of images with changed inputs above which a layer goes dense
 
 
 def int_matmul(x8: torch.Tensor, w8t: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -57,6 +60,15 @@ def raw_thresholds(t, invert, w_sum, pixel: bool) -> np.ndarray:
     return tt.astype(np.int32)
 
 
+def pack_bits(bits: np.ndarray) -> np.ndarray:
+    """Bits 0/1 [rows, n] as uint64 words [rows, ceil(n / 64)]: bit k in word k // 64 at k % 64."""
+    rows, n = bits.shape
+    b = np.packbits(np.asarray(bits, np.uint8), axis=1, bitorder="little")
+    out = np.zeros((rows, 8 * ((n + 63) // 64)), np.uint8)
+    out[:, :b.shape[1]] = b
+    return out.view(np.uint64)
+
+
 class _Layer:
     """A layer's weights and its error-free state on the campaign's images."""
 
@@ -69,23 +81,51 @@ class _Layer:
         self.w_t = np.ascontiguousarray(self.w8.T)                    # [n_in, n_out]
         self.w_sum = self.w8.sum(1, dtype=np.int64)
         self.x = x                                                    # int8 [N, n_in]
-        self.x_t = np.ascontiguousarray(x.T)
         self.r = int_matmul(torch.from_numpy(x), torch.from_numpy(self.w8).T).numpy()
-        self.r_t = np.ascontiguousarray(self.r.T)
         if not self.is_output:
             self.t = np.asarray(layer.thresholds, np.int64)
             self.invert = np.asarray(layer.flip, bool)
             self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.pixel)
             self.act = ((self.r >= self.tt) ^ self.invert).astype(np.int8)
-            self.act_t = np.ascontiguousarray(self.act.T)
         # per-pattern work buffers, reused (fresh 10 MB arrays cost page faults every pattern)
         n = len(x)
-        self.count = np.empty(n, np.int32)                            # changed output bits per image
-        self.idx = np.empty((n, self.n_out), np.int16 if self.n_out < 2**15 else np.int32)
-        self.flipped_t = np.empty((self.n_out, n), np.int32)          # dots of the flipped neurons
-        self.dense_r = torch.empty((n, self.n_out), dtype=torch.int32)
-        self.dense_out = np.empty((n, self.n_out), np.int8)
-        self.inputs = np.empty_like(x)                                # changed inputs, in full
+        self.count = np.zeros(n, np.int32)                            # changed output bits per image
+        self.idx = np.zeros((n, self.n_out), np.int32)                # ... which ones
+        self.packed_out = np.zeros((n, (self.n_out + 63) // 64), np.uint64)  # output bits, dense
+        self.dense_r = torch.zeros((n, self.n_out), dtype=torch.int32)
+        self._flipped_t = np.zeros((0, n), np.int32)
+        self.x_t_source = None  # a callable giving x_t without a copy (the previous layer's act_t)
+        for buf in (self.idx, self.packed_out):
+            buf.fill(1)  # map the pages now, not on a first write inside a timed pattern
+
+    # feature-major copies and packed bits, made on first use
+    @cached_property
+    def x_t(self):
+        return self.x_t_source() if self.x_t_source else np.ascontiguousarray(self.x.T)
+
+    @cached_property
+    def r_t(self):  # W x^T: the product in feature-major order, no transpose
+        return int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
+
+    @cached_property
+    def act_t(self):
+        return np.ascontiguousarray(self.act.T)
+
+    @cached_property
+    def act_packed(self):
+        return pack_bits(self.act)
+
+    def flipped_t(self, rows: int) -> np.ndarray:
+        """Work buffer int32 [rows, N] for the dots of the flipped neurons (grows on demand)."""
+        if len(self._flipped_t) < rows:
+            self._flipped_t = np.zeros((max(rows, 2 * len(self._flipped_t)), len(self.x)), np.int32)
+        return self._flipped_t[:rows]
+
+    @cached_property
+    def packed_in(self):
+        buf = np.empty((len(self.x), (self.n_in + 63) // 64), np.uint64)  # changed inputs, packed
+        buf.fill(0)
+        return buf
 
     def scores(self, r, w_sum):
         """Class scores (the golden model's dots) from raw dots."""
@@ -93,30 +133,49 @@ class _Layer:
 
 
 class _Flips:
-    """A layer's flipped weights grouped by neuron, in the kernels' format."""
+    """A layer's flipped weights: the stored bits, and grouped by neuron in the kernels' format."""
 
     def __init__(self, layer: _Layer, fail):
-        if fail is None:
-            self.neuron = self.input = np.zeros(0, np.int64)
-        else:
-            self.neuron, self.input = np.nonzero(fail)                # sorted by neuron
-        # flipping w changes r_j by -2 w x = (2 - 4 bit) x
-        self.delta = (2 - 4 * layer.bits[self.neuron, self.input].astype(np.int32)).astype(np.int32)
-        self.w_sum = layer.w_sum + np.bincount(self.neuron, self.delta, layer.n_out).astype(np.int64)
-        self.count = len(self.neuron)
+        self.layer = layer
+        self.fail = fail
+        self.bits = layer.bits if fail is None else layer.bits ^ fail.view(np.uint8)  # as stored
+        self.count = 0 if fail is None else int(np.count_nonzero(fail))
+        self.w_sum = layer.w_sum if fail is None else 2 * self.bits.sum(1, dtype=np.int64) - layer.n_in
+
+    @cached_property
+    def _where(self):
+        if self.fail is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        flat = np.flatnonzero(self.fail)  # sorted by neuron; faster than a 2-D nonzero
+        return flat // self.layer.n_in, flat % self.layer.n_in
+
+    @property
+    def neuron(self) -> np.ndarray:
+        return self._where[0]
+
+    @property
+    def input(self) -> np.ndarray:
+        return self._where[1]
+
+    @cached_property
+    def delta(self) -> np.ndarray:
+        """Per flip, the change of its neuron's raw dot per unit input: -2 w = 2 - 4 bit."""
+        return (2 - 4 * self.layer.bits[self.neuron, self.input].astype(np.int32)).astype(np.int32)
 
     def grouped(self, neurons):
         """starts int64 [len(neurons) + 1]: flips of neurons[jj] are starts[jj]:starts[jj+1]."""
         return np.append(np.searchsorted(self.neuron, neurons), self.count).astype(np.int64)
 
-    def faulty_w8(self, w8: np.ndarray) -> np.ndarray:
-        """The +-1 weights [n_out, n_in] with the flips applied (a copy)."""
-        w = w8.copy()
-        w[self.neuron, self.input] *= -1
-        return w
+    def faulty_w8(self) -> np.ndarray:
+        """The stored weights as +-1 int8 [n_out, n_in]."""
+        return 2 * self.bits.view(np.int8) - 1
+
+    def faulty_b_t(self) -> np.ndarray:
+        """The stored weight bits packed, transposed: uint64 [words_in, n_out]."""
+        return np.ascontiguousarray(pack_bits(self.bits).T)
 
     def faulty_w_t(self, w_t: np.ndarray) -> np.ndarray:
-        """The same, transposed [n_in, n_out]."""
+        """The stored weights as +-1 int8, transposed [n_in, n_out]."""
         w = w_t.copy()
         w[self.input, self.neuron] *= -1
         return w
@@ -140,7 +199,10 @@ class Campaign:
             x = px.astype(np.int8)
         self.layers = []
         for layer in net.layers:
+            prev = self.layers[-1] if self.layers else None
             self.layers.append(_Layer(layer, x))
+            if prev is not None:
+                self.layers[-1].x_t_source = lambda prev=prev: prev.act_t
             if not layer.is_output:
                 x = self.layers[-1].act
         last = self.layers[-1]
@@ -180,62 +242,73 @@ class Campaign:
 
     def predict(self, cfg: FaultConfig) -> torch.Tensor:
         """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
-        changed = None  # this layer's inputs where they differ from the error-free ones:
-        #                 lists (count int32 [N], idx int32 [N, n_in]) or a full int8 [N, n_in] array
+        changed = None  # this layer's inputs where they differ from the error-free ones: lists
+        #                 (count int32 [N], idx int32 [N, n_in]), or all bits packed (uint64 [N, words])
+        n = len(self.labels)
         for i, (l, fail) in enumerate(zip(self.layers, self.failures(cfg))):
             flips = _Flips(l, fail)
             if l.is_output:
                 return self._output(l, flips, changed)
             t, invert = self._thresholds(i, l, cfg)
             tt = raw_thresholds(t, invert, flips.w_sum, l.pixel)
-            neurons = np.union1d(flips.neuron, np.flatnonzero((tt != l.tt) | (invert != l.invert)))
-            if changed is None and not len(neurons):
-                continue
+            inv8 = invert.view(np.int8)
             size = l.n_in * l.n_out
-            count, idx = l.count, l.idx
-            if changed is None and flips.count <= DENSE_CLEAN * size:
-                kernels.clean_input_layer(l.x_t, l.r_t, l.act_t, neurons, flips.grouped(neurons),
-                                          flips.input, flips.delta, tt, invert.view(np.int8), count, idx)
-            elif isinstance(changed, tuple) and flips.count <= DENSE_CHANGED * size and \
-                    changed[0].sum() <= DENSE_CHANGED_INPUTS * l.x.size:
-                kernels.changed_input_layer(l.x, *changed, l.r, l.act, neurons, self._flipped(l, flips, neurons),
-                                            flips.faulty_w_t(l.w_t), tt, invert.view(np.int8), count, idx)
-            else:
-                r = int_matmul(torch.from_numpy(self._full(l, changed)),
-                               torch.from_numpy(flips.faulty_w8(l.w8)).T, l.dense_r).numpy()
-                kernels.threshold_bits(r, tt, invert.view(np.int8), l.dense_out)
-                changed = l.dense_out
+            if changed is None and flips.count > DENSE_CLEAN * size:
+                r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T, l.dense_r)
+                kernels.threshold_pack(r.numpy(), tt, inv8, l.packed_out)
+                changed = l.packed_out
                 continue
-            changed = (count, idx) if count.any() else None
+            if changed is None or (isinstance(changed, tuple) and flips.count <= DENSE_CHANGED * size
+                                   and np.count_nonzero(changed[0]) <= DENSE_CHANGED_IMAGES * n):
+                neurons = np.union1d(flips.neuron, np.flatnonzero((tt != l.tt) | (invert != l.invert)))
+                if changed is None:
+                    if not len(neurons):
+                        continue
+                    if flips.count > PACKED_CLEAN * l.n_out:  # most images will change: all bits
+                        kernels.clean_input_packed(l.x_t, l.r_t, l.act_packed, neurons, flips.grouped(neurons),
+                                                   flips.input, flips.delta, tt, inv8, l.packed_out)
+                        changed = l.packed_out
+                        continue
+                    kernels.clean_input_layer(l.x_t, l.r_t, l.act_t, neurons, flips.grouped(neurons),
+                                              flips.input, flips.delta, tt, inv8, l.count, l.idx)
+                else:
+                    kernels.changed_input_layer(l.x, *changed, l.r, l.act, neurons,
+                                                self._flipped(l, flips, neurons), flips.faulty_w_t(l.w_t),
+                                                tt, inv8, l.count, l.idx)
+                changed = (l.count, l.idx) if l.count.any() else None
+                continue
+            kernels.popcount_layer(self._packed(i, changed), flips.faulty_b_t(), tt, inv8, l.packed_out)
+            changed = l.packed_out
         raise AssertionError("unreachable: the last layer returns")
 
-    @staticmethod
-    def _full(l: _Layer, changed) -> np.ndarray:
-        """A layer's inputs as one int8 array [N, n_in]."""
-        if changed is None:
-            return l.x
-        if isinstance(changed, np.ndarray):
+    def _packed(self, i: int, changed) -> np.ndarray:
+        """Layer i's input bits, packed."""
+        if not isinstance(changed, tuple):
             return changed
-        kernels.apply_changes(l.x, *changed, l.inputs)
-        return l.inputs
+        l = self.layers[i]
+        kernels.lists_to_packed(self.layers[i - 1].act_packed, *changed, l.packed_in)
+        return l.packed_in
 
     @staticmethod
     def _flipped(l: _Layer, flips: _Flips, neurons) -> np.ndarray:
-        out = l.flipped_t[:len(neurons)]
+        out = l.flipped_t(len(neurons))
         kernels.flipped_dots(l.x_t, l.r_t, neurons, flips.grouped(neurons), flips.input, flips.delta, out)
         return out
 
     def _output(self, l: _Layer, flips: _Flips, changed) -> torch.Tensor:
+        i = len(self.layers) - 1
         if changed is None and not flips.count:
             return self.clean_pred
-        mul, add = (1, 128 * flips.w_sum) if l.pixel else (2, -flips.w_sum)
+        pred = np.empty(len(l.x), np.int64)
+        if isinstance(changed, tuple) and np.count_nonzero(changed[0]) > DENSE_CHANGED_IMAGES * len(pred):
+            changed = self._packed(i, changed)
         if isinstance(changed, np.ndarray):  # many changes: dense
-            r = int_matmul(torch.from_numpy(changed), torch.from_numpy(flips.faulty_w8(l.w8)).T, l.dense_r)
-            return (mul * r.to(torch.int64) + torch.from_numpy(add)).argmax(1)
+            kernels.popcount_output(changed, flips.faulty_b_t(), flips.w_sum, pred)
+            return torch.from_numpy(pred)
         if changed is None:
             changed = (np.zeros(len(l.x), np.int32), l.idx)
+        mul, add = (1, 128 * flips.w_sum) if l.pixel else (2, -flips.w_sum)
         neurons = np.unique(flips.neuron)
-        pred = np.empty(len(l.x), np.int64)
         kernels.output_layer(l.x, *changed, l.r, neurons, self._flipped(l, flips, neurons),
                              flips.faulty_w_t(l.w_t), mul, add.astype(np.int64), pred)
         return torch.from_numpy(pred)

@@ -3,7 +3,8 @@
 All arithmetic is on integers and exact. Layouts: `*_t` arrays are feature-major
 [features, images] (a weight flip becomes one axpy over contiguous images); the others are
 image-major [images, features]. Kernels run in parallel over images (numba.prange) and are
-cached on disk after their first compilation (a few seconds, once per machine).
+compiled eagerly for one signature each (int8 bits, int32 dots and lists, int64 indices) and
+cached on disk after their first compilation (about 20 s, once per machine).
 """
 import numpy as np
 from numba import njit, prange
@@ -13,7 +14,7 @@ from .faults import GOLDEN, MASK32, ROUNDS
 IMAGE_TILE = 512  # images per parallel work item of the feature-major kernels
 
 
-@njit(parallel=True, cache=True)
+@njit("void(int64, int64, int64, int64, int64, uint32[:, ::1])", parallel=True, cache=True)
 def layer_hash(n_out, n_in, layer, seed, write, out):
     """out[j, i] = faults.fault_hash(seed, layer, j, i, write) as uint32 [n_out, n_in]: the same
     ARX rounds as `faults.mix`, on 64-bit integers masked to 32 bits."""
@@ -46,7 +47,7 @@ def _flipped_dots_tile(x_t, r_t, j, first, last, flip_in, flip_delta, n0, m, buf
             buf[t] += d * np.int32(x_row[t])
 
 
-@njit(parallel=True, cache=True)
+@njit("void(int8[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], int32[::1], int8[::1], int32[::1], int32[:, ::1])", parallel=True, cache=True)
 def clean_input_layer(x_t, r_t, act_t, neurons, starts, flip_in, flip_delta, tt, inv, count, idx):
     """A hidden layer whose inputs are the error-free ones: only `neurons` (flipped weights or
     changed thresholds) can change; neuron neurons[jj] has the flips starts[jj]:starts[jj+1].
@@ -73,7 +74,7 @@ def clean_input_layer(x_t, r_t, act_t, neurons, starts, flip_in, flip_delta, tt,
                     count[i] += 1
 
 
-@njit(parallel=True, cache=True)
+@njit("void(int8[:, ::1], int32[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], int32[:, ::1])", parallel=True, cache=True)
 def flipped_dots(x_t, r_t, neurons, starts, flip_in, flip_delta, out_t):
     """out_t int32 [len(neurons), N]: raw dots of the flipped neurons on the error-free inputs
     with the faulty weights (feature-major, as in clean_input_layer)."""
@@ -109,7 +110,7 @@ def _faulty_dots(i, x_old, count_in, idx_in, r, neurons, flipped_t, w_t, acc):
             acc[j] += d * np.int32(w_row[j])
 
 
-@njit(parallel=True, cache=True)
+@njit("void(int8[:, ::1], int32[::1], int32[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int32[:, ::1], int8[:, ::1], int32[::1], int8[::1], int32[::1], int32[:, ::1])", parallel=True, cache=True)
 def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, flipped_t, w_t, tt, inv, count, idx):
     """A hidden layer whose input bits changed in some images (lists count_in, idx_in),
     image-major, incrementally from the error-free raw dots r int32 [N, n_out] and the
@@ -143,7 +144,7 @@ def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, flipped_t, w_t
             count[i] = c
 
 
-@njit(parallel=True, cache=True)
+@njit("void(int8[:, ::1], int32[::1], int32[:, ::1], int32[:, ::1], int64[::1], int32[:, ::1], int8[:, ::1], int64, int64[::1], int64[::1])", parallel=True, cache=True)
 def output_layer(x_old, count_in, idx_in, r, neurons, flipped_t, w_t, score_mul, score_add, pred):
     """Predictions of the output layer: class scores score_mul * r' + score_add[class]
     (2r - sum(w) for bit inputs), first maximum wins. Writes pred int64 [N]."""
@@ -162,30 +163,128 @@ def output_layer(x_old, count_in, idx_in, r, neurons, flipped_t, w_t, score_mul,
             pred[i] = best
 
 
-@njit(parallel=True, cache=True)
-def apply_changes(x_old, count, idx, x_new):
-    """x_new = x_old with the bits idx[i, :count[i]] of each image i inverted."""
-    for i in prange(x_old.shape[0]):
-        x_new[i] = x_old[i]
+# Packed bits: bit k of an image's row is bit k % 64 of word k // 64 (uint64, zero padded), the
+# layout of numpy.packbits(bitorder="little") viewed as uint64.
+
+@njit(inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@njit(inline="always")
+def _popcount_dots(x_row, b_t, acc):
+    """acc[j] = raw dot r = x . w of bit inputs x (packed row) with +-1 weights whose bits
+    (1 = +1) are b_t[:, j] packed: r = 2 popcount(x & b) - popcount(x)."""
+    acc[:] = 0
+    ones = np.int32(0)
+    for w in range(x_row.shape[0]):
+        xv = x_row[w]
+        ones += np.int32(_popcount(xv))
+        b_row = b_t[w]
+        for j in range(acc.shape[0]):
+            acc[j] += np.int32(_popcount(xv & b_row[j]))
+    for j in range(acc.shape[0]):
+        acc[j] = 2 * acc[j] - ones
+
+
+@njit(inline="always")
+def _pack_bits(acc, tt, inv, flags, out_row):
+    """out_row = packed bits (acc >= tt) ^ inv."""
+    for j in range(acc.shape[0]):
+        flags[j] = np.uint64(np.int8(acc[j] >= tt[j]) ^ inv[j])
+    for w in range(out_row.shape[0]):
+        v = np.uint64(0)
+        for b in range(min(64, acc.shape[0] - 64 * w)):
+            v |= flags[64 * w + b] << np.uint64(b)
+        out_row[w] = v
+
+
+@njit("void(uint64[:, ::1], uint64[:, ::1], int32[::1], int8[::1], uint64[:, ::1])",
+      parallel=True, cache=True)
+def popcount_layer(x, b_t, tt, inv, out):
+    """Dense hidden layer on packed bits: x uint64 [N, words_in], weight bits b_t uint64
+    [words_in, n_out]; out uint64 [N, words_out] = packed (r >= tt) ^ inv."""
+    n = x.shape[0]
+    n_out = b_t.shape[1]
+    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
+        acc = np.empty(n_out, np.int32)
+        flags = np.empty(n_out, np.uint64)
+        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
+            _popcount_dots(x[i], b_t, acc)
+            _pack_bits(acc, tt, inv, flags, out[i])
+
+
+@njit("void(uint64[:, ::1], uint64[:, ::1], int64[::1], int64[::1])", parallel=True, cache=True)
+def popcount_output(x, b_t, w_sum, pred):
+    """Dense output layer on packed bits: class scores 2r - sum(w), first maximum wins."""
+    n = x.shape[0]
+    n_out = b_t.shape[1]
+    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
+        acc = np.empty(n_out, np.int32)
+        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
+            _popcount_dots(x[i], b_t, acc)
+            best = 0
+            best_score = 2 * np.int64(acc[0]) - w_sum[0]
+            for j in range(1, n_out):
+                s = 2 * np.int64(acc[j]) - w_sum[j]
+                if s > best_score:
+                    best = j
+                    best_score = s
+            pred[i] = best
+
+
+@njit("void(int32[:, ::1], int32[::1], int8[::1], uint64[:, ::1])", parallel=True, cache=True)
+def threshold_pack(r, tt, inv, out):
+    """out = packed (r >= tt) ^ inv for raw dots r int32 [N, n_out]."""
+    n, n_out = r.shape
+    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
+        flags = np.empty(n_out, np.uint64)
+        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
+            _pack_bits(r[i], tt, inv, flags, out[i])
+
+
+@njit("void(uint64[:, ::1], int32[::1], int32[:, ::1], uint64[:, ::1])", parallel=True, cache=True)
+def lists_to_packed(packed, count, idx, out):
+    """out = packed bits with the bits idx[i, :count[i]] of each image i inverted."""
+    for i in prange(packed.shape[0]):
+        out[i] = packed[i]
         for c in range(count[i]):
-            x_new[i, idx[i, c]] ^= 1
+            k = idx[i, c]
+            out[i, k >> 6] ^= np.uint64(1) << np.uint64(k & 63)
 
 
-@njit(parallel=True, cache=True)
-def change_lists(new, old, count, idx):
-    """The bits where new differs from old (int8 [N, n]), as lists per image (count, idx)."""
-    for i in prange(new.shape[0]):
-        c = 0
-        for j in range(new.shape[1]):
-            if new[i, j] != old[i, j]:
-                idx[i, c] = j
-                c += 1
-        count[i] = c
-
-
-@njit(parallel=True, cache=True)
-def threshold_bits(r, tt, inv, out):
-    """out int8 [N, n_out] = (r >= tt) ^ inv for raw dots r int32 [N, n_out]."""
-    for i in prange(r.shape[0]):
-        for j in range(r.shape[1]):
-            out[i, j] = np.int8(r[i, j] >= tt[j]) ^ inv[j]
+@njit("void(int8[:, ::1], int32[:, ::1], uint64[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], "
+      "int32[::1], int8[::1], uint64[:, ::1])", parallel=True, cache=True)
+def clean_input_packed(x_t, r_t, act_packed, neurons, starts, flip_in, flip_delta, tt, inv, out):
+    """clean_input_layer for many flips: writes all output bits packed (out uint64 [N, words])
+    instead of lists of the changed ones."""
+    n = x_t.shape[1]
+    for tile in prange((n + IMAGE_TILE - 1) // IMAGE_TILE):
+        n0 = tile * IMAGE_TILE
+        m = min(n, n0 + IMAGE_TILE) - n0
+        out[n0:n0 + m] = act_packed[n0:n0 + m]
+        buf = np.empty(IMAGE_TILE, np.int32)
+        word = np.empty(IMAGE_TILE, np.uint64)  # one output word of the tile's images
+        w = -1
+        for jj in range(neurons.shape[0]):
+            j = neurons[jj]
+            if j >> 6 != w:  # neurons ascend: a new word
+                if w >= 0:
+                    for t in range(m):
+                        out[n0 + t, w] = word[t]
+                w = j >> 6
+                for t in range(m):
+                    word[t] = out[n0 + t, w]
+            _flipped_dots_tile(x_t, r_t, j, starts[jj], starts[jj + 1], flip_in, flip_delta, n0, m, buf)
+            th = tt[j]
+            iv = inv[j]
+            shift = np.uint64(j & 63)
+            keep = ~(np.uint64(1) << shift)
+            for t in range(m):
+                word[t] = (word[t] & keep) | (np.uint64(np.int8(buf[t] >= th) ^ iv) << shift)
+        if w >= 0:
+            for t in range(m):
+                out[n0 + t, w] = word[t]

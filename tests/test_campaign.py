@@ -76,12 +76,20 @@ def test_threshold_errors_option(small_net, digits):
     assert (t2 != l0.thresholds).sum() > 0 and w == int(64 * 255 + 2).bit_length() + 1
 
 
-@pytest.mark.parametrize("dense", [0.0, float("inf")], ids=["always-dense", "always-incremental"])
-def test_every_engine_path_is_exact(small_net, digits, monkeypatch, dense):
-    """Force the dense product, or the incremental kernels, at every BER."""
+PATHS = {  # forced thresholds of the engine's cost model -> the path every layer takes
+    "always-dense": dict(DENSE_CLEAN=0.0, DENSE_CHANGED=0.0, DENSE_CHANGED_IMAGES=0.0),
+    "always-incremental": dict(DENSE_CLEAN=float("inf"), DENSE_CHANGED=float("inf"),
+                               DENSE_CHANGED_IMAGES=float("inf"), PACKED_CLEAN=float("inf")),
+    "clean-packed": dict(DENSE_CLEAN=float("inf"), PACKED_CLEAN=0.0),
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_engine_path_is_exact(small_net, digits, monkeypatch, path):
+    """Force the dense products, the incremental kernels, or packed outputs, at every BER."""
     import models.campaign as campaign
-    for name in ("DENSE_CLEAN", "DENSE_CHANGED", "DENSE_CHANGED_INPUTS"):
-        monkeypatch.setattr(campaign, name, dense)
+    for name, value in PATHS[path].items():
+        monkeypatch.setattr(campaign, name, value)
     _, net, _ = small_net
     camp = Campaign(net, digits.test_x, digits.test_y)
     for seed, ber in [(1, 1e-3), (2, 3e-3), (3, 1e-2), (4, 3e-2), (5, 0.1), (6, 0.5)]:
@@ -103,7 +111,17 @@ def test_every_engine_path_is_exact(small_net, digits, monkeypatch, dense):
 def test_compiled_hash_equals_the_fault_model():
     from models import kernels
     from models.faults import layer_hash
-    for shape, layer, seed in [((7, 13), 0, 0), ((256, 784), 3, 2**32 - 1), ((10, 256), 127, 12345)]:
+    for shape, layer, seed, write in [((7, 13), 0, 0, 0), ((256, 784), 3, 2**32 - 1, 0),
+                                      ((10, 256), 127, 12345, 5), ((3, 70), 200, 7, 2**24 + 3)]:
         h = np.empty(shape, np.uint32)
-        kernels.layer_hash(shape[0], shape[1], layer, seed, 0, h)
-        assert np.array_equal(h, layer_hash(shape, layer, seed))
+        kernels.layer_hash(shape[0], shape[1], layer, seed, write, h)
+        assert np.array_equal(h, layer_hash(shape, layer, seed, write))
+
+
+def test_pack_bits_layout():
+    from models.campaign import pack_bits
+    bits = (np.random.default_rng(0).random((5, 130)) < 0.5).astype(np.uint8)
+    words = pack_bits(bits)
+    assert words.shape == (5, 3) and words.dtype == np.uint64
+    for k in (0, 1, 63, 64, 129):
+        assert np.array_equal((words[:, k // 64] >> np.uint64(k % 64)) & np.uint64(1), bits[:, k])
