@@ -174,10 +174,10 @@ def sweep(args):
         check_net_matches(net, ds)
         x, y = test_images(ds, args.limit)
         label = args.label[i] if args.label else _net_label(net, ds.name)
-        camp = Campaign(net, x, y, layers, thresholds=args.thresholds)
+        camp = Campaign(net, x, y, layers, thresholds=args.thresholds, read_errors=args.read_errors)
         results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
     bar.close()
-    doc = sw.write(Path(args.out), results, args.seed)
+    doc = sw.write(Path(args.out), results, args.seed, "read" if args.read_errors else "write")
     for s in doc["nets"]:
         print(f"sweep: {s['label']}: error-free {s['clean_accuracy']:.4f}, tolerated BER "
               f"{s['tolerated_ber']} (mean within 1 point)")
@@ -240,6 +240,9 @@ def register_more(sub, add_fault_args, ber, seed, positive):
     w.add_argument("--layers", default=None, help="only these layers get errors, e.g. 0,1")
     w.add_argument("--thresholds", action="store_true",
                    help="thresholds stored in MRAM too: their bits get write errors (sweep model only)")
+    w.add_argument("--read-errors", action="store_true",
+                   help="the BER is of weight reads at each inference (every image its own errors), "
+                        "not of writes (sweep model only)")
     w.add_argument("--limit", type=positive, default=None, help="first K test images only")
     w.add_argument("--out", required=True)
     w.set_defaults(func=sweep)

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from . import kernels
-from .faults import FaultConfig, stored_thresholds, write_failures
+from .errors import BnnMramError
+from .faults import READ_BLOCK, FaultConfig, read_flips, stored_thresholds, write_failures
 from .netfile import Net
 
 # Flips per weight above which a layer is recomputed densely: the int8 matrix product does
@@ -112,6 +113,11 @@ class _Layer:
         return np.ascontiguousarray(self.act.T)
 
     @cached_property
+    def dot(self):
+        """Error-free dot products (the golden model's) int32 [N, n_out]."""
+        return self.scores(self.r, self.w_sum).astype(np.int32)
+
+    @cached_property
     def act_packed(self):
         return pack_bits(self.act)
 
@@ -185,9 +191,14 @@ class Campaign:
     """Evaluate many fault patterns of one net on one image set."""
 
     def __init__(self, net: Net, images: np.ndarray, labels: np.ndarray, layers=None,
-                 thresholds: bool = False):
+                 thresholds: bool = False, read_errors: bool = False):
+        """`layers`: only these get errors; `thresholds`: threshold words are written with
+        errors too; `read_errors`: the BER is of reads at each inference, not of writes."""
+        if thresholds and read_errors:
+            raise BnnMramError("threshold errors are modelled for writes only, not with read errors")
         self.net = net
         self.threshold_errors = thresholds
+        self.read_errors = read_errors
         self.labels = torch.from_numpy(np.array(labels, np.int64))
         self.fault_layers = set(range(len(net.layers)) if layers is None else layers)
         px = np.asarray(images)
@@ -241,7 +252,10 @@ class Campaign:
         return stored_thresholds(self.net.layers[i], i, cfg)
 
     def predict(self, cfg: FaultConfig) -> torch.Tensor:
-        """Predictions [N] under the fault pattern of `cfg` (first write of every weight)."""
+        """Predictions [N] under the fault pattern of `cfg`: write errors of the first write of
+        every weight, or with `read_errors`, errors of every read of every inference."""
+        if self.read_errors:
+            return self._predict_read(cfg)
         changed = None  # this layer's inputs where they differ from the error-free ones: lists
         #                 (count int32 [N], idx int32 [N, n_in]), or all bits packed (uint64 [N, words])
         n = len(self.labels)
@@ -311,6 +325,34 @@ class Campaign:
         neurons = np.unique(flips.neuron)
         kernels.output_layer(l.x, *changed, l.r, neurons, self._flipped(l, flips, neurons),
                              flips.faulty_w_t(l.w_t), mul, add.astype(np.int64), pred)
+        return torch.from_numpy(pred)
+
+    def _predict_read(self, cfg: FaultConfig) -> torch.Tensor:
+        """Read errors: each image sees its own faulty weights (faults.read_flips), so every
+        block of images runs through the layers with its flips, incrementally from the
+        error-free dots (kernels.read_error_layer)."""
+        if cfg.mode != "ber" or cfg.rate_01 is not None or cfg.rate_10 is not None:
+            raise BnnMramError("read errors take one rate (--ber), not a switch mode or per-direction rates")
+        if cfg.is_zero:
+            return self.clean_pred
+        n = len(self.labels)
+        pred = np.empty(n, np.int64)
+        none = np.zeros(0, np.int64)
+        for block, lo in enumerate(range(0, n, READ_BLOCK)):
+            hi = min(n, lo + READ_BLOCK)
+            count, idx = np.zeros(hi - lo, np.int32), self.layers[0].idx[lo:hi]
+            for i, l in enumerate(self.layers):
+                cells = none
+                if i in self.fault_layers:
+                    cells = read_flips(cfg.seed, i, block, hi - lo, l.bits.shape, cfg.ber)
+                start = np.searchsorted(cells, np.arange(hi - lo + 1) * l.bits.size).astype(np.int64)
+                hidden = not l.is_output
+                args = (l.t, l.invert.view(np.int8), l.act[lo:hi], l.count[lo:hi], l.idx[lo:hi], none) \
+                    if hidden else (none, np.zeros(0, np.int8), np.zeros((0, 0), np.int8), count, idx, pred[lo:hi])
+                kernels.read_error_layer(l.x[lo:hi], int(l.pixel), count, idx, l.dot[lo:hi], l.w8, l.w_t,
+                                         start, cells, *args)
+                if hidden:
+                    count, idx = l.count[lo:hi], l.idx[lo:hi]
         return torch.from_numpy(pred)
 
     def accuracy(self, cfg: FaultConfig) -> float:

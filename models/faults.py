@@ -202,3 +202,47 @@ def faulty_net(net, cfg: FaultConfig, thresholds: bool = False):
             if not l.is_output:
                 l.thresholds, l.flip = stored_thresholds(l, i, cfg)
     return out
+
+
+READ_BLOCK = 512  # images per independent stream of read errors (part of the model's definition)
+READ_STREAM = 0x52454144  # "READ": keeps read-error streams apart from any other use of a seed
+
+
+def read_flips(seed: int, layer: int, block: int, images: int, shape, ber: float) -> np.ndarray:
+    """Read errors at each inference: every weight bit read for an image is sensed inverted
+    with probability `ber`, independently per image and weight; the stored bits do not change.
+
+    Returns the flipped reads of `images` images (the block `block` of READ_BLOCK images) of
+    `layer` [n_out, n_in] as ascending cell numbers (image in block * n_out + neuron) * n_in
+    + input, int64: a Bernoulli(ber) process over those cells, drawn as geometric gaps from
+    NumPy's PCG64 seeded with (seed, layer, block), so the cost grows with the number of
+    errors, not of weights; fewer images give a prefix of the same cells."""
+    t = rate_threshold(ber)
+    cells = images * shape[0] * shape[1]
+    if t == 0 or cells == 0:
+        return np.zeros(0, np.int64)
+    rng = np.random.default_rng([int(seed), int(layer), int(block), READ_STREAM])
+    p = t / ONE
+    parts, end = [], -1
+    while end < cells - 1:
+        expect = (cells - 1 - end) * p
+        pos = np.cumsum(rng.geometric(p, int(expect + 6 * np.sqrt(expect) + 16)))
+        pos += end
+        end = int(pos[-1])
+        parts.append(pos if end < cells else pos[:np.searchsorted(pos, cells)])
+    return np.concatenate(parts)
+
+
+def read_faulty_weights(net, cfg: FaultConfig, image: int, layers=None) -> list[np.ndarray]:
+    """The weights [n_out, n_in] per layer as sensed while evaluating image number `image`
+    under read errors at rate cfg.ber (a reference for tests: slow, one image)."""
+    block, at = divmod(image, READ_BLOCK)
+    out = []
+    for i, l in enumerate(net.layers):
+        w = l.weights.copy()
+        if layers is None or i in layers:
+            cell = read_flips(cfg.seed, i, block, at + 1, l.weights.shape, cfg.ber) - at * w.size
+            cell = cell[cell >= 0]
+            w[cell // l.n_in, cell % l.n_in] ^= 1
+        out.append(w)
+    return out

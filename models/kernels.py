@@ -288,3 +288,57 @@ def clean_input_packed(x_t, r_t, act_packed, neurons, starts, flip_in, flip_delt
         if w >= 0:
             for t in range(m):
                 out[n0 + t, w] = word[t]
+
+
+@njit("void(int8[:, ::1], int64, int32[::1], int32[:, ::1], int32[:, ::1], int8[:, ::1], int8[:, ::1], "
+      "int64[::1], int64[::1], int64[::1], int8[::1], int8[:, ::1], int32[::1], int32[:, ::1], "
+      "int64[::1])", parallel=True, cache=True)
+def read_error_layer(x_old, pixel, count_in, idx_in, dot, w8, w_t, flip_start, flip_cell,
+                     t, inv, act, count, idx, pred):
+    """One layer of a block of images under read errors, in the golden model's dot domain
+    (dot = sum w * x, x = pixel value, or +-1 for bits): image i's inputs differ from the
+    error-free x_old in the bits idx_in[i, :count_in[i]], and its reads of the weights
+    (j, k) in flip_cell[flip_start[i]:flip_start[i+1]] (cells (i * n_out + j) * n_in + k,
+    faults.read_flips) are inverted: dot_j += -2 w_jk x'_k.
+
+    Hidden layers (act given, pred empty): bit = dot >= t, or dot <= t if inv; writes the bits
+    that differ from act as lists (count, idx). Output layer (pred given): first maximum."""
+    n, n_out = dot.shape
+    hidden = pred.shape[0] == 0
+    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
+        acc = np.empty(n_out, np.int32)
+        x_row = np.empty(x_old.shape[1], np.int32)
+        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
+            d_row = dot[i]
+            for j in range(n_out):
+                acc[j] = d_row[j]
+            for k in range(x_row.shape[0]):
+                x_row[k] = np.int32(x_old[i, k]) + 128 if pixel else 2 * np.int32(x_old[i, k]) - 1
+            for c in range(count_in[i]):  # a bit input turned to s = +-1 from -s: dot += 2 s w
+                k = idx_in[i, c]
+                x_row[k] = -x_row[k]
+                s2 = 2 * x_row[k]
+                w_row = w_t[k]
+                for j in range(n_out):
+                    acc[j] += s2 * np.int32(w_row[j])
+            n_in = x_row.shape[0]
+            for f in range(flip_start[i], flip_start[i + 1]):
+                cell = flip_cell[f]
+                k = cell % n_in
+                j = (cell // n_in) % n_out
+                acc[j] -= 2 * np.int32(w8[j, k]) * x_row[k]
+            if hidden:
+                c = 0
+                a_row = act[i]
+                idx_row = idx[i]
+                for j in range(n_out):
+                    bit = np.int8(acc[j] <= t[j]) if inv[j] else np.int8(acc[j] >= t[j])
+                    idx_row[c] = j
+                    c += bit ^ a_row[j]
+                count[i] = c
+            else:
+                best = 0
+                for j in range(1, n_out):
+                    if acc[j] > acc[best]:
+                        best = j
+                pred[i] = best

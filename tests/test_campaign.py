@@ -125,3 +125,50 @@ def test_pack_bits_layout():
     assert words.shape == (5, 3) and words.dtype == np.uint64
     for k in (0, 1, 63, 64, 129):
         assert np.array_equal((words[:, k // 64] >> np.uint64(k % 64)) & np.uint64(1), bits[:, k])
+
+
+@pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
+def test_read_errors_equal_golden_image_by_image(request, fixture, digits):
+    """Read errors: every image sees its own faulty weights; the engine must equal the golden
+    model run image by image on those weights (faults.read_faulty_weights)."""
+    from models.faults import READ_BLOCK, read_faulty_weights
+    _, net, _ = request.getfixturevalue(fixture)
+    n = READ_BLOCK + 40  # two blocks
+    x = np.concatenate([digits.test_x] * (n // len(digits.test_x) + 1))[:n]
+    y = np.concatenate([digits.test_y] * (n // len(digits.test_y) + 1))[:n]
+    for layers in (None, [1]):
+        camp = Campaign(net, x, y, layers=layers, read_errors=True)
+        for seed, ber in [(1, 0.01), (2, 0.1)]:
+            cfg = FaultConfig(seed=seed, ber=ber)
+            pred = camp.predict(cfg).numpy()
+            assert np.array_equal(pred, camp.predict(cfg).numpy())  # reproducible
+            if ber == 0.1:
+                assert (pred != camp.clean_pred.numpy()).any()
+            for i in list(range(0, n, 37)) + [READ_BLOCK - 1, READ_BLOCK, n - 1]:
+                w = read_faulty_weights(net, cfg, i, layers)
+                assert pred[i] == golden.run(net.with_weights(w), x[i:i + 1]).pred[0], (layers, ber, i)
+        assert np.array_equal(camp.predict(FaultConfig(seed=3, ber=0.0)).numpy(), golden.run(net, x).pred)
+
+
+def test_read_flips_statistics_and_prefix():
+    from scipy import stats
+    from models.faults import read_flips
+    shape = (64, 100)
+    for ber in (1e-3, 0.05, 0.5):
+        cells = read_flips(7, 1, 0, 200, shape, ber)
+        n = 200 * 64 * 100
+        assert stats.binomtest(len(cells), n, FaultConfig(ber=ber).realised_rates[0]).pvalue > 1e-4
+        assert np.all(np.diff(cells) > 0) and cells[0] >= 0 and cells[-1] < n
+        # fewer images in the block: the same errors for the images they share
+        assert np.array_equal(read_flips(7, 1, 0, 50, shape, ber), cells[cells < 50 * 64 * 100])
+    assert np.array_equal(read_flips(7, 1, 0, 10, shape, 1.0), np.arange(10 * 64 * 100))
+    assert len(read_flips(7, 1, 0, 10, shape, 0.0)) == 0
+
+
+def test_read_errors_reject_unsupported_options(small_net, digits):
+    _, net, _ = small_net
+    with pytest.raises(BnnMramError, match="read errors"):
+        Campaign(net, digits.test_x, digits.test_y, thresholds=True, read_errors=True)
+    camp = Campaign(net, digits.test_x, digits.test_y, read_errors=True)
+    with pytest.raises(BnnMramError, match="read errors"):
+        camp.predict(FaultConfig(mode="switch", rate_01=0.1))
