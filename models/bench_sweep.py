@@ -46,7 +46,7 @@ def hook_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bit
             h.remove()
 
 
-def _timed(cfgs, accuracy):
+def _timed(cfgs, accuracy) -> tuple[list, list]:
     """Accuracies and seconds per fault pattern."""
     accs, secs = [], []
     for c in cfgs:
@@ -85,50 +85,54 @@ def main(argv=None):
     t_setup = time.perf_counter() - t0
     # Each tool runs the whole campaign on its own (as a sweep does), on the same patterns in
     # the same order; interleaving them per pattern would make each evict the other's caches.
-    # The baselines get the faulty weights from the engine's hash cache, untimed.
-    ours, t_cfg_ours = _timed(cfgs, camp.accuracy)
+    # The baselines get the faulty weights from the engine's hash cache, untimed. The engine
+    # runs twice: the first pass pays its one-time costs (set-up above, first use of its
+    # feature-major copies and buffers), the second shows the steady state of a long sweep.
+    ours, t_ours = _timed(cfgs, camp.accuracy)
+    again, t_steady = _timed(cfgs, camp.accuracy)
     bits = {c: camp.faulty_bits(c) for c in cfgs}
-    base, t_cfg_base = _timed(cfgs, lambda c: hook_baseline_accuracy(model, x, y, bits[c]))
-    strong, t_cfg_strong = _timed(cfgs, lambda c: strong_baseline_accuracy(model, x, y, bits[c]))
-    t_ours = t_setup + sum(t_cfg_ours)
-    t_base = sum(t_cfg_base)
-    t_strong = sum(t_cfg_strong)
+    base, t_base = _timed(cfgs, lambda c: hook_baseline_accuracy(model, x, y, bits[c]))
+    strong, t_strong = _timed(cfgs, lambda c: strong_baseline_accuracy(model, x, y, bits[c]))
+    same = ours == again == base == strong
 
-    same = ours == base == strong
     n = len(cfgs) * len(x)
+    total = {"engine": t_setup + sum(t_ours), "engine_steady": sum(t_steady),
+             "hook_baseline": sum(t_base), "strong_baseline": sum(t_strong)}
     per_ber = {}
-    for c, a, b, to, tb, ts in zip(cfgs, ours, base, t_cfg_ours, t_cfg_base, t_cfg_strong):
-        r = per_ber.setdefault(f"{c.ber:g}", {"accuracies": [], "engine_s": 0.0, "baseline_s": 0.0,
-                                              "strong_baseline_s": 0.0})
-        r["accuracies"].append((a, b))
-        r["engine_s"] += to
-        r["baseline_s"] += tb
-        r["strong_baseline_s"] += ts
+    for k, c in enumerate(cfgs):
+        r = per_ber.setdefault(f"{c.ber:g}", {"accuracies": [], "engine_s": 0.0, "engine_steady_s": 0.0,
+                                              "hook_baseline_s": 0.0, "strong_baseline_s": 0.0})
+        r["accuracies"].append(ours[k])
+        for key, t in (("engine_s", t_ours), ("engine_steady_s", t_steady), ("hook_baseline_s", t_base),
+                       ("strong_baseline_s", t_strong)):
+            r[key] += t[k]
     result = {"net": str(net_path), "images": len(x), "fault_patterns": len(cfgs), "bers": bers,
-              "engine_seconds": round(t_ours, 3), "baseline_seconds": round(t_base, 3),
-              "engine_image_trials_per_s": round(n / t_ours), "baseline_image_trials_per_s": round(n / t_base),
-              "speedup": round(t_base / t_ours, 2), "identical_accuracies": same,
-              "strong_baseline_seconds": round(t_strong, 3),
-              "strong_baseline_image_trials_per_s": round(n / t_strong),
-              "speedup_vs_strong_baseline": round(t_strong / t_ours, 2),
-              "accuracies": per_ber}
+              "engine_setup_seconds": round(t_setup, 3),
+              "seconds": {k: round(v, 3) for k, v in total.items()},
+              "image_trials_per_s": {k: round(n / v) for k, v in total.items()},
+              "speedup_vs_hook_baseline": round(total["hook_baseline"] / total["engine"], 2),
+              "speedup_vs_strong_baseline": round(total["strong_baseline"] / total["engine"], 2),
+              "steady_speedup_vs_hook_baseline": round(total["hook_baseline"] / total["engine_steady"], 2),
+              "steady_speedup_vs_strong_baseline": round(total["strong_baseline"] / total["engine_steady"], 2),
+              "identical_accuracies": same, "per_ber": per_ber}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_sweep.json").write_text(json.dumps(result, indent=1) + "\n")
-    print(f"| campaign engine | image-trials/s | seconds ({len(cfgs)} patterns x {len(x)} images) |\n|---|---|---|")
-    print(f"| hook-based baseline (float BNN, pre-hooks, batch {HOOK_BATCH}) | {result['baseline_image_trials_per_s']} | {t_base:.2f} |")
-    print(f"| strong baseline (float BNN, whole test set per batch) | {result['strong_baseline_image_trials_per_s']} | {t_strong:.2f} |")
-    print(f"| bnnmram Campaign | {result['engine_image_trials_per_s']} | {t_ours:.2f} |")
-    print("\n| BER | engine ms/pattern | hook baseline ms/pattern | speedup | strong baseline ms/pattern | speedup |"
-          "\n|---|---|---|---|---|---|")
+    ms = lambda r, key: 1e3 * r[key] / len(r["accuracies"])  # noqa: E731
+    print(f"{len(cfgs)} fault patterns ({args.trials} per BER) x {len(x)} images; milliseconds per pattern:\n")
+    print("| BER | bnnmram engine, first pass | engine, steady state | hook-based baseline | strong baseline |"
+          " speedup vs hook (first / steady) |\n|---|---|---|---|---|---|")
     for b, r in per_ber.items():
-        k = len(r["accuracies"])
-        print(f"| {b} | {1e3 * r['engine_s'] / k:.1f} | {1e3 * r['baseline_s'] / k:.1f} | "
-              f"{r['baseline_s'] / r['engine_s']:.1f}x | {1e3 * r['strong_baseline_s'] / k:.1f} | "
-              f"{r['strong_baseline_s'] / r['engine_s']:.1f}x |")
-    print(f"\nspeedup over the sweep: {result['speedup']}x vs the hook-based baseline, "
-          f"{result['speedup_vs_strong_baseline']}x vs the strong one (engine set-up {t_setup:.2f} s "
-          f"included); identical accuracies for every pattern: {same}")
+        print(f"| {b} | {ms(r, 'engine_s'):.1f} | {ms(r, 'engine_steady_s'):.1f} | {ms(r, 'hook_baseline_s'):.1f} | "
+              f"{ms(r, 'strong_baseline_s'):.1f} | {r['hook_baseline_s'] / r['engine_s']:.1f}x / "
+              f"{r['hook_baseline_s'] / r['engine_steady_s']:.1f}x |")
+    its = result["image_trials_per_s"]
+    print(f"| image-trials/s over the sweep | {its['engine']:,} (set-up {t_setup:.2f} s included) | "
+          f"{its['engine_steady']:,} | {its['hook_baseline']:,} | {its['strong_baseline']:,} | "
+          f"**{result['speedup_vs_hook_baseline']}x / {result['steady_speedup_vs_hook_baseline']}x** |")
+    print(f"\nspeedup vs the strong baseline: {result['speedup_vs_strong_baseline']}x first pass, "
+          f"{result['steady_speedup_vs_strong_baseline']}x steady; identical accuracies for every pattern "
+          f"(engine twice, both baselines): {same}")
     if not same:
         raise SystemExit("bench_sweep: engine and baseline accuracies differ")
 

@@ -70,12 +70,18 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
     return out.view(np.uint64)
 
 
+MAX_NEURONS = 1 << 16  # neurons per layer: change lists store neuron numbers as uint16
+
+
 class _Layer:
     """A layer's weights and its error-free state on the campaign's images."""
 
     def __init__(self, layer, x: np.ndarray):
         self.bits = layer.weights                                     # uint8 [n_out, n_in]
         self.n_out, self.n_in = self.bits.shape
+        if self.n_out > MAX_NEURONS:
+            raise ValueError(f"campaign: a layer of {self.n_out} neurons; the engine's change lists "
+                             f"hold neuron numbers in 16 bits (at most {MAX_NEURONS})")
         self.pixel = layer.input == "pixel"
         self.is_output = layer.is_output
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]
@@ -91,9 +97,8 @@ class _Layer:
         # per-pattern work buffers, reused (fresh 10 MB arrays cost page faults every pattern)
         n = len(x)
         self.count = np.zeros(n, np.int32)                            # changed output bits per image
-        self.idx = np.zeros((n, self.n_out), np.int32)                # ... which ones
+        self.idx = np.zeros((n, self.n_out), np.uint16)               # ... which ones
         self.packed_out = np.zeros((n, (self.n_out + 63) // 64), np.uint64)  # output bits, dense
-        self.dense_r = torch.zeros((n, self.n_out), dtype=torch.int32)
         self._flipped_t = np.zeros((0, n), np.int32)
         self.x_t_source = None  # a callable giving x_t without a copy (the previous layer's act_t)
         for buf in (self.idx, self.packed_out):
@@ -111,6 +116,10 @@ class _Layer:
     @cached_property
     def act_t(self):
         return np.ascontiguousarray(self.act.T)
+
+    @cached_property
+    def dense_r(self):  # raw dots of a dense int8 product
+        return torch.zeros((len(self.x), self.n_out), dtype=torch.int32)
 
     @cached_property
     def dot(self):
@@ -257,7 +266,7 @@ class Campaign:
         if self.read_errors:
             return self._predict_read(cfg)
         changed = None  # this layer's inputs where they differ from the error-free ones: lists
-        #                 (count int32 [N], idx int32 [N, n_in]), or all bits packed (uint64 [N, words])
+        #                 (count int32 [N], idx uint16 [N, n_in]), or all bits packed (uint64 [N, words])
         n = len(self.labels)
         for i, (l, fail) in enumerate(zip(self.layers, self.failures(cfg))):
             flips = _Flips(l, fail)

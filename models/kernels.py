@@ -47,14 +47,15 @@ def _flipped_dots_tile(x_t, r_t, j, first, last, flip_in, flip_delta, n0, m, buf
             buf[t] += d * np.int32(x_row[t])
 
 
-@njit("void(int8[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], int32[::1], int8[::1], int32[::1], int32[:, ::1])", parallel=True, cache=True)
+@njit("void(int8[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], int32[::1], "
+      "int8[::1], int32[::1], uint16[:, ::1])", parallel=True, cache=True)
 def clean_input_layer(x_t, r_t, act_t, neurons, starts, flip_in, flip_delta, tt, inv, count, idx):
     """A hidden layer whose inputs are the error-free ones: only `neurons` (flipped weights or
     changed thresholds) can change; neuron neurons[jj] has the flips starts[jj]:starts[jj+1].
     Feature-major: x_t int8 [n_in, N] inputs, r_t int32 [n_out, N] error-free raw dots,
     act_t int8 [n_out, N] error-free output bits; bit = (r >= tt[j]) ^ inv[j].
     Writes the output bits that changed as lists per image: count int32 [N] and
-    idx int32 [N, n_out] (neurons, ascending)."""
+    idx uint16 [N, n_out] (neurons, ascending)."""
     n = x_t.shape[1]
     for tile in prange((n + IMAGE_TILE - 1) // IMAGE_TILE):
         n0 = tile * IMAGE_TILE
@@ -110,7 +111,8 @@ def _faulty_dots(i, x_old, count_in, idx_in, r, neurons, flipped_t, w_t, acc):
             acc[j] += d * np.int32(w_row[j])
 
 
-@njit("void(int8[:, ::1], int32[::1], int32[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int32[:, ::1], int8[:, ::1], int32[::1], int8[::1], int32[::1], int32[:, ::1])", parallel=True, cache=True)
+@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int32[:, ::1], "
+      "int8[:, ::1], int32[::1], int8[::1], int32[::1], uint16[:, ::1])", parallel=True, cache=True)
 def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, flipped_t, w_t, tt, inv, count, idx):
     """A hidden layer whose input bits changed in some images (lists count_in, idx_in),
     image-major, incrementally from the error-free raw dots r int32 [N, n_out] and the
@@ -144,7 +146,8 @@ def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, flipped_t, w_t
             count[i] = c
 
 
-@njit("void(int8[:, ::1], int32[::1], int32[:, ::1], int32[:, ::1], int64[::1], int32[:, ::1], int8[:, ::1], int64, int64[::1], int64[::1])", parallel=True, cache=True)
+@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], int64[::1], int32[:, ::1], int8[:, ::1], int64, "
+      "int64[::1], int64[::1])", parallel=True, cache=True)
 def output_layer(x_old, count_in, idx_in, r, neurons, flipped_t, w_t, score_mul, score_add, pred):
     """Predictions of the output layer: class scores score_mul * r' + score_add[class]
     (2r - sum(w) for bit inputs), first maximum wins. Writes pred int64 [N]."""
@@ -246,7 +249,7 @@ def threshold_pack(r, tt, inv, out):
             _pack_bits(r[i], tt, inv, flags, out[i])
 
 
-@njit("void(uint64[:, ::1], int32[::1], int32[:, ::1], uint64[:, ::1])", parallel=True, cache=True)
+@njit("void(uint64[:, ::1], int32[::1], uint16[:, ::1], uint64[:, ::1])", parallel=True, cache=True)
 def lists_to_packed(packed, count, idx, out):
     """out = packed bits with the bits idx[i, :count[i]] of each image i inverted."""
     for i in prange(packed.shape[0]):
@@ -290,8 +293,8 @@ def clean_input_packed(x_t, r_t, act_packed, neurons, starts, flip_in, flip_delt
                 out[n0 + t, w] = word[t]
 
 
-@njit("void(int8[:, ::1], int64, int32[::1], int32[:, ::1], int32[:, ::1], int8[:, ::1], int8[:, ::1], "
-      "int64[::1], int64[::1], int64[::1], int8[::1], int8[:, ::1], int32[::1], int32[:, ::1], "
+@njit("void(int8[:, ::1], int64, int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], int8[:, ::1], "
+      "int64[::1], int64[::1], int64[::1], int8[::1], int8[:, ::1], int32[::1], uint16[:, ::1], "
       "int64[::1])", parallel=True, cache=True)
 def read_error_layer(x_old, pixel, count_in, idx_in, dot, w8, w_t, flip_start, flip_cell,
                      t, inv, act, count, idx, pred):
