@@ -73,6 +73,12 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
 MAX_NEURONS = 1 << 16  # neurons per layer: change lists store neuron numbers as uint16
 
 
+def _transposed(a: np.ndarray) -> np.ndarray:
+    out = np.empty(a.shape[::-1], a.dtype)
+    kernels.transpose(a, out)
+    return out
+
+
 class _Layer:
     """A layer's weights and its error-free state on the campaign's images."""
 
@@ -93,7 +99,8 @@ class _Layer:
             self.t = np.asarray(layer.thresholds, np.int64)
             self.invert = np.asarray(layer.flip, bool)
             self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.pixel)
-            self.act = ((self.r >= self.tt) ^ self.invert).astype(np.int8)
+            self.act = np.empty_like(self.r, np.int8)
+            kernels.threshold_bits(self.r, self.tt, self.invert.view(np.int8), self.act)
         # per-pattern work buffers, reused (fresh 10 MB arrays cost page faults every pattern)
         n = len(x)
         self.count = np.zeros(n, np.int32)                            # changed output bits per image
@@ -107,15 +114,15 @@ class _Layer:
     # feature-major copies and packed bits, made on first use
     @cached_property
     def x_t(self):
-        return self.x_t_source() if self.x_t_source else np.ascontiguousarray(self.x.T)
+        return self.x_t_source() if self.x_t_source else _transposed(self.x)
 
     @cached_property
-    def r_t(self):  # W x^T: the product in feature-major order, no transpose
-        return int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
+    def r_t(self):
+        return _transposed(self.r)
 
     @cached_property
     def act_t(self):
-        return np.ascontiguousarray(self.act.T)
+        return _transposed(self.act)
 
     @cached_property
     def dense_r(self):  # raw dots of a dense int8 product
@@ -212,7 +219,7 @@ class Campaign:
         self.fault_layers = set(range(len(net.layers)) if layers is None else layers)
         px = np.asarray(images)
         if net.layers[0].input == "pixel":
-            x = (px.astype(np.int16) - 128).astype(np.int8)
+            x = (px ^ np.uint8(0x80)).view(np.int8) if px.dtype == np.uint8 else (px.astype(np.int16) - 128).astype(np.int8)
         elif net.layers[0].input == "binarized":
             x = (px >= net.binarize_threshold).astype(np.int8)
         else:

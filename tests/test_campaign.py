@@ -127,6 +127,15 @@ def test_pack_bits_layout():
         assert np.array_equal((words[:, k // 64] >> np.uint64(k % 64)) & np.uint64(1), bits[:, k])
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int32])
+def test_blocked_transpose(dtype):
+    from models.kernels import transpose
+    a = np.random.default_rng(1).integers(-100, 100, (130, 67)).astype(dtype)  # not multiples of 64
+    out = np.zeros((67, 130), dtype)
+    transpose(a, out)
+    assert np.array_equal(out, a.T)
+
+
 @pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
 def test_read_errors_equal_golden_image_by_image(request, fixture, digits):
     """Read errors: every image sees its own faulty weights; the engine must equal the golden
