@@ -177,7 +177,8 @@ def sweep(args):
         camp = Campaign(net, x, y, layers, thresholds=args.thresholds, read_errors=args.read_errors)
         results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
     bar.close()
-    doc = sw.write(Path(args.out), results, args.seed, "read" if args.read_errors else "write")
+    doc = sw.write(Path(args.out), results, args.seed, "read" if args.read_errors else "write",
+                   args.thresholds, layers)
     for s in doc["nets"]:
         print(f"sweep: {s['label']}: error-free {s['clean_accuracy']:.4f}, tolerated BER "
               f"{s['tolerated_ber']} (mean within 1 point)")

@@ -13,7 +13,7 @@ from hdl.secded import SecdedDecoder, SecdedEncoder
 from models import datasets, energy, mram_physics as phy, netfile
 from models.campaign import Campaign
 from models.errors import BnnMramError
-from models.sweep import parse_bers
+from models.sweep import describe, parse_bers
 from .synth import synthesize
 
 SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
@@ -46,10 +46,26 @@ def ecc_transistors(out: Path, decoders: int) -> dict:
     return counts
 
 
+def _write_error_sweep(path: Path) -> dict:
+    """The first net of a sweep.json of write errors in all weights (what programming sets)."""
+    try:
+        full = json.loads(path.read_text())
+        doc = full["nets"][0]
+        doc["per_ber"], doc["tolerated_ber"], doc["clean_accuracy"]
+    except OSError as e:
+        raise BnnMramError(f"--sweep {path}: cannot read it ({e.strerror})") from None
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise BnnMramError(f"--sweep {path}: not a sweep.json written by `bnnmram sweep`") from None
+    if full.get("errors", "write") != "write" or full.get("thresholds") or full.get("layers") is not None:
+        raise BnnMramError(f"--sweep {path}: a sweep of {describe(full)}; the energy model needs write "
+                           "errors in all weights only (no --read-errors, --thresholds or --layers)")
+    return doc
+
+
 def tolerated(net, ds_name, trials, seed, sweep_json):
     """(tolerated BER, accuracy at 1e-6, accuracy at the tolerated BER, sweep summary)."""
     if sweep_json:
-        doc = json.loads(Path(sweep_json).read_text())["nets"][0]
+        doc = _write_error_sweep(Path(sweep_json))
     else:
         from models import sweep as sw
         ds = datasets.load(ds_name)

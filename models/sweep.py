@@ -80,7 +80,20 @@ def run(campaign: Campaign, label: str, bers, trials: int, seed: int, progress=N
 ERRORS = {"write": "MRAM write errors", "read": "MRAM read errors at each inference"}
 
 
-def write(out: Path, sweeps: list[NetSweep], seed: int, errors: str = "write") -> dict:
+def describe(doc) -> str:
+    """What the sweep injected, for captions: kind, thresholds, layers."""
+    text = ERRORS[doc.get("errors", "write")]
+    if doc.get("thresholds"):
+        text += " in weights and thresholds"
+    if doc.get("layers") is not None:
+        text += f", layers {', '.join(map(str, doc['layers']))} only"
+    return text
+
+
+def write(out: Path, sweeps: list[NetSweep], seed: int, errors: str = "write", thresholds: bool = False,
+          layers: list[int] | None = None) -> dict:
+    """DIR/sweep.csv, sweep.json, sweep.md, sweep.png; `errors`, `thresholds` and `layers` say
+    what was injected (recorded in sweep.json and the captions)."""
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "sweep.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -89,7 +102,8 @@ def write(out: Path, sweeps: list[NetSweep], seed: int, errors: str = "write") -
             for b, row in zip(s.bers, s.acc):
                 for t, a in enumerate(row):
                     w.writerow([s.label, f"{b:g}", t, seed + t, f"{a:.6f}"])
-    doc = {"seed": seed, "errors": errors, "nets": [s.summary() for s in sweeps]}
+    doc = {"seed": seed, "errors": errors, "thresholds": thresholds, "layers": layers,
+           "nets": [s.summary() for s in sweeps]}
     (out / "sweep.json").write_text(json.dumps(doc, indent=1) + "\n")
     (out / "sweep.md").write_text(markdown(doc))
     plot(doc, out / "sweep.png")
@@ -109,7 +123,7 @@ def markdown(doc) -> str:
         lines.append(f"| {r['ber']:g} | " + " | ".join(cells) + " |")
     lines.append("| **tolerated BER** (within 1 point) | " + " | ".join(
         f"{n['tolerated_ber']:g}" if n["tolerated_ber"] is not None else "< smallest" for n in nets) + " |")
-    return (f"Test accuracy (%) under {ERRORS[doc.get('errors', 'write')]}, mean ± 95% confidence half-width over "
+    return (f"Test accuracy (%) under {describe(doc)}, mean ± 95% confidence half-width over "
             f"{bers[0]['trials']} fault patterns per point.\n\n" + head + "\n".join(lines) + "\n")
 
 
@@ -127,7 +141,7 @@ def plot(doc, path: Path):
         ax.fill_between(b, lo, hi, color=line.get_color(), alpha=0.2)
         if n["tolerated_ber"]:
             ax.axvline(n["tolerated_ber"], color=line.get_color(), ls=":", lw=1)
-    ax.set_xlabel(f"bit error rate ({ERRORS[doc.get('errors', 'write')]}, no ECC)")
+    ax.set_xlabel(f"bit error rate ({describe(doc)}, no ECC)", fontsize=8 if len(describe(doc)) > 40 else None)
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("BNN accuracy vs. ST-MRAM bit error rate (dotted: tolerated, within 1 point)")
     ax.grid(True, which="both", alpha=0.3)

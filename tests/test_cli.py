@@ -75,3 +75,24 @@ def test_sim_refuses_rtl_of_another_net(capsys, small_net, binarized_net, tmp_pa
         main(["gen", "--net", str(binarized_net[2]), "--out", str(rtl)])
     _fails(capsys, ["sim", "--rtl", str(rtl), "--net", str(small_net[2]), "--dataset", "digits",
                     "--out", str(tmp_path / "s")], "generated for arch")
+
+
+def test_energy_takes_only_sweeps_of_write_errors(capsys, small_net, tmp_path):
+    """A read-error or threshold sweep, or a corrupt file, must not silently set the tolerated BER."""
+    net = str(small_net[2])
+    for flag in ("--read-errors", "--thresholds"):
+        out = tmp_path / flag.strip("-")
+        with pytest.raises(SystemExit) as e:
+            main(["sweep", "--net", net, "--dataset", "digits", "--ber", "1e-3,1e-2", "--trials", "2",
+                  flag, "--out", str(out)])
+        assert e.value.code == 0
+        doc = json.loads((out / "sweep.json").read_text())
+        caption = (out / "sweep.md").read_text().splitlines()[0]
+        assert ("read errors" in caption) == (flag == "--read-errors")
+        assert ("thresholds" in caption) == doc["thresholds"] == (flag == "--thresholds")
+        _fails(capsys, ["energy", "--net", net, "--dataset", "digits", "--sweep", str(out / "sweep.json"),
+                        "--out", str(tmp_path / "e")], "needs write errors in all weights only")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"nets": []}')
+    _fails(capsys, ["energy", "--net", net, "--dataset", "digits", "--sweep", str(bad), "--out", str(tmp_path / "e")],
+           "not a sweep.json")
