@@ -62,12 +62,6 @@ def write_energy_pj(i_ua: float, t_ns: float, p: MtjParams = MTJ_PARAMS) -> floa
     return p.v_write * i_ua * 1e-6 * t_ns * 1e-9 * 1e12
 
 
-def mtj_energy_pj(i_ua: float, t_ns: float, p: MtjParams = MTJ_PARAMS) -> float:
-    """Part dissipated in the MTJ itself, pJ: I^2 * mean(R_P, R_AP) * t."""
-    r = p.r_p_kohm * 1e3 * (1 + p.tmr / 2)
-    return (i_ua * 1e-6) ** 2 * r * t_ns * 1e-9 * 1e12
-
-
 def read_energy_pj(p: MtjParams = MTJ_PARAMS) -> float:
     """Energy of reading one bit, pJ."""
     return p.v_read * p.i_read_ua * 1e-6 * p.t_read_ns * 1e-9 * 1e12
