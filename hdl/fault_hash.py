@@ -1,7 +1,7 @@
 """The fault model's hash in Amaranth: the very `models.faults.mix` rounds, on 32-bit Values."""
 from amaranth.hdl import C, Cat, Signal, Value
 
-from models.faults import mix
+from models.faults import WRITE_BITS, mix
 
 
 class AmaranthOps:
@@ -37,7 +37,7 @@ def fault_hash(m, prefix, seed, layer, neuron, index, write):
     """32-bit hash of (seed, layer, neuron, input index, write count) as combinational logic
     added to module `m` (wires named `prefix_*`)."""
     fields = {}
-    for name, value, width in (("write", write, 24), ("layer", layer, 8), ("index", index, 16),
+    for name, value, width in (("write", write, WRITE_BITS), ("layer", layer, 8), ("index", index, 16),
                                ("neuron", neuron, 16), ("seed", seed, 32)):
         fields[name] = Signal(width, name=f"{prefix}_{name}")  # zero-extend/truncate exactly
         m.d.comb += fields[name].eq(value)

@@ -12,7 +12,8 @@ Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
 - `fault_seed`, `fault_t01`, `fault_t10` (33-bit thresholds, T = round(rate * 2**32)),
   `fault_switch_only`: run-time fault configuration (see models.faults).
 
-Each word keeps a write counter (8 bits, wraps), so re-programming draws fresh errors.
+Each word keeps a write counter (24 bits, the width of the hash's write field, as in
+`models.faults`), so re-programming draws fresh errors.
 """
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from .delay import delay
+from models.faults import WRITE_BITS
+
 from .fault_hash import fault_hash
 
 
@@ -84,7 +87,7 @@ class MramMacro(wiring.Component):
         ones = (1 << self.width) - 1
         m.submodules.cells = cells = Memory(shape=self.width, depth=self.depth,
                                             init=[ones if self.init_state else 0] * self.depth)
-        m.submodules.counts = counts = Memory(shape=8, depth=self.depth, init=[])
+        m.submodules.counts = counts = Memory(shape=WRITE_BITS, depth=self.depth, init=[])
 
         # Inference read: sync port plus (read_latency - 1) register stages.
         rd = cells.read_port()

@@ -28,6 +28,7 @@ ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
 MAX_NEURONS = 1 << 16
 MAX_INPUTS = 1 << 16
 MAX_LAYERS = 1 << 7  # layers 128..255 of the hash name thresholds
+WRITE_BITS = 24  # the write count's field in the hash (wraps after 2**24 writes of a word)
 
 
 def mix(v0, v1, seed, ops):
@@ -69,8 +70,8 @@ def fault_hash(seed, layer, neuron, index, write=0):
     """32-bit hash of a weight's coordinates (arrays broadcast). Returns uint32 array."""
     seed = np.uint32(int(seed) & MASK32)
     layer = np.asarray(layer, np.uint32)
-    write = np.asarray(write, np.uint32) & np.uint32(0xFFFFFF)
-    v0 = (layer << np.uint32(24)) | write
+    write = np.asarray(write, np.uint32) & np.uint32((1 << WRITE_BITS) - 1)
+    v0 = (layer << np.uint32(WRITE_BITS)) | write
     v1 = (np.asarray(neuron, np.uint32) << np.uint32(16)) | np.asarray(index, np.uint32)
     v0, v1 = np.broadcast_arrays(v0, v1)
     return mix(v0.astype(np.uint32), v1.astype(np.uint32), seed, NumpyOps)

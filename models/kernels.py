@@ -9,7 +9,7 @@ cached on disk after their first compilation (about 20 s, once per machine).
 import numpy as np
 from numba import njit, prange
 
-from .faults import GOLDEN, MASK32, ROUNDS
+from .faults import GOLDEN, MASK32, ROUNDS, WRITE_BITS
 
 IMAGE_TILE = 512  # images per parallel work item of the feature-major kernels
 
@@ -19,7 +19,7 @@ def layer_hash(n_out, n_in, layer, seed, write, out):
     """out[j, i] = faults.fault_hash(seed, layer, j, i, write) as uint32 [n_out, n_in]: the same
     ARX rounds as `faults.mix`, on 64-bit integers masked to 32 bits."""
     m = np.uint64(MASK32)
-    v0_init = ((np.uint64(layer) << np.uint64(24)) | (np.uint64(write) & np.uint64(0xFFFFFF))) & m
+    v0_init = ((np.uint64(layer) << np.uint64(WRITE_BITS)) | (np.uint64(write) & np.uint64((1 << WRITE_BITS) - 1))) & m
     keys = np.empty(ROUNDS, np.uint64)
     for r in range(ROUNDS):
         keys[r] = (np.uint64(seed) + np.uint64((r * GOLDEN) & MASK32)) & m

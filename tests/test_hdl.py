@@ -83,6 +83,17 @@ def test_mram_rewrite_uses_write_count():
     assert not np.array_equal(got, stored_bits(w, 0, cfg, write=0))
 
 
+def test_mram_write_count_does_not_wrap_at_8_bits():
+    """The 257th programming of a word is write 256 of the model, not write 0."""
+    f = check_fold(0, 16, 2, pe=2, simd=8)
+    w = np.zeros((2, 16), np.uint8)
+    cfg = FaultConfig(seed=1, ber=0.3)
+    macro = MramMacro(layer=0, pe=2, simd=8, sf=f.sf, depth=f.words)
+    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=257), f)
+    assert np.array_equal(got, stored_bits(w, 0, cfg, write=256))
+    assert not np.array_equal(got, stored_bits(w, 0, cfg, write=0))
+
+
 def test_pixel_buffer_ping_pong_keeps_images_apart():
     buf = PixelBuffer(width=8, words=3)
     images = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
