@@ -73,24 +73,15 @@ def test_mram_macro_write_errors_match_python_model(cfg, init, lanes):
     assert (got != w).any()
 
 
-def test_mram_rewrite_uses_write_count():
+@pytest.mark.parametrize("rounds", [2, 257])  # 257: the count must not wrap at 8 bits
+def test_mram_rewrite_uses_write_count(rounds):
+    """Programming a word again draws fresh errors: write k of the model, not write 0."""
     f = check_fold(0, 16, 4, pe=2, simd=8)
     w = np.zeros((4, 16), np.uint8)
     cfg = FaultConfig(seed=1, ber=0.3)
     macro = MramMacro(layer=0, pe=2, simd=8, sf=f.sf, depth=f.words)
-    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=2), f)
-    assert np.array_equal(got, stored_bits(w, 0, cfg, write=1))
-    assert not np.array_equal(got, stored_bits(w, 0, cfg, write=0))
-
-
-def test_mram_write_count_does_not_wrap_at_8_bits():
-    """The 257th programming of a word is write 256 of the model, not write 0."""
-    f = check_fold(0, 16, 2, pe=2, simd=8)
-    w = np.zeros((2, 16), np.uint8)
-    cfg = FaultConfig(seed=1, ber=0.3)
-    macro = MramMacro(layer=0, pe=2, simd=8, sf=f.sf, depth=f.words)
-    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=257), f)
-    assert np.array_equal(got, stored_bits(w, 0, cfg, write=256))
+    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=rounds), f)
+    assert np.array_equal(got, stored_bits(w, 0, cfg, write=rounds - 1))
     assert not np.array_equal(got, stored_bits(w, 0, cfg, write=0))
 
 
