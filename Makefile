@@ -35,7 +35,7 @@ demo: setup
 
 bench: setup
 	$(PY) -m cosim.bench --out build/bench
-	$(PY) -m models.bench_sweep --out build/bench
+	$(PY) -m gen.bench_sweep --out build/bench
 
 clean:
 	rm -rf build

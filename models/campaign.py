@@ -17,7 +17,7 @@ Per fault pattern the engine redoes only what the flipped weights change, on int
   matrix product (`torch._int_mm`).
 
 Its predictions equal the golden model's on the same faulty weights, image for image
-(tests/test_campaign.py); `models.bench_sweep` compares its speed with a plain baseline.
+(tests/test_campaign.py); `gen.bench_sweep` compares its speed with a plain baseline.
 """
 from functools import cached_property
 

@@ -2,7 +2,7 @@
 PyTorch BNN on the whole test set per fault pattern (what hook-based injectors do), on the
 same fault patterns, checking both give the same accuracies.
 
-    python -m models.bench_sweep --out build/bench     (or: make bench)
+    python -m gen.bench_sweep --out build/bench     (or: make bench)
 """
 import argparse
 import json
@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import bnn, datasets, netfile
-from .campaign import Campaign
-from .faults import FaultConfig
-from .sweep import parse_bers
+from models import bnn, datasets, netfile
+from models.campaign import Campaign
+from models.faults import FaultConfig
+from models.sweep import parse_bers
+
+from .demo import ensure_demo_net
 
 
 HOOK_BATCH = 1000  # a typical evaluation batch of a data loader
@@ -64,7 +66,6 @@ def main(argv=None):
     p.add_argument("--trials", type=int, default=10, help="as `bnnmram sweep`")
     p.add_argument("--out", default="build/bench")
     args = p.parse_args(argv)
-    from gen.demo import ensure_demo_net
     net_path = ensure_demo_net(Path(args.net))
     net = netfile.load(net_path)
     model = bnn.BNN(net.arch, net.layers[0].input == "binarized")
