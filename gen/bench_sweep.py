@@ -23,18 +23,23 @@ from .demo import ensure_demo_net
 HOOK_BATCH = 1000  # a typical evaluation batch of a data loader
 
 
+def _float_weights(bits: list) -> list[torch.Tensor]:
+    """Binary weights 0/1 as the float model's -1/+1."""
+    return [torch.from_numpy(2.0 * b.astype(np.float32) - 1) for b in bits]
+
+
 def strong_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bits: list) -> float:
     """Float BNN forward on the whole test set at once, faulty binary weights copied in."""
     with torch.no_grad():
-        for fc, b in zip(model.fcs, bits):
-            fc.weight.copy_(torch.from_numpy(2.0 * b.astype(np.float32) - 1))
+        for fc, w in zip(model.fcs, _float_weights(bits)):
+            fc.weight.copy_(w)
     return float((torch.from_numpy(model.predict(x, batch=len(x))) == y).double().mean())
 
 
 def hook_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bits: list) -> float:
     """What hook-based fault injectors do: a forward pre-hook on every layer swaps in the
     faulty weights, and the test set runs through the float model in loader-sized batches."""
-    faulty = [torch.from_numpy(2.0 * b.astype(np.float32) - 1) for b in bits]
+    faulty = _float_weights(bits)
 
     def hook(i):
         def swap(module, args):

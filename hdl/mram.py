@@ -23,9 +23,9 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from .delay import delay
 from models.faults import WRITE_BITS
 
+from .delay import delay
 from .fault_hash import fault_hash
 
 

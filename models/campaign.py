@@ -26,7 +26,7 @@ import torch
 
 from . import kernels
 from .errors import BnnMramError
-from .faults import READ_BLOCK, FaultConfig, read_flips, stored_thresholds, write_failures
+from .faults import MAX_NEURONS, READ_BLOCK, FaultConfig, read_flips, stored_thresholds, write_failures
 from .netfile import Net
 
 # Flips per weight above which a layer is recomputed densely: the int8 matrix product does
@@ -70,9 +70,6 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
     return out.view(np.uint64)
 
 
-MAX_NEURONS = 1 << 16  # neurons per layer: change lists store neuron numbers as uint16
-
-
 def _transposed(a: np.ndarray) -> np.ndarray:
     out = np.empty(a.shape[::-1], a.dtype)
     kernels.transpose(a, out)
@@ -85,9 +82,9 @@ class _Layer:
     def __init__(self, layer, x: np.ndarray):
         self.bits = layer.weights                                     # uint8 [n_out, n_in]
         self.n_out, self.n_in = self.bits.shape
-        if self.n_out > MAX_NEURONS:
-            raise ValueError(f"campaign: a layer of {self.n_out} neurons; the engine's change lists "
-                             f"hold neuron numbers in 16 bits (at most {MAX_NEURONS})")
+        if self.n_out > MAX_NEURONS:  # the fault model's bound, and the uint16 of the change lists
+            raise BnnMramError(f"a layer of {self.n_out} neurons: the fault model and the campaign "
+                               f"engine take at most {MAX_NEURONS}")
         self.pixel = layer.input == "pixel"
         self.is_output = layer.is_output
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]

@@ -141,7 +141,8 @@ def plot(doc, path: Path):
         ax.fill_between(b, lo, hi, color=line.get_color(), alpha=0.2)
         if n["tolerated_ber"]:
             ax.axvline(n["tolerated_ber"], color=line.get_color(), ls=":", lw=1)
-    ax.set_xlabel(f"bit error rate ({describe(doc)}, no ECC)", fontsize=8 if len(describe(doc)) > 40 else None)
+    what = describe(doc)
+    ax.set_xlabel(f"bit error rate ({what}, no ECC)", fontsize=8 if len(what) > 40 else None)
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("BNN accuracy vs. ST-MRAM bit error rate (dotted: tolerated, within 1 point)")
     ax.grid(True, which="both", alpha=0.3)
