@@ -26,16 +26,26 @@ import torch
 
 from . import kernels
 from .errors import BnnMramError
-from .faults import MAX_NEURONS, READ_BLOCK, FaultConfig, read_flips, stored_thresholds, write_failures
+from .faults import (MAX_NEURONS, ONE, READ_BLOCK, FaultConfig, read_flips, stored_thresholds,
+                     uniform_threshold, write_failures)
 from .netfile import Net
 
-# Flips per weight above which a layer is recomputed densely: the int8 matrix product does
-# n_in * n_out multiply-adds per image at about 16x (clean inputs: one vector add per flip)
-# or 256x (changed inputs: one scalar add per flip and image) the rate of the incremental kernels.
-DENSE_CLEAN = 1 / 16
-DENSE_CHANGED = 1 / 256
-PACKED_CLEAN = 1 / 4          # flips per neuron above which a clean layer writes all its bits
-DENSE_CHANGED_IMAGES = 1 / 4  # share of images with changed inputs above which a layer goes dense
+# The first layer's inputs never change: per flipped weight it adds +-2x over all images
+# (feature-major, int16), which beats the dense int8 matrix product (n_in * n_out multiply-adds
+# per image at its peak rate) below about one flip in five weights.
+DENSE_CLEAN = 1 / 5
+PACKED_CLEAN = 1 / 4          # flips per neuron above which the first layer writes all its bits
+# Later layers: changes image by image (a scalar add per flip and image, a row per changed
+# input) below these, else the whole layer on packed bits (XNOR-popcount).
+DENSE_CHANGED = 1 / 256       # flips per weight
+DENSE_CHANGED_IMAGES = 1 / 4  # share of images with changed inputs
+CANDIDATE_T = ONE // 8        # hash threshold (BER 1/8) of the weights kept per seed as flip candidates
+
+
+def _below(h: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """(flat indices, hashes) of the hashes below t, indices ascending."""
+    flat = np.flatnonzero(h < np.uint32(t))
+    return flat, h.ravel()[flat]
 
 
 def int_matmul(x8: torch.Tensor, w8t: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -77,9 +87,11 @@ def _transposed(a: np.ndarray) -> np.ndarray:
 
 
 class _Layer:
-    """A layer's weights and its error-free state on the campaign's images."""
+    """A layer's weights and its error-free state on the campaign's images. The first hidden
+    layer keeps its state feature-major ([features, images]: a flip is one add over contiguous
+    images); the others image-major ([images, features])."""
 
-    def __init__(self, layer, x: np.ndarray):
+    def __init__(self, layer, x: np.ndarray, first: bool):
         self.bits = layer.weights                                     # uint8 [n_out, n_in]
         self.n_out, self.n_in = self.bits.shape
         if self.n_out > MAX_NEURONS:  # the fault model's bound, and the uint16 of the change lists
@@ -87,39 +99,40 @@ class _Layer:
                                f"engine take at most {MAX_NEURONS}")
         self.pixel = layer.input == "pixel"
         self.is_output = layer.is_output
+        self.feature_major = first and not self.is_output
+        self.x_max = 128 if self.pixel else 1                         # largest |input|
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]
         self.w_t = np.ascontiguousarray(self.w8.T)                    # [n_in, n_out]
         self.w_sum = self.w8.sum(1, dtype=np.int64)
         self.x = x                                                    # int8 [N, n_in]
-        self.r = int_matmul(torch.from_numpy(x), torch.from_numpy(self.w8).T).numpy()
+        n = len(x)
         if not self.is_output:
             self.t = np.asarray(layer.thresholds, np.int64)
             self.invert = np.asarray(layer.flip, bool)
             self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.pixel)
-            self.act = np.empty_like(self.r, np.int8)
-            kernels.threshold_bits(self.r, self.tt, self.invert.view(np.int8), self.act)
+            if self.feature_major:
+                self.x_t = _transposed(x)
+                self.r_t = int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
+                self.act_t = np.empty_like(self.r_t, np.int8)
+                kernels.threshold_rows(self.r_t, self.tt, self.invert.view(np.int8), self.act_t)
+                self.act = _transposed(self.act_t)
+            else:
+                self.act = np.empty((n, self.n_out), np.int8)
+                kernels.threshold_bits(self.r, self.tt, self.invert.view(np.int8), self.act)
+            self.act_packed = pack_bits(self.act)
+        else:
+            self.r  # noqa: B018 (computed now, not in the first pattern)
         # per-pattern work buffers, reused (fresh 10 MB arrays cost page faults every pattern)
-        n = len(x)
         self.count = np.zeros(n, np.int32)                            # changed output bits per image
         self.idx = np.zeros((n, self.n_out), np.uint16)               # ... which ones
         self.packed_out = np.zeros((n, (self.n_out + 63) // 64), np.uint64)  # output bits, dense
-        self._flipped_t = np.zeros((0, n), np.int32)
-        self.x_t_source = None  # a callable giving x_t without a copy (the previous layer's act_t)
         for buf in (self.idx, self.packed_out):
             buf.fill(1)  # map the pages now, not on a first write inside a timed pattern
 
-    # feature-major copies and packed bits, made on first use
     @cached_property
-    def x_t(self):
-        return self.x_t_source() if self.x_t_source else _transposed(self.x)
-
-    @cached_property
-    def r_t(self):
-        return _transposed(self.r)
-
-    @cached_property
-    def act_t(self):
-        return _transposed(self.act)
+    def r(self):
+        """Error-free raw dots int32 [N, n_out] (the first layer's only for read errors)."""
+        return int_matmul(torch.from_numpy(self.x), torch.from_numpy(self.w8).T).numpy()
 
     @cached_property
     def dense_r(self):  # raw dots of a dense int8 product
@@ -131,14 +144,9 @@ class _Layer:
         return self.scores(self.r, self.w_sum).astype(np.int32)
 
     @cached_property
-    def act_packed(self):
-        return pack_bits(self.act)
-
-    def flipped_t(self, rows: int) -> np.ndarray:
-        """Work buffer int32 [rows, N] for the dots of the flipped neurons (grows on demand)."""
-        if len(self._flipped_t) < rows:
-            self._flipped_t = np.zeros((max(rows, 2 * len(self._flipped_t)), len(self.x)), np.int32)
-        return self._flipped_t[:rows]
+    def no_changes(self):
+        """Change lists of error-free inputs: all counts 0."""
+        return np.zeros(len(self.x), np.int32), self.idx
 
     @cached_property
     def packed_in(self):
@@ -152,38 +160,42 @@ class _Layer:
 
 
 class _Flips:
-    """A layer's flipped weights: the stored bits, and grouped by neuron in the kernels' format."""
+    """A layer's flipped weights (flat indices neuron * n_in + input, ascending), grouped by
+    neuron in the kernels' format, and the weights as stored."""
 
-    def __init__(self, layer: _Layer, fail):
+    def __init__(self, layer: _Layer, flat):
         self.layer = layer
-        self.fail = fail
-        self.bits = layer.bits if fail is None else layer.bits ^ fail.view(np.uint8)  # as stored
-        self.count = 0 if fail is None else int(np.count_nonzero(fail))
-        self.w_sum = layer.w_sum if fail is None else 2 * self.bits.sum(1, dtype=np.int64) - layer.n_in
+        self.flat = np.zeros(0, np.int64) if flat is None else flat
+        self.count = len(self.flat)
+        self.neuron = self.flat // layer.n_in
+        self.input = self.flat % layer.n_in
+        # per flip, the change of its neuron's raw dot per unit input: -2 w = 2 - 4 bit
+        self.delta = (2 - 4 * layer.bits.ravel()[self.flat].astype(np.int32)).astype(np.int32)
+        self.w_sum = layer.w_sum if not self.count else \
+            layer.w_sum + np.bincount(self.neuron, self.delta, layer.n_out).astype(np.int64)
+
+    def neurons(self) -> np.ndarray:
+        """The neurons with flips, ascending."""
+        n = self.neuron
+        return n[np.append(True, n[1:] != n[:-1])] if self.count else n
 
     @cached_property
-    def _where(self):
-        if self.fail is None:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        flat = np.flatnonzero(self.fail)  # sorted by neuron; faster than a 2-D nonzero
-        return flat // self.layer.n_in, flat % self.layer.n_in
-
-    @property
-    def neuron(self) -> np.ndarray:
-        return self._where[0]
-
-    @property
-    def input(self) -> np.ndarray:
-        return self._where[1]
-
-    @cached_property
-    def delta(self) -> np.ndarray:
-        """Per flip, the change of its neuron's raw dot per unit input: -2 w = 2 - 4 bit."""
-        return (2 - 4 * self.layer.bits[self.neuron, self.input].astype(np.int32)).astype(np.int32)
+    def bits(self) -> np.ndarray:
+        """The stored bits uint8 [n_out, n_in]."""
+        b = self.layer.bits.copy()
+        b.ravel()[self.flat] ^= 1
+        return b
 
     def grouped(self, neurons):
         """starts int64 [len(neurons) + 1]: flips of neurons[jj] are starts[jj]:starts[jj+1]."""
         return np.append(np.searchsorted(self.neuron, neurons), self.count).astype(np.int64)
+
+    def by_sign(self, starts):
+        """(mids, inputs): each neuron's flipped inputs, those adding +2x before mids[jj]."""
+        inputs, mids = np.empty(self.count, np.int64), np.empty(len(starts) - 1, np.int64)
+        kernels.group_by_sign(starts, self.input, self.delta, inputs, mids)
+        return mids, inputs
+
 
     def faulty_w8(self) -> np.ndarray:
         """The stored weights as +-1 int8 [n_out, n_in]."""
@@ -223,16 +235,14 @@ class Campaign:
             x = px.astype(np.int8)
         self.layers = []
         for layer in net.layers:
-            prev = self.layers[-1] if self.layers else None
-            self.layers.append(_Layer(layer, x))
-            if prev is not None:
-                self.layers[-1].x_t_source = lambda prev=prev: prev.act_t
+            self.layers.append(_Layer(layer, x, first=not self.layers))
             if not layer.is_output:
                 x = self.layers[-1].act
         last = self.layers[-1]
         self.clean_pred = torch.from_numpy(last.scores(last.r.astype(np.int64), last.w_sum)).argmax(1)
         self._hash_seed = None
         self._hashes = None
+        self._candidates = None
 
     def _layer_hashes(self, seed: int) -> list:
         if self._hash_seed != seed:
@@ -244,7 +254,23 @@ class Campaign:
                     kernels.layer_hash(l.n_out, l.n_in, i, seed, 0, h)
                 self._hashes.append(h)
             self._hash_seed = seed
+            self._candidates = None
         return self._hashes
+
+    def _flat_failures(self, cfg: FaultConfig) -> list[np.ndarray | None]:
+        """Each layer's failed writes as ascending flat indices, None where nothing fails. For
+        one rate up to CANDIDATE_BER, from the weights whose hash is below that rate's
+        threshold (found once per seed), not from every weight."""
+        hashes = self._layer_hashes(cfg.seed) if not cfg.is_zero else [None] * len(self.layers)
+        t = uniform_threshold(cfg)
+        if t is not None and t <= CANDIDATE_T:
+            if self._candidates is None:
+                self._candidates = [None if h is None else _below(h, CANDIDATE_T) for h in hashes]
+            flats = [None if c is None else c[0][c[1] < np.uint32(t)] for c in self._candidates]
+        else:
+            flats = [None if h is None else np.flatnonzero(write_failures(l.bits, i, cfg, hashes=h))
+                     for i, (l, h) in enumerate(zip(self.layers, hashes))]
+        return [f if f is not None and len(f) else None for f in flats]
 
     def failures(self, cfg: FaultConfig) -> list[np.ndarray | None]:
         """Each layer's failed-write mask, None where nothing fails (hashes cached per seed)."""
@@ -271,56 +297,64 @@ class Campaign:
             return self._predict_read(cfg)
         changed = None  # this layer's inputs where they differ from the error-free ones: lists
         #                 (count int32 [N], idx uint16 [N, n_in]), or all bits packed (uint64 [N, words])
-        n = len(self.labels)
-        for i, (l, fail) in enumerate(zip(self.layers, self.failures(cfg))):
-            flips = _Flips(l, fail)
+        for i, (l, flat) in enumerate(zip(self.layers, self._flat_failures(cfg))):
+            flips = _Flips(l, flat)
             if l.is_output:
                 return self._output(l, flips, changed)
             t, invert = self._thresholds(i, l, cfg)
             tt = raw_thresholds(t, invert, flips.w_sum, l.pixel)
-            inv8 = invert.view(np.int8)
-            size = l.n_in * l.n_out
-            if changed is None and flips.count > DENSE_CLEAN * size:
-                r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T, l.dense_r)
-                kernels.threshold_pack(r.numpy(), tt, inv8, l.packed_out)
-                changed = l.packed_out
-                continue
-            if changed is None or (isinstance(changed, tuple) and flips.count <= DENSE_CHANGED * size
-                                   and np.count_nonzero(changed[0]) <= DENSE_CHANGED_IMAGES * n):
-                neurons = np.union1d(flips.neuron, np.flatnonzero((tt != l.tt) | (invert != l.invert)))
-                if changed is None:
-                    if not len(neurons):
-                        continue
-                    if flips.count > PACKED_CLEAN * l.n_out:  # most images will change: all bits
-                        kernels.clean_input_packed(l.x_t, l.r_t, l.act_packed, neurons, flips.grouped(neurons),
-                                                   flips.input, flips.delta, tt, inv8, l.packed_out)
-                        changed = l.packed_out
-                        continue
-                    kernels.clean_input_layer(l.x_t, l.r_t, l.act_t, neurons, flips.grouped(neurons),
-                                              flips.input, flips.delta, tt, inv8, l.count, l.idx)
-                else:
-                    kernels.changed_input_layer(l.x, *changed, l.r, l.act, neurons,
-                                                self._flipped(l, flips, neurons), flips.faulty_w_t(l.w_t),
-                                                tt, inv8, l.count, l.idx)
-                changed = (l.count, l.idx) if l.count.any() else None
-                continue
-            kernels.popcount_layer(self._packed(i, changed), flips.faulty_b_t(), tt, inv8, l.packed_out)
-            changed = l.packed_out
+            neurons, moved = flips.neurons(), np.flatnonzero((tt != l.tt) | (invert != l.invert))
+            if len(np.setdiff1d(moved, neurons, assume_unique=True)):  # thresholds with errors
+                neurons = np.union1d(neurons, moved)
+            if l.feature_major:
+                changed = self._first_layer(l, flips, neurons, tt, invert.view(np.int8))
+            else:
+                changed = self._later_layer(i, l, flips, neurons, tt, invert.view(np.int8), changed)
         raise AssertionError("unreachable: the last layer returns")
+
+    @staticmethod
+    def _first_layer(l: _Layer, flips: "_Flips", neurons, tt, inv8):
+        """The first layer's changed output bits: None, lists or packed (see predict)."""
+        if not len(neurons):
+            return None
+        starts = flips.grouped(neurons)
+        if flips.count > DENSE_CLEAN * l.n_in * l.n_out or np.diff(starts).max() * l.x_max > kernels.FLIP_SUM_MAX:
+            r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T, l.dense_r)
+            kernels.threshold_pack(r.numpy(), tt, inv8, l.packed_out)
+            return l.packed_out
+        mids, inputs = flips.by_sign(starts)
+        if flips.count > PACKED_CLEAN * l.n_out:  # most images will change: all bits
+            kernels.clean_input_packed(l.x_t, l.r_t, l.act_packed, neurons, starts, mids, inputs, tt, inv8,
+                                       l.packed_out)
+            return l.packed_out
+        kernels.clean_input_layer(l.x_t, l.r_t, l.act_t, neurons, starts, mids, inputs, tt, inv8, l.count, l.idx)
+        return (l.count, l.idx) if l.count.any() else None
+
+    def _later_layer(self, i: int, l: _Layer, flips: "_Flips", neurons, tt, inv8, changed):
+        """A hidden layer after the first: image by image from its error-free dots, or on
+        packed bits where changes are many."""
+        n = len(l.x)
+        if not isinstance(changed, np.ndarray) and flips.count <= DENSE_CHANGED * l.n_in * l.n_out \
+                and (changed is None or np.count_nonzero(changed[0]) <= DENSE_CHANGED_IMAGES * n):
+            if changed is None and not len(neurons):
+                return None
+            kernels.changed_input_layer(l.x, *(changed or l.no_changes), l.r, l.act, neurons,
+                                        flips.grouped(neurons), flips.input, flips.delta, flips.faulty_w_t(l.w_t),
+                                        tt, inv8, l.count, l.idx)
+            return (l.count, l.idx) if l.count.any() else None
+        kernels.popcount_layer(self._packed(i, changed), flips.faulty_b_t(), tt, inv8, l.packed_out)
+        return l.packed_out
 
     def _packed(self, i: int, changed) -> np.ndarray:
         """Layer i's input bits, packed."""
-        if not isinstance(changed, tuple):
+        if isinstance(changed, np.ndarray):
             return changed
+        prev = self.layers[i - 1].act_packed
+        if changed is None:
+            return prev
         l = self.layers[i]
-        kernels.lists_to_packed(self.layers[i - 1].act_packed, *changed, l.packed_in)
+        kernels.lists_to_packed(prev, *changed, l.packed_in)
         return l.packed_in
-
-    @staticmethod
-    def _flipped(l: _Layer, flips: _Flips, neurons) -> np.ndarray:
-        out = l.flipped_t(len(neurons))
-        kernels.flipped_dots(l.x_t, l.r_t, neurons, flips.grouped(neurons), flips.input, flips.delta, out)
-        return out
 
     def _output(self, l: _Layer, flips: _Flips, changed) -> torch.Tensor:
         i = len(self.layers) - 1
@@ -332,12 +366,10 @@ class Campaign:
         if isinstance(changed, np.ndarray):  # many changes: dense
             kernels.popcount_output(changed, flips.faulty_b_t(), flips.w_sum, pred)
             return torch.from_numpy(pred)
-        if changed is None:
-            changed = (np.zeros(len(l.x), np.int32), l.idx)
         mul, add = (1, 128 * flips.w_sum) if l.pixel else (2, -flips.w_sum)
-        neurons = np.unique(flips.neuron)
-        kernels.output_layer(l.x, *changed, l.r, neurons, self._flipped(l, flips, neurons),
-                             flips.faulty_w_t(l.w_t), mul, add.astype(np.int64), pred)
+        neurons = flips.neurons()
+        kernels.output_layer(l.x, *(changed or l.no_changes), l.r, neurons, flips.grouped(neurons), flips.input,
+                             flips.delta, flips.faulty_w_t(l.w_t), mul, add.astype(np.int64), pred)
         return torch.from_numpy(pred)
 
     def _predict_read(self, cfg: FaultConfig) -> torch.Tensor:

@@ -33,75 +33,109 @@ def layer_hash(n_out, n_in, layer, seed, write, out):
             out[j, i] = np.uint32(v0 ^ v1)
 
 
+FLIP_SUM_MAX = 2**15 - 1  # bound of the int16 flip sums: flips of a neuron * max |input|
+
+
+@njit("void(int64[::1], int64[::1], int32[::1], int64[::1], int64[::1])", cache=True)
+def group_by_sign(starts, flip_in, flip_delta, in_out, mids):
+    """Order each neuron's flips (starts[jj]:starts[jj+1]) by sign: in_out holds their inputs,
+    those adding +2x first, then from mids[jj] those adding -2x."""
+    for jj in range(starts.shape[0] - 1):
+        c = starts[jj]
+        for f in range(starts[jj], starts[jj + 1]):
+            if flip_delta[f] > 0:
+                in_out[c] = flip_in[f]
+                c += 1
+        mids[jj] = c
+        for f in range(starts[jj], starts[jj + 1]):
+            if flip_delta[f] < 0:
+                in_out[c] = flip_in[f]
+                c += 1
+
+
 @njit(inline="always")
-def _flipped_dots_tile(x_t, r_t, j, first, last, flip_in, flip_delta, n0, m, buf):
-    """buf[:m] = raw dots of neuron j for images n0..n0+m with its flips first..last applied:
-    r = r_t[j] + sum of flip_delta * x_t[input], one add over the images per flip."""
+def _flip_sums(x_t, first, last, sign, flip_in, n0, m, acc):
+    """acc[:m] += sign * sum of x_t[flip_in[f], n0:n0+m] over f in first..last, in int16
+    (exact while the flips of a neuron times max |x| stay within FLIP_SUM_MAX), four rows a pass."""
+    f = first
+    while f + 4 <= last:
+        x0 = x_t[flip_in[f], n0:n0 + m]
+        x1 = x_t[flip_in[f + 1], n0:n0 + m]
+        x2 = x_t[flip_in[f + 2], n0:n0 + m]
+        x3 = x_t[flip_in[f + 3], n0:n0 + m]
+        for t in range(m):
+            acc[t] += sign * ((np.int16(x0[t]) + np.int16(x1[t])) + (np.int16(x2[t]) + np.int16(x3[t])))
+        f += 4
+    while f < last:
+        x0 = x_t[flip_in[f], n0:n0 + m]
+        for t in range(m):
+            acc[t] += sign * np.int16(x0[t])
+        f += 1
+
+
+@njit(inline="always")
+def _first_layer_bits(x_t, r_t, j, first, mid, last, flip_in, th, iv, n0, m, acc, bits):
+    """bits[:m] = output bits of neuron j for images n0..n0+m with its flips applied:
+    r = r_t[j] + 2 (sum of x over the +2 flips first..mid - over the -2 flips mid..last)."""
+    acc[:m] = 0
+    _flip_sums(x_t, first, mid, np.int16(1), flip_in, n0, m, acc)
+    _flip_sums(x_t, mid, last, np.int16(-1), flip_in, n0, m, acc)
     r_row = r_t[j, n0:n0 + m]
     for t in range(m):
-        buf[t] = r_row[t]
-    for f in range(first, last):
-        x_row = x_t[flip_in[f], n0:n0 + m]
-        d = flip_delta[f]
-        for t in range(m):
-            buf[t] += d * np.int32(x_row[t])
+        bits[t] = np.int8(r_row[t] + 2 * np.int32(acc[t]) >= th) ^ iv
 
 
-@njit("void(int8[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], int32[::1], "
+@njit("void(int8[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1], int32[::1], "
       "int8[::1], int32[::1], uint16[:, ::1])", parallel=True, cache=True)
-def clean_input_layer(x_t, r_t, act_t, neurons, starts, flip_in, flip_delta, tt, inv, count, idx):
-    """A hidden layer whose inputs are the error-free ones: only `neurons` (flipped weights or
-    changed thresholds) can change; neuron neurons[jj] has the flips starts[jj]:starts[jj+1].
-    Feature-major: x_t int8 [n_in, N] inputs, r_t int32 [n_out, N] error-free raw dots,
-    act_t int8 [n_out, N] error-free output bits; bit = (r >= tt[j]) ^ inv[j].
-    Writes the output bits that changed as lists per image: count int32 [N] and
-    idx uint16 [N, n_out] (neurons, ascending)."""
+def clean_input_layer(x_t, r_t, act_t, neurons, starts, mids, flip_in, tt, inv, count, idx):
+    """The first layer (its inputs never change): only `neurons` (flipped weights or changed
+    thresholds) can change; neuron neurons[jj] has the flips starts[jj]:starts[jj+1], grouped
+    by sign at mids[jj] (group_by_sign). Feature-major: x_t int8 [n_in, N] inputs, r_t int32
+    [n_out, N] error-free raw dots, act_t int8 [n_out, N] error-free output bits;
+    bit = (r >= tt[j]) ^ inv[j]. Writes the output bits that changed as lists per image:
+    count int32 [N] and idx uint16 [N, n_out] (neurons, ascending)."""
     n = x_t.shape[1]
     for tile in prange((n + IMAGE_TILE - 1) // IMAGE_TILE):
         n0 = tile * IMAGE_TILE
         m = min(n, n0 + IMAGE_TILE) - n0
         count[n0:n0 + m] = 0
-        buf = np.empty(IMAGE_TILE, np.int32)
+        acc = np.empty(IMAGE_TILE, np.int16)
+        bits = np.empty(IMAGE_TILE, np.int8)
         for jj in range(neurons.shape[0]):
             j = neurons[jj]
-            _flipped_dots_tile(x_t, r_t, j, starts[jj], starts[jj + 1], flip_in, flip_delta, n0, m, buf)
-            th = tt[j]
-            iv = inv[j]
+            _first_layer_bits(x_t, r_t, j, starts[jj], mids[jj], starts[jj + 1], flip_in, tt[j], inv[j],
+                              n0, m, acc, bits)
             a_row = act_t[j, n0:n0 + m]
             for t in range(m):
-                if (np.int8(buf[t] >= th) ^ iv) ^ a_row[t]:
+                if bits[t] ^ a_row[t]:
                     i = n0 + t
                     idx[i, count[i]] = j
                     count[i] += 1
-
-
-@njit("void(int8[:, ::1], int32[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], int32[:, ::1])", parallel=True, cache=True)
-def flipped_dots(x_t, r_t, neurons, starts, flip_in, flip_delta, out_t):
-    """out_t int32 [len(neurons), N]: raw dots of the flipped neurons on the error-free inputs
-    with the faulty weights (feature-major, as in clean_input_layer)."""
-    n = x_t.shape[1]
-    for tile in prange((n + IMAGE_TILE - 1) // IMAGE_TILE):
-        n0 = tile * IMAGE_TILE
-        m = min(n, n0 + IMAGE_TILE) - n0
-        buf = np.empty(IMAGE_TILE, np.int32)
-        for jj in range(neurons.shape[0]):
-            _flipped_dots_tile(x_t, r_t, neurons[jj], starts[jj], starts[jj + 1], flip_in, flip_delta, n0, m, buf)
-            out_t[jj, n0:n0 + m] = buf[:m]
 
 
 IMAGE_CHUNK = 64  # images per parallel work item of the image-major kernels
 
 
 @njit(inline="always")
-def _faulty_dots(i, x_old, count_in, idx_in, r, neurons, flipped_t, w_t, acc):
+def _flipped_dot(i, j, first, last, x_old, r, flip_in, flip_delta):
+    """Raw dot of image i and neuron j with its flips first..last on the error-free inputs."""
+    v = r[i, j]
+    x_row = x_old[i]
+    for f in range(first, last):
+        v += flip_delta[f] * np.int32(x_row[flip_in[f]])
+    return v
+
+
+@njit(inline="always")
+def _faulty_dots(i, x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, acc):
     """acc = raw dots of image i with the faulty weights and the new inputs:
-    x'W' = xW' + (x' - x)W', where xW' is r except for the flipped neurons (flipped_t) and
+    x'W' = xW' + (x' - x)W', where xW' is r except for the flipped neurons and
     x' differs from x in the bits idx_in[i, :count_in[i]]."""
     r_row = r[i]
     for j in range(acc.shape[0]):
         acc[j] = r_row[j]
     for jj in range(neurons.shape[0]):
-        acc[neurons[jj]] = flipped_t[jj, i]
+        acc[neurons[jj]] = _flipped_dot(i, neurons[jj], starts[jj], starts[jj + 1], x_old, r, flip_in, flip_delta)
     x_row = x_old[i]
     for c in range(count_in[i]):
         k = idx_in[i, c]
@@ -111,14 +145,20 @@ def _faulty_dots(i, x_old, count_in, idx_in, r, neurons, flipped_t, w_t, acc):
             acc[j] += d * np.int32(w_row[j])
 
 
-@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int32[:, ::1], "
+FLIPS_ARGS = "int64[::1], int64[::1], int64[::1], int32[::1]"  # neurons, starts, flip_in, flip_delta
+
+
+@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], " + FLIPS_ARGS + ", "
       "int8[:, ::1], int32[::1], int8[::1], int32[::1], uint16[:, ::1])", parallel=True, cache=True)
-def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, flipped_t, w_t, tt, inv, count, idx):
-    """A hidden layer whose input bits changed in some images (lists count_in, idx_in),
-    image-major, incrementally from the error-free raw dots r int32 [N, n_out] and the
-    flipped neurons' dots (flipped_dots): images with unchanged inputs evaluate only
-    `neurons`, the others every neuron. w_t int8 [n_in, n_out] holds the faulty +-1 weights.
-    Writes the changed output bits as lists (count, idx)."""
+def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, starts, flip_in, flip_delta, w_t, tt, inv,
+                        count, idx):
+    """A layer after the first, image-major, incrementally from its error-free raw dots
+    r int32 [N, n_out]: its input bits changed in some images (lists count_in, idx_in; all
+    counts 0 for error-free inputs), and neuron neurons[jj] has the flips
+    starts[jj]:starts[jj+1] (inputs flip_in, raw-dot change per unit input flip_delta).
+    Images with unchanged inputs evaluate only `neurons`, the others every neuron.
+    w_t int8 [n_in, n_out] holds the faulty +-1 weights. Writes the changed output bits as
+    lists (count, idx)."""
     n, n_out = r.shape
     for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
         acc = np.empty(n_out, np.int32)
@@ -128,7 +168,7 @@ def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, flipped_t, w_t
             idx_row = idx[i]
             c = 0
             if count_in[i]:
-                _faulty_dots(i, x_old, count_in, idx_in, r, neurons, flipped_t, w_t, acc)
+                _faulty_dots(i, x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, acc)
                 s = 0
                 for j in range(n_out):  # integer ops only: this loop vectorizes
                     f = (np.int8(acc[j] >= tt[j]) ^ inv[j]) ^ a_row[j]
@@ -141,21 +181,22 @@ def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, flipped_t, w_t
             else:
                 for jj in range(neurons.shape[0]):
                     j = neurons[jj]
+                    v = _flipped_dot(i, j, starts[jj], starts[jj + 1], x_old, r, flip_in, flip_delta)
                     idx_row[c] = j
-                    c += (np.int8(flipped_t[jj, i] >= tt[j]) ^ inv[j]) ^ a_row[j]
+                    c += (np.int8(v >= tt[j]) ^ inv[j]) ^ a_row[j]
             count[i] = c
 
 
-@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], int64[::1], int32[:, ::1], int8[:, ::1], int64, "
+@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], " + FLIPS_ARGS + ", int8[:, ::1], int64, "
       "int64[::1], int64[::1])", parallel=True, cache=True)
-def output_layer(x_old, count_in, idx_in, r, neurons, flipped_t, w_t, score_mul, score_add, pred):
+def output_layer(x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, score_mul, score_add, pred):
     """Predictions of the output layer: class scores score_mul * r' + score_add[class]
     (2r - sum(w) for bit inputs), first maximum wins. Writes pred int64 [N]."""
     n, n_out = r.shape
     for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
         acc = np.empty(n_out, np.int32)
         for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
-            _faulty_dots(i, x_old, count_in, idx_in, r, neurons, flipped_t, w_t, acc)
+            _faulty_dots(i, x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, acc)
             best = 0
             best_score = score_mul * np.int64(acc[0]) + score_add[0]
             for j in range(1, n_out):
@@ -259,9 +300,9 @@ def lists_to_packed(packed, count, idx, out):
             out[i, k >> 6] ^= np.uint64(1) << np.uint64(k & 63)
 
 
-@njit("void(int8[:, ::1], int32[:, ::1], uint64[:, ::1], int64[::1], int64[::1], int64[::1], int32[::1], "
+@njit("void(int8[:, ::1], int32[:, ::1], uint64[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1], "
       "int32[::1], int8[::1], uint64[:, ::1])", parallel=True, cache=True)
-def clean_input_packed(x_t, r_t, act_packed, neurons, starts, flip_in, flip_delta, tt, inv, out):
+def clean_input_packed(x_t, r_t, act_packed, neurons, starts, mids, flip_in, tt, inv, out):
     """clean_input_layer for many flips: writes all output bits packed (out uint64 [N, words])
     instead of lists of the changed ones."""
     n = x_t.shape[1]
@@ -269,7 +310,8 @@ def clean_input_packed(x_t, r_t, act_packed, neurons, starts, flip_in, flip_delt
         n0 = tile * IMAGE_TILE
         m = min(n, n0 + IMAGE_TILE) - n0
         out[n0:n0 + m] = act_packed[n0:n0 + m]
-        buf = np.empty(IMAGE_TILE, np.int32)
+        acc = np.empty(IMAGE_TILE, np.int16)
+        bits = np.empty(IMAGE_TILE, np.int8)
         word = np.empty(IMAGE_TILE, np.uint64)  # one output word of the tile's images
         w = -1
         for jj in range(neurons.shape[0]):
@@ -281,13 +323,12 @@ def clean_input_packed(x_t, r_t, act_packed, neurons, starts, flip_in, flip_delt
                 w = j >> 6
                 for t in range(m):
                     word[t] = out[n0 + t, w]
-            _flipped_dots_tile(x_t, r_t, j, starts[jj], starts[jj + 1], flip_in, flip_delta, n0, m, buf)
-            th = tt[j]
-            iv = inv[j]
+            _first_layer_bits(x_t, r_t, j, starts[jj], mids[jj], starts[jj + 1], flip_in, tt[j], inv[j],
+                              n0, m, acc, bits)
             shift = np.uint64(j & 63)
             keep = ~(np.uint64(1) << shift)
             for t in range(m):
-                word[t] = (word[t] & keep) | (np.uint64(np.int8(buf[t] >= th) ^ iv) << shift)
+                word[t] = (word[t] & keep) | (np.uint64(bits[t]) << shift)
         if w >= 0:
             for t in range(m):
                 out[n0 + t, w] = word[t]
@@ -347,7 +388,7 @@ def read_error_layer(x_old, pixel, count_in, idx_in, dot, w8, w_t, flip_start, f
                 pred[i] = best
 
 
-@njit(["void(int32[:, ::1], int32[:, ::1])", "void(int8[:, ::1], int8[:, ::1])"], parallel=True, cache=True)
+@njit("void(int8[:, ::1], int8[:, ::1])", parallel=True, cache=True)
 def transpose(a, out):
     """out = a.T, in cache-sized blocks of 64 x 64 (about 3x numpy's copy on 10 MB arrays)."""
     n, m = a.shape
@@ -367,3 +408,13 @@ def threshold_bits(r, tt, inv, out):
     for i in prange(n):
         for j in range(n_out):
             out[i, j] = np.int8(r[i, j] >= tt[j]) ^ inv[j]
+
+
+@njit("void(int32[:, ::1], int32[::1], int8[::1], int8[:, ::1])", parallel=True, cache=True)
+def threshold_rows(r_t, tt, inv, out_t):
+    """out_t int8 [n_out, N] = (r_t >= tt) ^ inv for feature-major raw dots r_t [n_out, N]."""
+    for j in prange(r_t.shape[0]):
+        th = tt[j]
+        iv = inv[j]
+        for i in range(r_t.shape[1]):
+            out_t[j, i] = np.int8(r_t[j, i] >= th) ^ iv

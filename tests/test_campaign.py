@@ -127,13 +127,36 @@ def test_pack_bits_layout():
         assert np.array_equal((words[:, k // 64] >> np.uint64(k % 64)) & np.uint64(1), bits[:, k])
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.int32])
-def test_blocked_transpose(dtype):
+def test_blocked_transpose():
     from models.kernels import transpose
-    a = np.random.default_rng(1).integers(-100, 100, (130, 67)).astype(dtype)  # not multiples of 64
-    out = np.zeros((67, 130), dtype)
+    a = np.random.default_rng(1).integers(-100, 100, (130, 67)).astype(np.int8)  # not multiples of 64
+    out = np.zeros((67, 130), np.int8)
     transpose(a, out)
     assert np.array_equal(out, a.T)
+
+
+def test_first_layer_int16_sums_never_overflow(monkeypatch):
+    """The first layer sums flipped inputs in int16. Dark pixels (input -128) into 784-input
+    neurons whose weights are mostly -1, at BER 0.5: about 350 flips each add -2 * 128, a sum
+    far outside int16. Even with the dense product switched off the engine must stay exact
+    (such neurons go dense), and the int16 kernel must still take the layers it can (BER 0.1)."""
+    import models.campaign as campaign
+    from models.netfile import Layer, Net
+    monkeypatch.setattr(campaign, "DENSE_CLEAN", float("inf"))
+    rng = np.random.default_rng(3)
+    net = Net([Layer((rng.random((16, 784)) < 0.1).astype(np.uint8), "pixel", rng.integers(-500, 500, 16),
+                     rng.random(16) < 0.3),
+               Layer((rng.random((10, 16)) < 0.5).astype(np.uint8), "bits")])
+    images = np.where(rng.random((300, 784)) < 0.95, 0, rng.integers(0, 256, (300, 784))).astype(np.uint8)
+    camp = Campaign(net, images, np.zeros(300, np.int64))
+    used = []
+    monkeypatch.setattr(campaign.kernels, "clean_input_packed",
+                        lambda *a, f=campaign.kernels.clean_input_packed: (used.append(1), f(*a)))
+    for seed, ber in [(1, 0.5), (2, 0.1)]:
+        cfg = FaultConfig(seed=seed, ber=ber)
+        want = golden.run(faulty_net(net, cfg), images)
+        assert np.array_equal(camp.predict(cfg).numpy(), want.pred), ber
+        assert len(used) == (ber == 0.1)
 
 
 @pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
