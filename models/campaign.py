@@ -34,11 +34,12 @@ from .netfile import Net
 # (feature-major, int16), which beats the dense int8 matrix product (n_in * n_out multiply-adds
 # per image at its peak rate) below about one flip in five weights.
 DENSE_CLEAN = 1 / 5
-PACKED_CLEAN = 1 / 4          # flips per neuron above which the first layer writes all its bits
-# Later layers: changes image by image (a scalar add per flip and image, a row per changed
-# input) below these, else the whole layer on packed bits (XNOR-popcount).
-DENSE_CHANGED = 1 / 256       # flips per weight
-DENSE_CHANGED_IMAGES = 1 / 4  # share of images with changed inputs
+# Hidden layers after the first go image by image while the changed input bits, counting a
+# flipped weight as INCREMENTAL_FLIP_COST of them, stay below INCREMENTAL_CHANGES per image and
+# 64 inputs (measured on the demo net: break-even near 3 changed inputs of 256 per image);
+# else the whole layer runs on packed bits (XNOR-popcount).
+INCREMENTAL_CHANGES = 0.75
+INCREMENTAL_FLIP_COST = 150
 CANDIDATE_T = ONE // 8        # hash threshold (BER 1/8) of the weights kept per seed as flip candidates
 
 
@@ -87,47 +88,53 @@ def _transposed(a: np.ndarray) -> np.ndarray:
 
 
 class _Layer:
-    """A layer's weights and its error-free state on the campaign's images. The first hidden
-    layer keeps its state feature-major ([features, images]: a flip is one add over contiguous
-    images); the others image-major ([images, features])."""
+    """A layer's weights and its error-free state on the campaign's images. The first layer
+    keeps it feature-major ([features, images]: a flip is one add over contiguous images);
+    the later ones image-major ([images, features]), their raw dots as int16 (bit inputs:
+    |dot| <= n_in), their output bits packed."""
 
-    def __init__(self, layer, x: np.ndarray, first: bool):
+    def __init__(self, layer, x: np.ndarray, prev: "_Layer | None"):
         self.bits = layer.weights                                     # uint8 [n_out, n_in]
         self.n_out, self.n_in = self.bits.shape
-        if self.n_out > MAX_NEURONS:  # the fault model's bound, and the uint16 of the change lists
+        if self.n_out > MAX_NEURONS:  # the fault model's bound
             raise BnnMramError(f"a layer of {self.n_out} neurons: the fault model and the campaign "
                                f"engine take at most {MAX_NEURONS}")
         self.pixel = layer.input == "pixel"
         self.is_output = layer.is_output
-        self.feature_major = first and not self.is_output
+        self.first = prev is None
+        self.prev = prev
         self.x_max = 128 if self.pixel else 1                         # largest |input|
+        self.incremental = not (self.first or self.is_output) and self.n_in <= kernels.FLIP_SUM_MAX  # int16 dots
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]
         self.w_t = np.ascontiguousarray(self.w8.T)                    # [n_in, n_out]
         self.w_sum = self.w8.sum(1, dtype=np.int64)
         self.x = x                                                    # int8 [N, n_in]
         n = len(x)
-        if not self.is_output:
-            self.t = np.asarray(layer.thresholds, np.int64)
-            self.invert = np.asarray(layer.flip, bool)
-            self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.pixel)
-            if self.feature_major:
-                self.x_t = _transposed(x)
-                self.r_t = int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
-                self.act_t = np.empty_like(self.r_t, np.int8)
-                kernels.threshold_rows(self.r_t, self.tt, self.invert.view(np.int8), self.act_t)
-                self.act = _transposed(self.act_t)
-            else:
-                self.act = np.empty((n, self.n_out), np.int8)
-                kernels.threshold_bits(self.r, self.tt, self.invert.view(np.int8), self.act)
-            self.act_packed = pack_bits(self.act)
-        else:
+        self._half_t = np.zeros((0, n), np.int16)                     # work buffer of half_sums
+        if self.incremental:
+            self.x_t = prev.act_t                                     # inputs, feature-major
+            self.r16 = self.r.astype(np.int16)
+        if self.is_output:
             self.r  # noqa: B018 (computed now, not in the first pattern)
-        # per-pattern work buffers, reused (fresh 10 MB arrays cost page faults every pattern)
+            return
+        self.t = np.asarray(layer.thresholds, np.int64)
+        self.invert = np.asarray(layer.flip, bool)
+        self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.pixel)
+        inv8 = self.invert.view(np.int8)
+        if self.first:
+            self.x_t = _transposed(x)
+            self.r_t = int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
+            self.act_t = np.empty_like(self.r_t, np.int8)
+            kernels.threshold_rows(self.r_t, self.tt, inv8, self.act_t)
+            self.act = _transposed(self.act_t)
+        else:
+            self.act = np.empty((n, self.n_out), np.int8)
+            kernels.threshold_bits(self.r, self.tt, inv8, self.act)
+            self.act_t = _transposed(self.act)
+        self.act_packed = pack_bits(self.act)
+        # per-pattern work buffers, reused
         self.count = np.zeros(n, np.int32)                            # changed output bits per image
-        self.idx = np.zeros((n, self.n_out), np.uint16)               # ... which ones
-        self.packed_out = np.zeros((n, (self.n_out + 63) // 64), np.uint64)  # output bits, dense
-        for buf in (self.idx, self.packed_out):
-            buf.fill(1)  # map the pages now, not on a first write inside a timed pattern
+        self.packed_out = np.zeros_like(self.act_packed)              # output bits as they are now
 
     @cached_property
     def r(self):
@@ -144,15 +151,20 @@ class _Layer:
         return self.scores(self.r, self.w_sum).astype(np.int32)
 
     @cached_property
-    def no_changes(self):
-        """Change lists of error-free inputs: all counts 0."""
-        return np.zeros(len(self.x), np.int32), self.idx
+    def idx(self):
+        """Change lists of the read-error kernels: uint16 [N, n_out]."""
+        return np.zeros((len(self.x), self.n_out), np.uint16)
 
-    @cached_property
-    def packed_in(self):
-        buf = np.empty((len(self.x), (self.n_in + 63) // 64), np.uint64)  # changed inputs, packed
-        buf.fill(0)
-        return buf
+    def half_sums(self, flips: "_Flips", neurons) -> np.ndarray:
+        """int16 [len(neurons), N]: half the change of each neuron's raw dot by its flipped
+        weights, on the error-free inputs (kernels.flip_sums)."""
+        if len(self._half_t) < len(neurons):
+            self._half_t = np.zeros((max(len(neurons), 2 * len(self._half_t)), len(self.x)), np.int16)
+        out = self._half_t[:len(neurons)]
+        starts = flips.grouped(neurons)
+        mids, inputs = flips.by_sign(starts)
+        kernels.flip_sums(self.x_t, starts, mids, inputs, out)
+        return out
 
     def scores(self, r, w_sum):
         """Class scores (the golden model's dots) from raw dots."""
@@ -235,7 +247,7 @@ class Campaign:
             x = px.astype(np.int8)
         self.layers = []
         for layer in net.layers:
-            self.layers.append(_Layer(layer, x, first=not self.layers))
+            self.layers.append(_Layer(layer, x, self.layers[-1] if self.layers else None))
             if not layer.is_output:
                 x = self.layers[-1].act
         last = self.layers[-1]
@@ -295,8 +307,8 @@ class Campaign:
         every weight, or with `read_errors`, errors of every read of every inference."""
         if self.read_errors:
             return self._predict_read(cfg)
-        changed = None  # this layer's inputs where they differ from the error-free ones: lists
-        #                 (count int32 [N], idx uint16 [N, n_in]), or all bits packed (uint64 [N, words])
+        changed, changes = None, 0  # this layer's input bits as they are now (packed uint64
+        #                             [N, words]), None while error-free; how many differ
         for i, (l, flat) in enumerate(zip(self.layers, self._flat_failures(cfg))):
             flips = _Flips(l, flat)
             if l.is_output:
@@ -306,70 +318,56 @@ class Campaign:
             neurons, moved = flips.neurons(), np.flatnonzero((tt != l.tt) | (invert != l.invert))
             if len(np.setdiff1d(moved, neurons, assume_unique=True)):  # thresholds with errors
                 neurons = np.union1d(neurons, moved)
-            if l.feature_major:
-                changed = self._first_layer(l, flips, neurons, tt, invert.view(np.int8))
+            if changed is None and not len(neurons):
+                continue
+            inv8 = invert.view(np.int8)
+            if l.first:
+                self._first_layer(l, flips, neurons, tt, inv8)
+                changes = int(np.bitwise_count(l.packed_out ^ l.act_packed).sum())
+            elif self._incremental(l, flips, changes):
+                x = l.prev.act_packed if changed is None else changed
+                kernels.incremental_layer(l.prev.act_packed, x, l.r16, neurons, l.half_sums(flips, neurons),
+                                          flips.faulty_w_t(l.w_t), tt, inv8, l.act_packed, l.packed_out, l.count)
+                changes = int(l.count.sum())
             else:
-                changed = self._later_layer(i, l, flips, neurons, tt, invert.view(np.int8), changed)
+                x = l.prev.act_packed if changed is None else changed
+                kernels.popcount_layer(x, flips.faulty_b_t(), tt, inv8, l.packed_out)
+                changes = int(np.bitwise_count(l.packed_out ^ l.act_packed).sum())
+            changed = l.packed_out if changes else None
         raise AssertionError("unreachable: the last layer returns")
 
     @staticmethod
     def _first_layer(l: _Layer, flips: "_Flips", neurons, tt, inv8):
-        """The first layer's changed output bits: None, lists or packed (see predict)."""
-        if not len(neurons):
-            return None
+        """The first layer's output bits under the flips into l.packed_out: per flip one add
+        over all images, or one dense int8 product where flips are dense."""
         starts = flips.grouped(neurons)
         if flips.count > DENSE_CLEAN * l.n_in * l.n_out or np.diff(starts).max() * l.x_max > kernels.FLIP_SUM_MAX:
             r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T, l.dense_r)
             kernels.threshold_pack(r.numpy(), tt, inv8, l.packed_out)
-            return l.packed_out
+            return
         mids, inputs = flips.by_sign(starts)
-        if flips.count > PACKED_CLEAN * l.n_out:  # most images will change: all bits
-            kernels.clean_input_packed(l.x_t, l.r_t, l.act_packed, neurons, starts, mids, inputs, tt, inv8,
-                                       l.packed_out)
-            return l.packed_out
-        kernels.clean_input_layer(l.x_t, l.r_t, l.act_t, neurons, starts, mids, inputs, tt, inv8, l.count, l.idx)
-        return (l.count, l.idx) if l.count.any() else None
+        kernels.clean_input_packed(l.x_t, l.r_t, l.act_packed, neurons, starts, mids, inputs, tt, inv8,
+                                   l.packed_out)
 
-    def _later_layer(self, i: int, l: _Layer, flips: "_Flips", neurons, tt, inv8, changed):
-        """A hidden layer after the first: image by image from its error-free dots, or on
-        packed bits where changes are many."""
-        n = len(l.x)
-        if not isinstance(changed, np.ndarray) and flips.count <= DENSE_CHANGED * l.n_in * l.n_out \
-                and (changed is None or np.count_nonzero(changed[0]) <= DENSE_CHANGED_IMAGES * n):
-            if changed is None and not len(neurons):
-                return None
-            kernels.changed_input_layer(l.x, *(changed or l.no_changes), l.r, l.act, neurons,
-                                        flips.grouped(neurons), flips.input, flips.delta, flips.faulty_w_t(l.w_t),
-                                        tt, inv8, l.count, l.idx)
-            return (l.count, l.idx) if l.count.any() else None
-        kernels.popcount_layer(self._packed(i, changed), flips.faulty_b_t(), tt, inv8, l.packed_out)
-        return l.packed_out
-
-    def _packed(self, i: int, changed) -> np.ndarray:
-        """Layer i's input bits, packed."""
-        if isinstance(changed, np.ndarray):
-            return changed
-        prev = self.layers[i - 1].act_packed
-        if changed is None:
-            return prev
-        l = self.layers[i]
-        kernels.lists_to_packed(prev, *changed, l.packed_in)
-        return l.packed_in
+    @staticmethod
+    def _incremental(l: _Layer, flips: "_Flips", changes: int) -> bool:
+        """Cost model: a hidden layer image by image from its error-free dots (a row add per
+        changed input bit, about 11 ns; an add over all images per flip) or whole on packed
+        bits (about 140 ns an image for 256 x 256)."""
+        words_in = (l.n_in + 63) // 64
+        return l.incremental and changes + flips.count * INCREMENTAL_FLIP_COST <= INCREMENTAL_CHANGES * words_in * len(l.x)
 
     def _output(self, l: _Layer, flips: _Flips, changed) -> torch.Tensor:
-        i = len(self.layers) - 1
+        """Predictions: the output layer on packed bits (its few neurons make this cheaper
+        than any incremental update)."""
         if changed is None and not flips.count:
             return self.clean_pred
+        if l.first:  # a net of one layer
+            r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T).numpy()
+            return torch.from_numpy(l.scores(r.astype(np.int64), flips.w_sum)).argmax(1)
         pred = np.empty(len(l.x), np.int64)
-        if isinstance(changed, tuple) and np.count_nonzero(changed[0]) > DENSE_CHANGED_IMAGES * len(pred):
-            changed = self._packed(i, changed)
-        if isinstance(changed, np.ndarray):  # many changes: dense
-            kernels.popcount_output(changed, flips.faulty_b_t(), flips.w_sum, pred)
-            return torch.from_numpy(pred)
-        mul, add = (1, 128 * flips.w_sum) if l.pixel else (2, -flips.w_sum)
-        neurons = flips.neurons()
-        kernels.output_layer(l.x, *(changed or l.no_changes), l.r, neurons, flips.grouped(neurons), flips.input,
-                             flips.delta, flips.faulty_w_t(l.w_t), mul, add.astype(np.int64), pred)
+        kernels.popcount_output(l.prev.act_packed if changed is None else changed, flips.faulty_b_t(),
+                                flips.w_sum, pred)
         return torch.from_numpy(pred)
 
     def _predict_read(self, cfg: FaultConfig) -> torch.Tensor:

@@ -3,8 +3,8 @@
 All arithmetic is on integers and exact. Layouts: `*_t` arrays are feature-major
 [features, images] (a weight flip becomes one axpy over contiguous images); the others are
 image-major [images, features]. Kernels run in parallel over images (numba.prange) and are
-compiled eagerly for one signature each (int8 bits, int32 dots and lists, int64 indices) and
-cached on disk after their first compilation (about 20 s, once per machine).
+compiled eagerly for one signature each (int8 inputs, int16/int32 dots, uint64 packed bits,
+int64 indices) and cached on disk after their first compilation (about 20 s, once per machine).
 """
 import numpy as np
 from numba import njit, prange
@@ -85,126 +85,24 @@ def _first_layer_bits(x_t, r_t, j, first, mid, last, flip_in, th, iv, n0, m, acc
         bits[t] = np.int8(r_row[t] + 2 * np.int32(acc[t]) >= th) ^ iv
 
 
-@njit("void(int8[:, ::1], int32[:, ::1], int8[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1], int32[::1], "
-      "int8[::1], int32[::1], uint16[:, ::1])", parallel=True, cache=True)
-def clean_input_layer(x_t, r_t, act_t, neurons, starts, mids, flip_in, tt, inv, count, idx):
-    """The first layer (its inputs never change): only `neurons` (flipped weights or changed
-    thresholds) can change; neuron neurons[jj] has the flips starts[jj]:starts[jj+1], grouped
-    by sign at mids[jj] (group_by_sign). Feature-major: x_t int8 [n_in, N] inputs, r_t int32
-    [n_out, N] error-free raw dots, act_t int8 [n_out, N] error-free output bits;
-    bit = (r >= tt[j]) ^ inv[j]. Writes the output bits that changed as lists per image:
-    count int32 [N] and idx uint16 [N, n_out] (neurons, ascending)."""
+@njit("void(int8[:, ::1], int64[::1], int64[::1], int64[::1], int16[:, ::1])", parallel=True, cache=True)
+def flip_sums(x_t, starts, mids, flip_in, out_t):
+    """out_t int16 [len(starts) - 1, N]: per neuron, the sum of its inputs x_t int8 [n_in, N]
+    at its +2 flips (starts[jj]:mids[jj]) minus at its -2 flips (mids[jj]:starts[jj+1]),
+    i.e. half the change of its raw dot on the error-free inputs (bit inputs: |sum| <= n_in)."""
     n = x_t.shape[1]
     for tile in prange((n + IMAGE_TILE - 1) // IMAGE_TILE):
         n0 = tile * IMAGE_TILE
         m = min(n, n0 + IMAGE_TILE) - n0
-        count[n0:n0 + m] = 0
         acc = np.empty(IMAGE_TILE, np.int16)
-        bits = np.empty(IMAGE_TILE, np.int8)
-        for jj in range(neurons.shape[0]):
-            j = neurons[jj]
-            _first_layer_bits(x_t, r_t, j, starts[jj], mids[jj], starts[jj + 1], flip_in, tt[j], inv[j],
-                              n0, m, acc, bits)
-            a_row = act_t[j, n0:n0 + m]
-            for t in range(m):
-                if bits[t] ^ a_row[t]:
-                    i = n0 + t
-                    idx[i, count[i]] = j
-                    count[i] += 1
+        for jj in range(starts.shape[0] - 1):
+            acc[:m] = 0
+            _flip_sums(x_t, starts[jj], mids[jj], np.int16(1), flip_in, n0, m, acc)
+            _flip_sums(x_t, mids[jj], starts[jj + 1], np.int16(-1), flip_in, n0, m, acc)
+            out_t[jj, n0:n0 + m] = acc[:m]
 
 
 IMAGE_CHUNK = 64  # images per parallel work item of the image-major kernels
-
-
-@njit(inline="always")
-def _flipped_dot(i, j, first, last, x_old, r, flip_in, flip_delta):
-    """Raw dot of image i and neuron j with its flips first..last on the error-free inputs."""
-    v = r[i, j]
-    x_row = x_old[i]
-    for f in range(first, last):
-        v += flip_delta[f] * np.int32(x_row[flip_in[f]])
-    return v
-
-
-@njit(inline="always")
-def _faulty_dots(i, x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, acc):
-    """acc = raw dots of image i with the faulty weights and the new inputs:
-    x'W' = xW' + (x' - x)W', where xW' is r except for the flipped neurons and
-    x' differs from x in the bits idx_in[i, :count_in[i]]."""
-    r_row = r[i]
-    for j in range(acc.shape[0]):
-        acc[j] = r_row[j]
-    for jj in range(neurons.shape[0]):
-        acc[neurons[jj]] = _flipped_dot(i, neurons[jj], starts[jj], starts[jj + 1], x_old, r, flip_in, flip_delta)
-    x_row = x_old[i]
-    for c in range(count_in[i]):
-        k = idx_in[i, c]
-        d = 1 - 2 * np.int32(x_row[k])  # a bit input 0 -> 1 adds the row, 1 -> 0 subtracts it
-        w_row = w_t[k]
-        for j in range(acc.shape[0]):
-            acc[j] += d * np.int32(w_row[j])
-
-
-FLIPS_ARGS = "int64[::1], int64[::1], int64[::1], int32[::1]"  # neurons, starts, flip_in, flip_delta
-
-
-@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], " + FLIPS_ARGS + ", "
-      "int8[:, ::1], int32[::1], int8[::1], int32[::1], uint16[:, ::1])", parallel=True, cache=True)
-def changed_input_layer(x_old, count_in, idx_in, r, act, neurons, starts, flip_in, flip_delta, w_t, tt, inv,
-                        count, idx):
-    """A layer after the first, image-major, incrementally from its error-free raw dots
-    r int32 [N, n_out]: its input bits changed in some images (lists count_in, idx_in; all
-    counts 0 for error-free inputs), and neuron neurons[jj] has the flips
-    starts[jj]:starts[jj+1] (inputs flip_in, raw-dot change per unit input flip_delta).
-    Images with unchanged inputs evaluate only `neurons`, the others every neuron.
-    w_t int8 [n_in, n_out] holds the faulty +-1 weights. Writes the changed output bits as
-    lists (count, idx)."""
-    n, n_out = r.shape
-    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
-        acc = np.empty(n_out, np.int32)
-        flags = np.empty(n_out, np.int8)
-        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
-            a_row = act[i]
-            idx_row = idx[i]
-            c = 0
-            if count_in[i]:
-                _faulty_dots(i, x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, acc)
-                s = 0
-                for j in range(n_out):  # integer ops only: this loop vectorizes
-                    f = (np.int8(acc[j] >= tt[j]) ^ inv[j]) ^ a_row[j]
-                    flags[j] = f
-                    s += f
-                if s:
-                    for j in range(n_out):
-                        idx_row[c] = j
-                        c += flags[j]
-            else:
-                for jj in range(neurons.shape[0]):
-                    j = neurons[jj]
-                    v = _flipped_dot(i, j, starts[jj], starts[jj + 1], x_old, r, flip_in, flip_delta)
-                    idx_row[c] = j
-                    c += (np.int8(v >= tt[j]) ^ inv[j]) ^ a_row[j]
-            count[i] = c
-
-
-@njit("void(int8[:, ::1], int32[::1], uint16[:, ::1], int32[:, ::1], " + FLIPS_ARGS + ", int8[:, ::1], int64, "
-      "int64[::1], int64[::1])", parallel=True, cache=True)
-def output_layer(x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, score_mul, score_add, pred):
-    """Predictions of the output layer: class scores score_mul * r' + score_add[class]
-    (2r - sum(w) for bit inputs), first maximum wins. Writes pred int64 [N]."""
-    n, n_out = r.shape
-    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
-        acc = np.empty(n_out, np.int32)
-        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
-            _faulty_dots(i, x_old, count_in, idx_in, r, neurons, starts, flip_in, flip_delta, w_t, acc)
-            best = 0
-            best_score = score_mul * np.int64(acc[0]) + score_add[0]
-            for j in range(1, n_out):
-                s = score_mul * np.int64(acc[j]) + score_add[j]
-                if s > best_score:
-                    best = j
-                    best_score = s
-            pred[i] = best
 
 
 # Packed bits: bit k of an image's row is bit k % 64 of word k // 64 (uint64, zero padded), the
@@ -290,14 +188,84 @@ def threshold_pack(r, tt, inv, out):
             _pack_bits(r[i], tt, inv, flags, out[i])
 
 
-@njit("void(uint64[:, ::1], int32[::1], uint16[:, ::1], uint64[:, ::1])", parallel=True, cache=True)
-def lists_to_packed(packed, count, idx, out):
-    """out = packed bits with the bits idx[i, :count[i]] of each image i inverted."""
-    for i in prange(packed.shape[0]):
-        out[i] = packed[i]
-        for c in range(count[i]):
-            k = idx[i, c]
-            out[i, k >> 6] ^= np.uint64(1) << np.uint64(k & 63)
+PACK_MAGIC = np.uint64(0x0102040810204080)  # bytes 0/1 of a uint64 times this: byte k -> bit 56 + k
+
+
+@njit(inline="always")
+def _pack_flags(flags, out_row):
+    """out_row uint64 [words] = flags uint8 0/1 [64 * words] packed, 8 flags per multiply."""
+    f64 = flags.view(np.uint64)
+    for w in range(out_row.shape[0]):
+        v = np.uint64(0)
+        for b in range(8):
+            v |= ((f64[8 * w + b] * PACK_MAGIC) >> np.uint64(56)) << np.uint64(8 * b)
+        out_row[w] = v
+
+
+@njit(inline="always")
+def _changed_dots(i, x_clean, x_new, r, neurons, half_t, w_t, acc):
+    """acc int16 [n_out] = raw dots of image i with the faulty weights and new inputs:
+    x'W' = xW + x(W' - W) + (x' - x)W', i.e. r, plus twice half_t at the flipped neurons,
+    plus +-1 rows of the faulty w_t for every input bit that changed (found by xor, bit scan)."""
+    r_row = r[i]
+    for j in range(acc.shape[0]):
+        acc[j] = r_row[j]
+    for jj in range(neurons.shape[0]):
+        acc[neurons[jj]] += 2 * half_t[jj, i]
+    for w in range(x_clean.shape[1]):
+        new = x_new[i, w]
+        d = x_clean[i, w] ^ new
+        while d:
+            low = d & (~d + np.uint64(1))
+            k = 64 * w + np.int64(_popcount(low - np.uint64(1)))
+            s = np.int16(1) if new & low else np.int16(-1)
+            d ^= low
+            w_row = w_t[k]
+            for j in range(acc.shape[0]):
+                acc[j] += s * np.int16(w_row[j])
+
+
+@njit(inline="always")
+def _differs(x_clean, x_new, i):
+    for w in range(x_clean.shape[1]):
+        if x_clean[i, w] != x_new[i, w]:
+            return True
+    return False
+
+
+@njit("void(uint64[:, ::1], uint64[:, ::1], int16[:, ::1], int64[::1], int16[:, ::1], int8[:, ::1], int32[::1], "
+      "int8[::1], uint64[:, ::1], uint64[:, ::1], int32[::1])", parallel=True, cache=True)
+def incremental_layer(x_clean, x_new, r, neurons, half_t, w_t, tt, inv, act, out, count):
+    """A hidden layer after the first, image by image from its error-free raw dots
+    r int16 [N, n_out] (bit inputs: |r| <= n_in < 2**15): inputs packed, error-free x_clean
+    and as they are now x_new (uint64 [N, words_in]); `neurons` are those with flipped weights
+    or changed thresholds, half_t int16 [len(neurons), N] their flip_sums; w_t int8
+    [n_in, n_out] the faulty +-1 weights; bit = (r' >= tt) ^ inv. Images with unchanged
+    inputs evaluate only `neurons`, the others every neuron. Writes the output bits packed
+    (out uint64 [N, words_out]; act holds the error-free ones) and count int32 [N] of the
+    output bits that changed."""
+    n, n_out = r.shape
+    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
+        acc = np.empty(n_out, np.int16)
+        flags = np.zeros(64 * out.shape[1], np.uint8)
+        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
+            o = out[i]
+            if _differs(x_clean, x_new, i):
+                _changed_dots(i, x_clean, x_new, r, neurons, half_t, w_t, acc)
+                for j in range(n_out):
+                    flags[j] = np.uint8(np.int32(acc[j]) >= tt[j]) ^ np.uint8(inv[j])
+                _pack_flags(flags, o)
+            else:
+                o[:] = act[i]
+                for jj in range(neurons.shape[0]):
+                    j = neurons[jj]
+                    bit = np.uint64(np.int8(np.int32(r[i, j]) + 2 * np.int32(half_t[jj, i]) >= tt[j]) ^ inv[j])
+                    sh = np.uint64(j & 63)
+                    o[j >> 6] = (o[j >> 6] & ~(np.uint64(1) << sh)) | (bit << sh)
+            c = 0
+            for w in range(o.shape[0]):
+                c += np.int32(_popcount(o[w] ^ act[i, w]))
+            count[i] = c
 
 
 @njit("void(int8[:, ::1], int32[:, ::1], uint64[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1], "

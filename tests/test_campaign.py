@@ -77,16 +77,14 @@ def test_threshold_errors_option(small_net, digits):
 
 
 PATHS = {  # forced thresholds of the engine's cost model -> the path every layer takes
-    "always-dense": dict(DENSE_CLEAN=0.0, DENSE_CHANGED=0.0, DENSE_CHANGED_IMAGES=0.0),
-    "always-incremental": dict(DENSE_CLEAN=float("inf"), DENSE_CHANGED=float("inf"),
-                               DENSE_CHANGED_IMAGES=float("inf"), PACKED_CLEAN=float("inf")),
-    "clean-packed": dict(DENSE_CLEAN=float("inf"), PACKED_CLEAN=0.0),
+    "always-dense": dict(DENSE_CLEAN=0.0, INCREMENTAL_CHANGES=-1),
+    "always-incremental": dict(DENSE_CLEAN=float("inf"), INCREMENTAL_CHANGES=float("inf")),
 }
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_every_engine_path_is_exact(small_net, digits, monkeypatch, path):
-    """Force the dense products, the incremental kernels, or packed outputs, at every BER."""
+    """Force the dense products and popcounts, or the incremental kernels, at every BER."""
     import models.campaign as campaign
     for name, value in PATHS[path].items():
         monkeypatch.setattr(campaign, name, value)
