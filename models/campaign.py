@@ -315,15 +315,14 @@ class Campaign:
                 return self._output(l, flips, changed)
             t, invert = self._thresholds(i, l, cfg)
             tt = raw_thresholds(t, invert, flips.w_sum, l.pixel)
-            neurons, moved = flips.neurons(), np.flatnonzero((tt != l.tt) | (invert != l.invert))
-            if len(np.setdiff1d(moved, neurons, assume_unique=True)):  # thresholds with errors
-                neurons = np.union1d(neurons, moved)
+            neurons = flips.neurons()  # and, with threshold errors, those whose threshold changed
+            if self.threshold_errors:
+                neurons = np.union1d(neurons, np.flatnonzero((tt != l.tt) | (invert != l.invert)))
             if changed is None and not len(neurons):
                 continue
             inv8 = invert.view(np.int8)
             if l.first:
-                self._first_layer(l, flips, neurons, tt, inv8)
-                changes = int(np.bitwise_count(l.packed_out ^ l.act_packed).sum())
+                changes = self._first_layer(l, flips, neurons, tt, inv8)
             elif self._incremental(l, flips, changes):
                 x = l.prev.act_packed if changed is None else changed
                 kernels.incremental_layer(l.prev.act_packed, x, l.r16, neurons, l.half_sums(flips, neurons),
@@ -331,23 +330,25 @@ class Campaign:
                 changes = int(l.count.sum())
             else:
                 x = l.prev.act_packed if changed is None else changed
-                kernels.popcount_layer(x, flips.faulty_b_t(), tt, inv8, l.packed_out)
-                changes = int(np.bitwise_count(l.packed_out ^ l.act_packed).sum())
+                kernels.popcount_layer(x, flips.faulty_b_t(), tt, inv8, l.act_packed, l.packed_out, l.count)
+                changes = int(l.count.sum())
             changed = l.packed_out if changes else None
         raise AssertionError("unreachable: the last layer returns")
 
     @staticmethod
-    def _first_layer(l: _Layer, flips: "_Flips", neurons, tt, inv8):
+    def _first_layer(l: _Layer, flips: "_Flips", neurons, tt, inv8) -> int:
         """The first layer's output bits under the flips into l.packed_out: per flip one add
-        over all images, or one dense int8 product where flips are dense."""
+        over all images, or one dense int8 product where flips are dense. Returns how many
+        output bits changed."""
         starts = flips.grouped(neurons)
         if flips.count > DENSE_CLEAN * l.n_in * l.n_out or np.diff(starts).max() * l.x_max > kernels.FLIP_SUM_MAX:
             r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T, l.dense_r)
             kernels.threshold_pack(r.numpy(), tt, inv8, l.packed_out)
-            return
+            return int(np.bitwise_count(l.packed_out ^ l.act_packed).sum())
         mids, inputs = flips.by_sign(starts)
         kernels.clean_input_packed(l.x_t, l.r_t, l.act_packed, neurons, starts, mids, inputs, tt, inv8,
-                                   l.packed_out)
+                                   l.packed_out, l.count)
+        return int(l.count.sum())
 
     @staticmethod
     def _incremental(l: _Layer, flips: "_Flips", changes: int) -> bool:

@@ -56,8 +56,22 @@ def group_by_sign(starts, flip_in, flip_delta, in_out, mids):
 @njit(inline="always")
 def _flip_sums(x_t, first, last, sign, flip_in, n0, m, acc):
     """acc[:m] += sign * sum of x_t[flip_in[f], n0:n0+m] over f in first..last, in int16
-    (exact while the flips of a neuron times max |x| stay within FLIP_SUM_MAX), four rows a pass."""
+    (exact while the flips of a neuron times max |x| stay within FLIP_SUM_MAX), eight rows a
+    pass, then four, then one."""
     f = first
+    while f + 8 <= last:
+        x0 = x_t[flip_in[f], n0:n0 + m]
+        x1 = x_t[flip_in[f + 1], n0:n0 + m]
+        x2 = x_t[flip_in[f + 2], n0:n0 + m]
+        x3 = x_t[flip_in[f + 3], n0:n0 + m]
+        x4 = x_t[flip_in[f + 4], n0:n0 + m]
+        x5 = x_t[flip_in[f + 5], n0:n0 + m]
+        x6 = x_t[flip_in[f + 6], n0:n0 + m]
+        x7 = x_t[flip_in[f + 7], n0:n0 + m]
+        for t in range(m):
+            acc[t] += sign * (((np.int16(x0[t]) + np.int16(x1[t])) + (np.int16(x2[t]) + np.int16(x3[t])))
+                              + ((np.int16(x4[t]) + np.int16(x5[t])) + (np.int16(x6[t]) + np.int16(x7[t]))))
+        f += 8
     while f + 4 <= last:
         x0 = x_t[flip_in[f], n0:n0 + m]
         x1 = x_t[flip_in[f + 1], n0:n0 + m]
@@ -144,11 +158,21 @@ def _pack_bits(acc, tt, inv, flags, out_row):
         out_row[w] = v
 
 
-@njit("void(uint64[:, ::1], uint64[:, ::1], int32[::1], int8[::1], uint64[:, ::1])",
+@njit(inline="always")
+def _count_changed(out_row, act_row):
+    """Bits that differ between two packed rows."""
+    c = np.int32(0)
+    for w in range(out_row.shape[0]):
+        c += np.int32(_popcount(out_row[w] ^ act_row[w]))
+    return c
+
+
+@njit("void(uint64[:, ::1], uint64[:, ::1], int32[::1], int8[::1], uint64[:, ::1], uint64[:, ::1], int32[::1])",
       parallel=True, cache=True)
-def popcount_layer(x, b_t, tt, inv, out):
+def popcount_layer(x, b_t, tt, inv, act, out, count):
     """Dense hidden layer on packed bits: x uint64 [N, words_in], weight bits b_t uint64
-    [words_in, n_out]; out uint64 [N, words_out] = packed (r >= tt) ^ inv."""
+    [words_in, n_out]; out uint64 [N, words_out] = packed (r >= tt) ^ inv; count int32 [N]
+    the output bits that differ from the error-free act."""
     n = x.shape[0]
     n_out = b_t.shape[1]
     for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
@@ -157,6 +181,7 @@ def popcount_layer(x, b_t, tt, inv, out):
         for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
             _popcount_dots(x[i], b_t, acc)
             _pack_bits(acc, tt, inv, flags, out[i])
+            count[i] = _count_changed(out[i], act[i])
 
 
 @njit("void(uint64[:, ::1], uint64[:, ::1], int64[::1], int64[::1])", parallel=True, cache=True)
@@ -262,17 +287,18 @@ def incremental_layer(x_clean, x_new, r, neurons, half_t, w_t, tt, inv, act, out
                     bit = np.uint64(np.int8(np.int32(r[i, j]) + 2 * np.int32(half_t[jj, i]) >= tt[j]) ^ inv[j])
                     sh = np.uint64(j & 63)
                     o[j >> 6] = (o[j >> 6] & ~(np.uint64(1) << sh)) | (bit << sh)
-            c = 0
-            for w in range(o.shape[0]):
-                c += np.int32(_popcount(o[w] ^ act[i, w]))
-            count[i] = c
+            count[i] = _count_changed(o, act[i])
 
 
 @njit("void(int8[:, ::1], int32[:, ::1], uint64[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1], "
-      "int32[::1], int8[::1], uint64[:, ::1])", parallel=True, cache=True)
-def clean_input_packed(x_t, r_t, act_packed, neurons, starts, mids, flip_in, tt, inv, out):
-    """clean_input_layer for many flips: writes all output bits packed (out uint64 [N, words])
-    instead of lists of the changed ones."""
+      "int32[::1], int8[::1], uint64[:, ::1], int32[::1])", parallel=True, cache=True)
+def clean_input_packed(x_t, r_t, act_packed, neurons, starts, mids, flip_in, tt, inv, out, count):
+    """The first layer (its inputs never change): only `neurons` (flipped weights or changed
+    thresholds) can change; neuron neurons[jj] has the flips starts[jj]:starts[jj+1], grouped
+    by sign at mids[jj] (group_by_sign). Feature-major: x_t int8 [n_in, N] inputs, r_t int32
+    [n_out, N] error-free raw dots; bit = (r >= tt[j]) ^ inv[j]. Writes the output bits packed
+    (out uint64 [N, words], act_packed the error-free ones) and count int32 [N] of those
+    that changed."""
     n = x_t.shape[1]
     for tile in prange((n + IMAGE_TILE - 1) // IMAGE_TILE):
         n0 = tile * IMAGE_TILE
@@ -300,6 +326,8 @@ def clean_input_packed(x_t, r_t, act_packed, neurons, starts, mids, flip_in, tt,
         if w >= 0:
             for t in range(m):
                 out[n0 + t, w] = word[t]
+        for t in range(m):
+            count[n0 + t] = _count_changed(out[n0 + t], act_packed[n0 + t])
 
 
 @njit("void(int8[:, ::1], int64, int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], int8[:, ::1], "
