@@ -104,41 +104,44 @@ class _Layer:
         self.first = prev is None
         self.prev = prev
         self.x_max = 128 if self.pixel else 1                         # largest |input|
-        self.incremental = not (self.first or self.is_output) and self.n_in <= kernels.FLIP_SUM_MAX  # int16 dots
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]
         self.w_t = np.ascontiguousarray(self.w8.T)                    # [n_in, n_out]
         self.w_sum = self.w8.sum(1, dtype=np.int64)
         self.x = x                                                    # int8 [N, n_in]
         n = len(x)
         self._half_t = np.zeros((0, n), np.int16)                     # work buffer of half_sums
-        if self.incremental:
-            self.x_t = prev.act_t                                     # inputs, feature-major
-            self.r16 = self.r.astype(np.int16)
         if self.is_output:
             self.r  # noqa: B018 (computed now, not in the first pattern)
             return
+        if not self.first and self.n_in > kernels.FLIP_SUM_MAX:
+            raise BnnMramError(f"a hidden layer of {self.n_in} inputs: the campaign engine takes at most "
+                               f"{kernels.FLIP_SUM_MAX} (int16 dots)")
         self.t = np.asarray(layer.thresholds, np.int64)
         self.invert = np.asarray(layer.flip, bool)
         self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.pixel)
         inv8 = self.invert.view(np.int8)
+        self.act_packed = np.empty((n, (self.n_out + 63) // 64), np.uint64)
         if self.first:
             self.x_t = _transposed(x)
             self.r_t = int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
             self.act_t = np.empty_like(self.r_t, np.int8)
             kernels.threshold_rows(self.r_t, self.tt, inv8, self.act_t)
             self.act = _transposed(self.act_t)
+            kernels.pack_rows(self.act, self.act_packed)
         else:
+            self.x_t = prev.act_t                                     # inputs, feature-major
+            self.r16 = np.empty((n, self.n_out), np.int16)            # error-free raw dots
             self.act = np.empty((n, self.n_out), np.int8)
-            kernels.threshold_bits(self.r, self.tt, inv8, self.act)
+            kernels.popcount_state(prev.act_packed, _Flips(self, None).faulty_b_t(), self.tt, inv8, self.r16,
+                                   self.act, self.act_packed)
             self.act_t = _transposed(self.act)
-        self.act_packed = pack_bits(self.act)
         # per-pattern work buffers, reused
         self.count = np.zeros(n, np.int32)                            # changed output bits per image
         self.packed_out = np.zeros_like(self.act_packed)              # output bits as they are now
 
     @cached_property
     def r(self):
-        """Error-free raw dots int32 [N, n_out] (the first layer's only for read errors)."""
+        """Error-free raw dots int32 [N, n_out] (hidden layers: only for read errors)."""
         return int_matmul(torch.from_numpy(self.x), torch.from_numpy(self.w8).T).numpy()
 
     @cached_property
@@ -356,7 +359,7 @@ class Campaign:
         changed input bit, about 11 ns; an add over all images per flip) or whole on packed
         bits (about 140 ns an image for 256 x 256)."""
         words_in = (l.n_in + 63) // 64
-        return l.incremental and changes + flips.count * INCREMENTAL_FLIP_COST <= INCREMENTAL_CHANGES * words_in * len(l.x)
+        return changes + flips.count * INCREMENTAL_FLIP_COST <= INCREMENTAL_CHANGES * words_in * len(l.x)
 
     def _output(self, l: _Layer, flips: _Flips, changed) -> torch.Tensor:
         """Predictions: the output layer on packed bits (its few neurons make this cheaper

@@ -397,13 +397,35 @@ def transpose(a, out):
                     out[j, i] = a[i, j]
 
 
-@njit("void(int32[:, ::1], int32[::1], int8[::1], int8[:, ::1])", parallel=True, cache=True)
-def threshold_bits(r, tt, inv, out):
-    """out int8 [N, n_out] = (r >= tt) ^ inv, one bit per byte."""
-    n, n_out = r.shape
+@njit("void(uint64[:, ::1], uint64[:, ::1], int32[::1], int8[::1], int16[:, ::1], int8[:, ::1], uint64[:, ::1])",
+      parallel=True, cache=True)
+def popcount_state(x, b_t, tt, inv, r, act, act_packed):
+    """A hidden layer's error-free state from packed bit inputs x uint64 [N, words_in] and
+    weight bits b_t uint64 [words_in, n_out]: raw dots r int16 [N, n_out] (|r| <= n_in < 2**15),
+    output bits act int8 [N, n_out] = (r >= tt) ^ inv, and the same packed."""
+    n = x.shape[0]
+    n_out = b_t.shape[1]
+    for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
+        acc = np.empty(n_out, np.int32)
+        flags = np.empty(n_out, np.uint64)
+        for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
+            _popcount_dots(x[i], b_t, acc)
+            for j in range(n_out):
+                r[i, j] = np.int16(acc[j])
+                act[i, j] = np.int8(acc[j] >= tt[j]) ^ inv[j]
+            _pack_bits(acc, tt, inv, flags, act_packed[i])
+
+
+@njit("void(int8[:, ::1], uint64[:, ::1])", parallel=True, cache=True)
+def pack_rows(bits, out):
+    """out uint64 [N, words] = bits int8 0/1 [N, n] packed (bit k of a row: bit k % 64 of word k // 64)."""
+    n, m = bits.shape
     for i in prange(n):
-        for j in range(n_out):
-            out[i, j] = np.int8(r[i, j] >= tt[j]) ^ inv[j]
+        for w in range(out.shape[1]):
+            v = np.uint64(0)
+            for b in range(min(64, m - 64 * w)):
+                v |= np.uint64(bits[i, 64 * w + b]) << np.uint64(b)
+            out[i, w] = v
 
 
 @njit("void(int32[:, ::1], int32[::1], int8[::1], int8[:, ::1])", parallel=True, cache=True)
