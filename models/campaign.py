@@ -82,8 +82,12 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
 
 
 def _transposed(a: np.ndarray) -> np.ndarray:
-    out = np.empty(a.shape[::-1], a.dtype)
-    kernels.transpose(a, out)
+    """a.T of an int8 matrix, contiguous."""
+    out = np.empty(a.shape[::-1], np.int8)
+    if a.shape[0] % 8 == 0 and a.shape[1] % 8 == 0:
+        kernels.transpose_bytes(a.view(np.uint64), out.view(np.uint64))
+    else:
+        kernels.transpose(a, out)
     return out
 
 
@@ -93,7 +97,8 @@ class _Layer:
     the later ones image-major ([images, features]), their raw dots as int16 (bit inputs:
     |dot| <= n_in), their output bits packed."""
 
-    def __init__(self, layer, x: np.ndarray, prev: "_Layer | None"):
+    def __init__(self, layer, prev: "_Layer | None", x: np.ndarray | None = None):
+        """`x`: the first layer's inputs int8 [N, n_in]; the later ones take prev's bits."""
         self.bits = layer.weights                                     # uint8 [n_out, n_in]
         self.n_out, self.n_in = self.bits.shape
         if self.n_out > MAX_NEURONS:  # the fault model's bound
@@ -107,11 +112,11 @@ class _Layer:
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]
         self.w_t = np.ascontiguousarray(self.w8.T)                    # [n_in, n_out]
         self.w_sum = self.w8.sum(1, dtype=np.int64)
-        self.x = x                                                    # int8 [N, n_in]
-        n = len(x)
+        if x is not None:
+            self.x = x                                                # int8 [N, n_in]
+        n = self.n_images = len(x) if x is not None else prev.n_images
         self._half_t = np.zeros((0, n), np.int16)                     # work buffer of half_sums
         if self.is_output:
-            self.r  # noqa: B018 (computed now, not in the first pattern)
             return
         if not self.first and self.n_in > kernels.FLIP_SUM_MAX:
             raise BnnMramError(f"a hidden layer of {self.n_in} inputs: the campaign engine takes at most "
@@ -126,27 +131,35 @@ class _Layer:
             self.r_t = int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
             self.act_t = np.empty_like(self.r_t, np.int8)
             kernels.threshold_rows(self.r_t, self.tt, inv8, self.act_t)
-            self.act = _transposed(self.act_t)
-            kernels.pack_rows(self.act, self.act_packed)
+            kernels.pack_columns(self.act_t, self.act_packed)
         else:
             self.x_t = prev.act_t                                     # inputs, feature-major
             self.r16 = np.empty((n, self.n_out), np.int16)            # error-free raw dots
-            self.act = np.empty((n, self.n_out), np.int8)
+            self.act_t = np.empty((self.n_out, n), np.int8)
             kernels.popcount_state(prev.act_packed, _Flips(self, None).faulty_b_t(), self.tt, inv8, self.r16,
-                                   self.act, self.act_packed)
-            self.act_t = _transposed(self.act)
+                                   self.act_t, self.act_packed)
         # per-pattern work buffers, reused
         self.count = np.zeros(n, np.int32)                            # changed output bits per image
         self.packed_out = np.zeros_like(self.act_packed)              # output bits as they are now
 
     @cached_property
+    def x(self):
+        """Inputs int8 [N, n_in] image-major (later layers: only for read errors)."""
+        return self.prev.act
+
+    @cached_property
+    def act(self):
+        """Error-free output bits int8 [N, n_out] image-major (only for read errors)."""
+        return _transposed(self.act_t)
+
+    @cached_property
     def r(self):
-        """Error-free raw dots int32 [N, n_out] (hidden layers: only for read errors)."""
+        """Error-free raw dots int32 [N, n_out] (only for read errors)."""
         return int_matmul(torch.from_numpy(self.x), torch.from_numpy(self.w8).T).numpy()
 
     @cached_property
     def dense_r(self):  # raw dots of a dense int8 product
-        return torch.zeros((len(self.x), self.n_out), dtype=torch.int32)
+        return torch.zeros((self.n_images, self.n_out), dtype=torch.int32)
 
     @cached_property
     def dot(self):
@@ -156,13 +169,13 @@ class _Layer:
     @cached_property
     def idx(self):
         """Change lists of the read-error kernels: uint16 [N, n_out]."""
-        return np.zeros((len(self.x), self.n_out), np.uint16)
+        return np.zeros((self.n_images, self.n_out), np.uint16)
 
     def half_sums(self, flips: "_Flips", neurons) -> np.ndarray:
         """int16 [len(neurons), N]: half the change of each neuron's raw dot by its flipped
         weights, on the error-free inputs (kernels.flip_sums)."""
         if len(self._half_t) < len(neurons):
-            self._half_t = np.zeros((max(len(neurons), 2 * len(self._half_t)), len(self.x)), np.int16)
+            self._half_t = np.zeros((max(len(neurons), 2 * len(self._half_t)), self.n_images), np.int16)
         out = self._half_t[:len(neurons)]
         starts = flips.grouped(neurons)
         mids, inputs = flips.by_sign(starts)
@@ -248,13 +261,10 @@ class Campaign:
             x = (px >= net.binarize_threshold).astype(np.int8)
         else:
             x = px.astype(np.int8)
-        self.layers = []
-        for layer in net.layers:
-            self.layers.append(_Layer(layer, x, self.layers[-1] if self.layers else None))
-            if not layer.is_output:
-                x = self.layers[-1].act
-        last = self.layers[-1]
-        self.clean_pred = torch.from_numpy(last.scores(last.r.astype(np.int64), last.w_sum)).argmax(1)
+        self.layers = [_Layer(net.layers[0], None, x)]
+        for layer in net.layers[1:]:
+            self.layers.append(_Layer(layer, self.layers[-1]))
+        self.clean_pred = self._output(self.layers[-1], _Flips(self.layers[-1], None), None, clean=True)
         self._hash_seed = None
         self._hashes = None
         self._candidates = None
@@ -359,17 +369,17 @@ class Campaign:
         changed input bit, about 11 ns; an add over all images per flip) or whole on packed
         bits (about 140 ns an image for 256 x 256)."""
         words_in = (l.n_in + 63) // 64
-        return changes + flips.count * INCREMENTAL_FLIP_COST <= INCREMENTAL_CHANGES * words_in * len(l.x)
+        return changes + flips.count * INCREMENTAL_FLIP_COST <= INCREMENTAL_CHANGES * words_in * l.n_images
 
-    def _output(self, l: _Layer, flips: _Flips, changed) -> torch.Tensor:
+    def _output(self, l: _Layer, flips: _Flips, changed, clean: bool = False) -> torch.Tensor:
         """Predictions: the output layer on packed bits (its few neurons make this cheaper
-        than any incremental update)."""
-        if changed is None and not flips.count:
+        than any incremental update); `clean`: compute the error-free ones."""
+        if changed is None and not flips.count and not clean:
             return self.clean_pred
         if l.first:  # a net of one layer
             r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T).numpy()
             return torch.from_numpy(l.scores(r.astype(np.int64), flips.w_sum)).argmax(1)
-        pred = np.empty(len(l.x), np.int64)
+        pred = np.empty(l.n_images, np.int64)
         kernels.popcount_output(l.prev.act_packed if changed is None else changed, flips.faulty_b_t(),
                                 flips.w_sum, pred)
         return torch.from_numpy(pred)

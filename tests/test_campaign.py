@@ -125,12 +125,12 @@ def test_pack_bits_layout():
         assert np.array_equal((words[:, k // 64] >> np.uint64(k % 64)) & np.uint64(1), bits[:, k])
 
 
-def test_blocked_transpose():
-    from models.kernels import transpose
-    a = np.random.default_rng(1).integers(-100, 100, (130, 67)).astype(np.int8)  # not multiples of 64
-    out = np.zeros((67, 130), np.int8)
-    transpose(a, out)
-    assert np.array_equal(out, a.T)
+@pytest.mark.parametrize("shape", [(130, 67), (136, 64), (8, 784), (64, 8)])
+def test_transpose(shape):
+    """Blocks of 64 x 64 elements, or of 8 x 8 bytes in words where both sides allow."""
+    from models.campaign import _transposed
+    a = np.random.default_rng(1).integers(-128, 128, shape).astype(np.int8)
+    assert np.array_equal(_transposed(a), a.T)
 
 
 def test_first_layer_int16_sums_never_overflow(monkeypatch):
