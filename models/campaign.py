@@ -4,17 +4,18 @@ Per fault pattern the engine redoes only what the flipped weights change, on int
 (compiled kernels in `models.kernels`):
 
 - the fault hash of every weight is computed once per seed (compiled, in parallel) and
-  reused for every BER: a flip is `hash < threshold`;
+  reused for every BER: a flip is `hash < threshold`; for one rate up to 1/8 the flips come
+  from the weights below that rate's threshold, found once per seed;
 - every layer keeps its error-free raw dot products r = x @ W (x = pixel - 128 for the
   pixel layer, input bits 0/1 otherwise) and output bits, with thresholds moved into that
-  raw domain (bit = (r >= tt) xor invert);
-- a layer whose inputs did not change recomputes only the neurons with flipped weights:
-  each flip adds -2 w x_input to its neuron, one add over all images (feature-major);
-- a layer whose inputs changed in some images works image by image: unchanged images only
-  touch the flipped neurons, changed ones add the rows of the changed inputs,
-  x'W' = xW + x(W' - W) + (x' - x)W';
-- where flips are dense (high BER) a layer is recomputed with one int8 x int8 -> int32
-  matrix product (`torch._int_mm`).
+  raw domain (bit = (r >= tt) xor invert); bits pass between layers packed, 64 a word;
+- the first layer's inputs never change: per flipped weight it adds -2 w x_input to its
+  neuron, one add over all images (feature-major, int16 sums of the flipped inputs grouped
+  by sign); where flips are dense it is one int8 x int8 -> int32 matrix product;
+- a later hidden layer whose inputs changed in few places works image by image from its
+  int16 dots: unchanged images only touch the flipped neurons, changed ones add the rows of
+  the changed inputs, x'W' = xW + x(W' - W) + (x' - x)W'; else, and for the output layer,
+  the whole layer runs on packed bits (XNOR-popcount, `vpopcntq`).
 
 Its predictions equal the golden model's on the same faulty weights, image for image
 (tests/test_campaign.py); `gen.bench_sweep` compares its speed with a plain baseline.
