@@ -225,7 +225,6 @@ class _Flips:
         kernels.group_by_sign(starts, self.input, self.delta, inputs, mids)
         return mids, inputs
 
-
     def faulty_w8(self) -> np.ndarray:
         """The stored weights as +-1 int8 [n_out, n_in]."""
         return 2 * self.bits.view(np.int8) - 1
@@ -234,9 +233,9 @@ class _Flips:
         """The stored weight bits packed, transposed: uint64 [words_in, n_out]."""
         return np.ascontiguousarray(pack_bits(self.bits).T)
 
-    def faulty_w_t(self, w_t: np.ndarray) -> np.ndarray:
+    def faulty_w_t(self) -> np.ndarray:
         """The stored weights as +-1 int8, transposed [n_in, n_out]."""
-        w = w_t.copy()
+        w = self.layer.w_t.copy()
         w[self.input, self.neuron] *= -1
         return w
 
@@ -340,7 +339,7 @@ class Campaign:
             elif self._incremental(l, flips, changes):
                 x = l.prev.act_packed if changed is None else changed
                 kernels.incremental_layer(l.prev.act_packed, x, l.r16, neurons, l.half_sums(flips, neurons),
-                                          flips.faulty_w_t(l.w_t), tt, inv8, l.act_packed, l.packed_out, l.count)
+                                          flips.faulty_w_t(), tt, inv8, l.act_packed, l.packed_out, l.count)
                 changes = int(l.count.sum())
             else:
                 x = l.prev.act_packed if changed is None else changed

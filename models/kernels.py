@@ -393,24 +393,22 @@ def read_error_layer(x_old, pixel, count_in, idx_in, dot, w8, w_t, flip_start, f
                 pred[i] = best
 
 
+BYTE_BLOCK_MASKS = np.array([0xFFFFFFFF, 0x0000FFFF0000FFFF, 0x00FF00FF00FF00FF], np.uint64)
+
+
 @njit(inline="always")
-def _transpose8x8(a, b, c, d, e, f, g, h):
-    """Eight uint64 rows of 8 bytes -> the eight columns (byte k of row i -> byte i of column k)."""
-    m4, m2, m1 = np.uint64(0xFFFFFFFF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0x00FF00FF00FF00FF)
-    s32, s16, s8 = np.uint64(32), np.uint64(16), np.uint64(8)
-    t = ((a >> s32) ^ e) & m4; a ^= t << s32; e ^= t
-    t = ((b >> s32) ^ f) & m4; b ^= t << s32; f ^= t
-    t = ((c >> s32) ^ g) & m4; c ^= t << s32; g ^= t
-    t = ((d >> s32) ^ h) & m4; d ^= t << s32; h ^= t
-    t = ((a >> s16) ^ c) & m2; a ^= t << s16; c ^= t
-    t = ((b >> s16) ^ d) & m2; b ^= t << s16; d ^= t
-    t = ((e >> s16) ^ g) & m2; e ^= t << s16; g ^= t
-    t = ((f >> s16) ^ h) & m2; f ^= t << s16; h ^= t
-    t = ((a >> s8) ^ b) & m1; a ^= t << s8; b ^= t
-    t = ((c >> s8) ^ d) & m1; c ^= t << s8; d ^= t
-    t = ((e >> s8) ^ f) & m1; e ^= t << s8; f ^= t
-    t = ((g >> s8) ^ h) & m1; g ^= t << s8; h ^= t
-    return a, b, c, d, e, f, g, h
+def _transpose8x8(rows):
+    """rows uint64 [8] of 8 bytes each -> in place, the eight columns (byte k of row i ->
+    byte i of row k): swap blocks of 4, then 2, then 1 byte between rows i and i + 4, 2, 1."""
+    for stage in range(3):
+        half = 4 >> stage
+        shift = np.uint64(8 * half)
+        mask = BYTE_BLOCK_MASKS[stage]
+        for i in range(8):
+            if not i & half:
+                t = ((rows[i] >> shift) ^ rows[i + half]) & mask
+                rows[i] ^= t << shift
+                rows[i + half] ^= t
 
 
 @njit("void(uint64[:, ::1], uint64[:, ::1])", parallel=True, cache=True)
@@ -419,10 +417,11 @@ def transpose_bytes(a, out):
     (n and m multiples of 8; about 4x an element-wise copy)."""
     n = a.shape[0]
     for block in prange(n // 8):
-        i = 8 * block
+        rows = np.empty(8, np.uint64)
         for w in range(a.shape[1]):
-            rows = _transpose8x8(a[i, w], a[i + 1, w], a[i + 2, w], a[i + 3, w],
-                                 a[i + 4, w], a[i + 5, w], a[i + 6, w], a[i + 7, w])
+            for k in range(8):
+                rows[k] = a[8 * block + k, w]
+            _transpose8x8(rows)
             for k in range(8):
                 out[8 * w + k, block] = rows[k]
 

@@ -157,6 +157,24 @@ def test_first_layer_int16_sums_never_overflow(monkeypatch):
         assert len(used) == (ber == 0.1)
 
 
+def test_one_layer_net_and_too_wide_hidden_layers(digits):
+    """A net of a single (output) layer runs through the engine exactly; a hidden layer
+    wider than the int16 dots allow is refused in one line, not computed wrongly."""
+    from models.netfile import Layer, Net
+    rng = np.random.default_rng(5)
+    net = Net([Layer((rng.random((10, 64)) < 0.5).astype(np.uint8), "pixel")])
+    camp = Campaign(net, digits.test_x, digits.test_y)
+    for seed, ber in [(0, 0.0), (1, 0.01), (2, 0.3)]:
+        cfg = FaultConfig(seed=seed, ber=ber)
+        assert np.array_equal(camp.predict(cfg).numpy(), golden.run(faulty_net(net, cfg), digits.test_x).pred)
+    wide = Net([Layer((rng.random((2**15, 8)) < 0.5).astype(np.uint8), "pixel", np.zeros(2**15, np.int64),
+                      np.zeros(2**15, bool)),
+                Layer((rng.random((4, 2**15)) < 0.5).astype(np.uint8), "bits", np.zeros(4, np.int64), np.zeros(4, bool)),
+                Layer((rng.random((10, 4)) < 0.5).astype(np.uint8), "bits")])
+    with pytest.raises(BnnMramError, match="hidden layer of 32768 inputs"):
+        Campaign(wide, np.zeros((16, 8), np.uint8), np.zeros(16, np.int64))
+
+
 @pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
 def test_read_errors_equal_golden_image_by_image(request, fixture, digits):
     """Read errors: every image sees its own faulty weights; the engine must equal the golden
