@@ -82,13 +82,15 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
     return out.view(np.uint64)
 
 
-def _transposed(a: np.ndarray) -> np.ndarray:
-    """a.T of an int8 matrix, contiguous."""
+def _transposed(a: np.ndarray, xor: int = 0) -> np.ndarray:
+    """(a ^ xor).T of an int8 or uint8 matrix as int8, contiguous (xor: a byte)."""
+    a = np.ascontiguousarray(a).view(np.int8)
     out = np.empty(a.shape[::-1], np.int8)
     if a.shape[0] % 8 == 0 and a.shape[1] % 8 == 0:
-        kernels.transpose_bytes(a.view(np.uint64), out.view(np.uint64))
+        kernels.transpose_bytes(a.view(np.uint64), np.uint64(xor * 0x0101010101010101), out.view(np.uint64))
     else:
         kernels.transpose(a, out)
+        out ^= np.int8(np.uint8(xor).view(np.int8))
     return out
 
 
@@ -98,8 +100,9 @@ class _Layer:
     the later ones image-major ([images, features]), their raw dots as int16 (bit inputs:
     |dot| <= n_in), their output bits packed."""
 
-    def __init__(self, layer, prev: "_Layer | None", x: np.ndarray | None = None):
-        """`x`: the first layer's inputs int8 [N, n_in]; the later ones take prev's bits."""
+    def __init__(self, layer, prev: "_Layer | None", x: np.ndarray | None = None, x_t: np.ndarray | None = None):
+        """The first layer's inputs: `x` int8 [N, n_in] or `x_t` the same feature-major; the
+        later ones take prev's bits."""
         self.bits = layer.weights                                     # uint8 [n_out, n_in]
         self.n_out, self.n_in = self.bits.shape
         if self.n_out > MAX_NEURONS:  # the fault model's bound
@@ -115,7 +118,9 @@ class _Layer:
         self.w_sum = self.w8.sum(1, dtype=np.int64)
         if x is not None:
             self.x = x                                                # int8 [N, n_in]
-        n = self.n_images = len(x) if x is not None else prev.n_images
+        if x_t is not None:
+            self.x_t = x_t                                            # int8 [n_in, N]
+        n = self.n_images = len(x) if x is not None else x_t.shape[1] if x_t is not None else prev.n_images
         self._half_t = np.zeros((0, n), np.int16)                     # work buffer of half_sums
         if self.is_output:
             return
@@ -128,8 +133,10 @@ class _Layer:
         inv8 = self.invert.view(np.int8)
         self.act_packed = np.empty((n, (self.n_out + 63) // 64), np.uint64)
         if self.first:
-            self.x_t = _transposed(x)
-            self.r_t = int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t)).numpy()
+            if x_t is None:
+                self.x_t = _transposed(x)
+            self.r_t = np.empty((self.n_out, n), np.int32)
+            int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t), torch.from_numpy(self.r_t))
             self.act_t = np.empty_like(self.r_t, np.int8)
             kernels.threshold_rows(self.r_t, self.tt, inv8, self.act_t)
             kernels.pack_columns(self.act_t, self.act_packed)
@@ -145,8 +152,8 @@ class _Layer:
 
     @cached_property
     def x(self):
-        """Inputs int8 [N, n_in] image-major (later layers: only for read errors)."""
-        return self.prev.act
+        """Inputs int8 [N, n_in] image-major (only for read errors and dense products)."""
+        return self.prev.act if self.prev else _transposed(self.x_t)
 
     @cached_property
     def act(self):
@@ -255,13 +262,17 @@ class Campaign:
         self.labels = torch.from_numpy(np.array(labels, np.int64))
         self.fault_layers = set(range(len(net.layers)) if layers is None else layers)
         px = np.asarray(images)
-        if net.layers[0].input == "pixel":
-            x = (px ^ np.uint8(0x80)).view(np.int8) if px.dtype == np.uint8 else (px.astype(np.int16) - 128).astype(np.int8)
-        elif net.layers[0].input == "binarized":
-            x = (px >= net.binarize_threshold).astype(np.int8)
+        first = net.layers[0]
+        if first.input == "pixel" and px.dtype == np.uint8:  # x = pixel - 128: flip the sign bit
+            self.layers = [_Layer(first, None, x_t=_transposed(px, xor=0x80))]
         else:
-            x = px.astype(np.int8)
-        self.layers = [_Layer(net.layers[0], None, x)]
+            if first.input == "pixel":
+                x = (px.astype(np.int16) - 128).astype(np.int8)
+            elif first.input == "binarized":
+                x = (px >= net.binarize_threshold).astype(np.int8)
+            else:
+                x = px.astype(np.int8)
+            self.layers = [_Layer(first, None, x)]
         for layer in net.layers[1:]:
             self.layers.append(_Layer(layer, self.layers[-1]))
         self.clean_pred = self._output(self.layers[-1], _Flips(self.layers[-1], None), None, clean=True)

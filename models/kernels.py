@@ -7,7 +7,7 @@ compiled eagerly for one signature each (int8 inputs, int16/int32 dots, uint64 p
 int64 indices) and cached on disk after their first compilation (about 20 s, once per machine).
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from .faults import GOLDEN, MASK32, ROUNDS, WRITE_BITS
 
@@ -167,6 +167,20 @@ def _pack_bits(acc, tt, inv, flags, out_row):
         out_row[w] = v
 
 
+PACK_MAGIC = np.uint64(0x0102040810204080)  # bytes 0/1 of a uint64 times this: byte k -> bit 56 + k
+
+
+@njit(inline="always")
+def _pack_flags(flags, out_row):
+    """out_row uint64 [words] = flags uint8 0/1 [64 * words] packed, 8 flags per multiply."""
+    f64 = flags.view(np.uint64)
+    for w in range(out_row.shape[0]):
+        v = np.uint64(0)
+        for b in range(8):
+            v |= ((f64[8 * w + b] * PACK_MAGIC) >> np.uint64(56)) << np.uint64(8 * b)
+        out_row[w] = v
+
+
 @njit(inline="always")
 def _count_changed(out_row, act_row):
     """Bits that differ between two packed rows."""
@@ -187,9 +201,19 @@ def popcount_layer(x, b_t, tt, inv, act, out, count):
     for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
         acc = np.empty(n_out, np.int32)
         flags = np.empty(n_out, np.uint64)
+        flags8 = np.zeros(64 * out.shape[1], np.uint8)
         for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
-            _popcount_dots(x[i], b_t, acc)
-            _pack_bits(acc, tt, inv, flags, out[i])
+            if x.shape[1] == 4:  # 256 inputs: compare in the popcount domain, 2 p >= tt + ones
+                x0, x1, x2, x3 = x[i, 0], x[i, 1], x[i, 2], x[i, 3]
+                ones = np.int32(_popcount(x0) + _popcount(x1) + _popcount(x2) + _popcount(x3))
+                b0, b1, b2, b3 = b_t[0], b_t[1], b_t[2], b_t[3]
+                for j in range(n_out):
+                    p = (_popcount(x0 & b0[j]) + _popcount(x1 & b1[j])) + (_popcount(x2 & b2[j]) + _popcount(x3 & b3[j]))
+                    flags8[j] = np.uint8(np.int32(2 * p) >= tt[j] + ones) ^ np.uint8(inv[j])
+                _pack_flags(flags8, out[i])
+            else:
+                _popcount_dots(x[i], b_t, acc)
+                _pack_bits(acc, tt, inv, flags, out[i])
             count[i] = _count_changed(out[i], act[i])
 
 
@@ -220,20 +244,6 @@ def threshold_pack(r, tt, inv, out):
         flags = np.empty(n_out, np.uint64)
         for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
             _pack_bits(r[i], tt, inv, flags, out[i])
-
-
-PACK_MAGIC = np.uint64(0x0102040810204080)  # bytes 0/1 of a uint64 times this: byte k -> bit 56 + k
-
-
-@njit(inline="always")
-def _pack_flags(flags, out_row):
-    """out_row uint64 [words] = flags uint8 0/1 [64 * words] packed, 8 flags per multiply."""
-    f64 = flags.view(np.uint64)
-    for w in range(out_row.shape[0]):
-        v = np.uint64(0)
-        for b in range(8):
-            v |= ((f64[8 * w + b] * PACK_MAGIC) >> np.uint64(56)) << np.uint64(8 * b)
-        out_row[w] = v
 
 
 @njit(inline="always")
@@ -411,22 +421,29 @@ def _transpose8x8(rows):
                 rows[i + half] ^= t
 
 
-@njit("void(uint64[:, ::1], uint64[:, ::1])", parallel=True, cache=True)
-def transpose_bytes(a, out):
-    """Byte matrices as uint64 words: out [m, n / 8] = (a [n, m / 8]).T, in 8 x 8 byte blocks
-    (n and m multiples of 8; about 4x an element-wise copy)."""
+_WORDS = types.Array(types.uint64, 2, "C")
+
+
+@njit([types.void(_WORDS, types.uint64, _WORDS), types.void(_WORDS.copy(readonly=True), types.uint64, _WORDS)],
+      parallel=True, cache=True)
+def transpose_bytes(a, xor, out):
+    """Byte matrices as uint64 words: out [m, n / 8] = (a [n, m / 8] ^ xor).T, in 8 x 8 byte
+    blocks (n and m multiples of 8; about 4x an element-wise copy)."""
     n = a.shape[0]
     for block in prange(n // 8):
         rows = np.empty(8, np.uint64)
         for w in range(a.shape[1]):
             for k in range(8):
-                rows[k] = a[8 * block + k, w]
+                rows[k] = a[8 * block + k, w] ^ xor
             _transpose8x8(rows)
             for k in range(8):
                 out[8 * w + k, block] = rows[k]
 
 
-@njit("void(int8[:, ::1], int8[:, ::1])", parallel=True, cache=True)
+_BYTES = types.Array(types.int8, 2, "C")
+
+
+@njit([types.void(_BYTES, _BYTES), types.void(_BYTES.copy(readonly=True), _BYTES)], parallel=True, cache=True)
 def transpose(a, out):
     """out = a.T for any int8 [n, m], in cache-sized blocks of 64 x 64."""
     n, m = a.shape

@@ -131,6 +131,9 @@ def test_transpose(shape):
     from models.campaign import _transposed
     a = np.random.default_rng(1).integers(-128, 128, shape).astype(np.int8)
     assert np.array_equal(_transposed(a), a.T)
+    pixels = a.view(np.uint8).copy()
+    pixels.flags.writeable = False  # as data sets load
+    assert np.array_equal(_transposed(pixels, xor=0x80), (pixels.astype(np.int16) - 128).astype(np.int8).T)
 
 
 def test_first_layer_int16_sums_never_overflow(monkeypatch):
