@@ -93,7 +93,7 @@ def main(argv=None):
     # the same order; interleaving them per pattern would make each evict the other's caches.
     # The baselines get the faulty weights from the engine's hash cache, untimed. The engine
     # runs twice: the first pass pays its one-time costs (set-up above, first use of its
-    # feature-major copies and buffers), the second shows the steady state of a long sweep.
+    # buffers, first product of each matrix shape), the second the steady state of a long sweep.
     ours, t_ours = _timed(cfgs, camp.accuracy)
     again, t_steady = _timed(cfgs, camp.accuracy)
     bits = {c: camp.faulty_bits(c) for c in cfgs}
