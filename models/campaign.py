@@ -295,9 +295,11 @@ class Campaign:
 
     def _flat_failures(self, cfg: FaultConfig) -> list[np.ndarray | None]:
         """Each layer's failed writes as ascending flat indices, None where nothing fails. For
-        one rate up to CANDIDATE_BER, from the weights whose hash is below that rate's
-        threshold (found once per seed), not from every weight."""
-        hashes = self._layer_hashes(cfg.seed) if not cfg.is_zero else [None] * len(self.layers)
+        one rate up to CANDIDATE_T, from the weights whose hash is below that threshold
+        (found once per seed, beside the seed's hashes), not from every weight."""
+        if cfg.is_zero:  # no hashes: the candidates must not be taken for those of a seed
+            return [None] * len(self.layers)
+        hashes = self._layer_hashes(cfg.seed)
         t = uniform_threshold(cfg)
         if t is not None and t <= CANDIDATE_T:
             if self._candidates is None:

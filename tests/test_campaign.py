@@ -24,6 +24,17 @@ def test_engine_equals_golden_image_by_image(request, fixture, digits):
     assert np.array_equal(camp.predict(cfg).numpy(), golden.run(faulty_net(net, cfg), digits.test_x).pred)
 
 
+def test_any_order_of_patterns(small_net, digits):
+    """Results do not depend on what ran before: a seed's first pattern on the full hashes
+    (BER above the candidates' 1/8), then BER 0, then a low BER of the same seed."""
+    _, net, _ = small_net
+    camp = Campaign(net, digits.test_x, digits.test_y)
+    for cfg in [FaultConfig(seed=5, ber=0.3), FaultConfig(seed=5, ber=0.0), FaultConfig(seed=5, ber=0.05),
+                FaultConfig(seed=6, ber=0.0), FaultConfig(seed=5, ber=0.02)]:
+        want = golden.run(faulty_net(net, cfg), digits.test_x).pred
+        assert np.array_equal(camp.predict(cfg).numpy(), want), cfg
+
+
 def test_only_some_layers(small_net, digits):
     _, net, _ = small_net
     camp = Campaign(net, digits.test_x, digits.test_y, layers=[1])
