@@ -100,9 +100,8 @@ class _Layer:
     the later ones image-major ([images, features]), their raw dots as int16 (bit inputs:
     |dot| <= n_in), their output bits packed."""
 
-    def __init__(self, layer, prev: "_Layer | None", x: np.ndarray | None = None, x_t: np.ndarray | None = None):
-        """The first layer's inputs: `x` int8 [N, n_in] or `x_t` the same feature-major; the
-        later ones take prev's bits."""
+    def __init__(self, layer, prev: "_Layer | None", x_t: np.ndarray | None = None):
+        """`x_t`: the first layer's inputs int8 [n_in, N]; the later ones take prev's bits."""
         self.bits = layer.weights                                     # uint8 [n_out, n_in]
         self.n_out, self.n_in = self.bits.shape
         if self.n_out > MAX_NEURONS:  # the fault model's bound
@@ -116,12 +115,9 @@ class _Layer:
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]
         self.w_t = np.ascontiguousarray(self.w8.T)                    # [n_in, n_out]
         self.w_sum = self.w8.sum(1, dtype=np.int64)
-        if x is not None:
-            self.x = x                                                # int8 [N, n_in]
-        if x_t is not None:
+        if self.first:
             self.x_t = x_t                                            # int8 [n_in, N]
-        n = self.n_images = len(x) if x is not None else x_t.shape[1] if x_t is not None else prev.n_images
-        self._half_t = np.zeros((0, n), np.int16)                     # work buffer of half_sums
+        n = self.n_images = x_t.shape[1] if self.first else prev.n_images
         if self.is_output:
             return
         if not self.first and self.n_in > kernels.FLIP_SUM_MAX:
@@ -133,8 +129,6 @@ class _Layer:
         inv8 = self.invert.view(np.int8)
         self.act_packed = np.empty((n, (self.n_out + 63) // 64), np.uint64)
         if self.first:
-            if x_t is None:
-                self.x_t = _transposed(x)
             self.r_t = np.empty((self.n_out, n), np.int32)
             int_matmul(torch.from_numpy(self.w8), torch.from_numpy(self.x_t), torch.from_numpy(self.r_t))
             self.act_t = np.empty_like(self.r_t, np.int8)
@@ -142,6 +136,7 @@ class _Layer:
             kernels.pack_columns(self.act_t, self.act_packed)
         else:
             self.x_t = prev.act_t                                     # inputs, feature-major
+            self._half_t = np.zeros((0, n), np.int16)                 # work buffer of half_sums
             self.r16 = np.empty((n, self.n_out), np.int16)            # error-free raw dots
             self.act_t = np.empty((self.n_out, n), np.int8)
             kernels.popcount_state(prev.act_packed, _Flips(self, None).faulty_b_t(), self.tt, inv8, self.r16,
@@ -185,9 +180,7 @@ class _Layer:
         if len(self._half_t) < len(neurons):
             self._half_t = np.zeros((max(len(neurons), 2 * len(self._half_t)), self.n_images), np.int16)
         out = self._half_t[:len(neurons)]
-        starts = flips.grouped(neurons)
-        mids, inputs = flips.by_sign(starts)
-        kernels.flip_sums(self.x_t, starts, mids, inputs, out)
+        kernels.flip_sums(self.x_t, *flips.groups(neurons), out)
         return out
 
     def scores(self, r, w_sum):
@@ -222,15 +215,14 @@ class _Flips:
         b.ravel()[self.flat] ^= 1
         return b
 
-    def grouped(self, neurons):
-        """starts int64 [len(neurons) + 1]: flips of neurons[jj] are starts[jj]:starts[jj+1]."""
-        return np.append(np.searchsorted(self.neuron, neurons), self.count).astype(np.int64)
-
-    def by_sign(self, starts):
-        """(mids, inputs): each neuron's flipped inputs, those adding +2x before mids[jj]."""
-        inputs, mids = np.empty(self.count, np.int64), np.empty(len(starts) - 1, np.int64)
+    def groups(self, neurons) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, mids, inputs) in the kernels' format: neurons[jj] has the flips
+        starts[jj]:starts[jj+1], whose inputs are inputs[starts[jj]:starts[jj+1]], those
+        adding +2x before mids[jj]."""
+        starts = np.append(np.searchsorted(self.neuron, neurons), self.count).astype(np.int64)
+        inputs, mids = np.empty(self.count, np.int64), np.empty(len(neurons), np.int64)
         kernels.group_by_sign(starts, self.input, self.delta, inputs, mids)
-        return mids, inputs
+        return starts, mids, inputs
 
     def faulty_w8(self) -> np.ndarray:
         """The stored weights as +-1 int8 [n_out, n_in]."""
@@ -264,15 +256,14 @@ class Campaign:
         px = np.asarray(images)
         first = net.layers[0]
         if first.input == "pixel" and px.dtype == np.uint8:  # x = pixel - 128: flip the sign bit
-            self.layers = [_Layer(first, None, x_t=_transposed(px, xor=0x80))]
+            x_t = _transposed(px, xor=0x80)
+        elif first.input == "pixel":
+            x_t = _transposed((px.astype(np.int16) - 128).astype(np.int8))
+        elif first.input == "binarized":
+            x_t = _transposed((px >= net.binarize_threshold).astype(np.int8))
         else:
-            if first.input == "pixel":
-                x = (px.astype(np.int16) - 128).astype(np.int8)
-            elif first.input == "binarized":
-                x = (px >= net.binarize_threshold).astype(np.int8)
-            else:
-                x = px.astype(np.int8)
-            self.layers = [_Layer(first, None, x)]
+            x_t = _transposed(px.astype(np.int8))
+        self.layers = [_Layer(first, None, x_t)]
         for layer in net.layers[1:]:
             self.layers.append(_Layer(layer, self.layers[-1]))
         self.clean_pred = self._output(self.layers[-1], _Flips(self.layers[-1], None), None, clean=True)
@@ -365,12 +356,11 @@ class Campaign:
         """The first layer's output bits under the flips into l.packed_out: per flip one add
         over all images, or one dense int8 product where flips are dense. Returns how many
         output bits changed."""
-        starts = flips.grouped(neurons)
+        starts, mids, inputs = flips.groups(neurons)
         if flips.count > DENSE_CLEAN * l.n_in * l.n_out or np.diff(starts).max() * l.x_max > kernels.FLIP_SUM_MAX:
             r = int_matmul(torch.from_numpy(l.x), torch.from_numpy(flips.faulty_w8()).T, l.dense_r)
             kernels.threshold_pack(r.numpy(), tt, inv8, l.packed_out)
             return int(np.bitwise_count(l.packed_out ^ l.act_packed).sum())
-        mids, inputs = flips.by_sign(starts)
         kernels.clean_input_packed(l.x_t, l.r_t, l.act_packed, neurons, starts, mids, inputs, tt, inv8,
                                    l.packed_out, l.count)
         return int(l.count.sum())

@@ -155,8 +155,6 @@ def write_failures(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarr
     def below(t):  # h < T with T in [0, 2**32], on uint32 without widening
         return np.ones(h.shape, bool) if t >= ONE else h < np.uint32(t)
     t01, t10 = cfg.t01, cfg.t10
-    if uniform_threshold(cfg) is not None:
-        return below(t01)
     fail = below(t01) if t01 == t10 else np.where(bits == 1, below(t01), below(t10))
     if cfg.switch_only:
         if old is None:
@@ -166,8 +164,8 @@ def write_failures(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarr
 
 
 def uniform_threshold(cfg: FaultConfig) -> int | None:
-    """T where every write fails alike (mode 'ber', one rate): a write fails <=> hash < T.
-    None where failures depend on the bit written or on the old content."""
+    """T where every write fails alike (mode 'ber', one rate): a write fails <=> hash < T, as
+    write_failures decides it. None where failures depend on the bit written or the old content."""
     return cfg.t01 if not cfg.switch_only and cfg.t01 == cfg.t10 else None
 
 

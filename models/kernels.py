@@ -88,12 +88,19 @@ def _flip_sums(x_t, first, last, sign, flip_in, n0, m, acc):
 
 
 @njit(inline="always")
-def _first_layer_bits(x_t, r_t, j, first, mid, last, flip_in, th, iv, n0, m, acc, bits):
-    """bits[:m] = output bits of neuron j for images n0..n0+m with its flips applied:
-    r = r_t[j] + 2 (sum of x over the +2 flips first..mid - over the -2 flips mid..last)."""
+def _signed_flip_sums(x_t, first, mid, last, flip_in, n0, m, acc):
+    """acc[:m] = sum of x over a neuron's +2 flips first..mid minus over its -2 flips
+    mid..last, for images n0..n0+m: half the change of its raw dot."""
     acc[:m] = 0
     _flip_sums(x_t, first, mid, np.int16(1), flip_in, n0, m, acc)
     _flip_sums(x_t, mid, last, np.int16(-1), flip_in, n0, m, acc)
+
+
+@njit(inline="always")
+def _first_layer_bits(x_t, r_t, j, first, mid, last, flip_in, th, iv, n0, m, acc, bits):
+    """bits[:m] = output bits of neuron j for images n0..n0+m with its flips applied:
+    r = r_t[j] + 2 (sum of x over the +2 flips first..mid - over the -2 flips mid..last)."""
+    _signed_flip_sums(x_t, first, mid, last, flip_in, n0, m, acc)
     r_row = r_t[j, n0:n0 + m]
     for t in range(m):
         bits[t] = np.int8(r_row[t] + 2 * np.int32(acc[t]) >= th) ^ iv
@@ -110,9 +117,7 @@ def flip_sums(x_t, starts, mids, flip_in, out_t):
         m = min(n, n0 + IMAGE_TILE) - n0
         acc = np.empty(IMAGE_TILE, np.int16)
         for jj in range(starts.shape[0] - 1):
-            acc[:m] = 0
-            _flip_sums(x_t, starts[jj], mids[jj], np.int16(1), flip_in, n0, m, acc)
-            _flip_sums(x_t, mids[jj], starts[jj + 1], np.int16(-1), flip_in, n0, m, acc)
+            _signed_flip_sums(x_t, starts[jj], mids[jj], starts[jj + 1], flip_in, n0, m, acc)
             out_t[jj, n0:n0 + m] = acc[:m]
 
 
@@ -131,6 +136,13 @@ def _popcount(x):
 
 
 @njit(inline="always")
+def _popcount4(x_row, b_t, j):
+    """popcount(x & b) over a 4-word row (256 inputs) and neuron j's weight bits b_t[:, j]."""
+    return ((_popcount(x_row[0] & b_t[0, j]) + _popcount(x_row[1] & b_t[1, j]))
+            + (_popcount(x_row[2] & b_t[2, j]) + _popcount(x_row[3] & b_t[3, j])))
+
+
+@njit(inline="always")
 def _popcount_dots(x_row, b_t, acc):
     """acc[j] = raw dot r = x . w of bit inputs x (packed row) with +-1 weights whose bits
     (1 = +1) are b_t[:, j] packed: r = 2 popcount(x & b) - popcount(x). Rows of 4 words
@@ -139,11 +151,8 @@ def _popcount_dots(x_row, b_t, acc):
     for w in range(x_row.shape[0]):
         ones += np.int32(_popcount(x_row[w]))
     if x_row.shape[0] == 4:
-        x0, x1, x2, x3 = x_row[0], x_row[1], x_row[2], x_row[3]
-        b0, b1, b2, b3 = b_t[0], b_t[1], b_t[2], b_t[3]
         for j in range(acc.shape[0]):
-            s = (_popcount(x0 & b0[j]) + _popcount(x1 & b1[j])) + (_popcount(x2 & b2[j]) + _popcount(x3 & b3[j]))
-            acc[j] = 2 * np.int32(s) - ones
+            acc[j] = 2 * np.int32(_popcount4(x_row, b_t, j)) - ones
         return
     acc[:] = 0
     for w in range(x_row.shape[0]):
@@ -153,18 +162,6 @@ def _popcount_dots(x_row, b_t, acc):
             acc[j] += np.int32(_popcount(xv & b_row[j]))
     for j in range(acc.shape[0]):
         acc[j] = 2 * acc[j] - ones
-
-
-@njit(inline="always")
-def _pack_bits(acc, tt, inv, flags, out_row):
-    """out_row = packed bits (acc >= tt) ^ inv."""
-    for j in range(acc.shape[0]):
-        flags[j] = np.uint64(np.int8(acc[j] >= tt[j]) ^ inv[j])
-    for w in range(out_row.shape[0]):
-        v = np.uint64(0)
-        for b in range(min(64, acc.shape[0] - 64 * w)):
-            v |= flags[64 * w + b] << np.uint64(b)
-        out_row[w] = v
 
 
 PACK_MAGIC = np.uint64(0x0102040810204080)  # bytes 0/1 of a uint64 times this: byte k -> bit 56 + k
@@ -179,6 +176,14 @@ def _pack_flags(flags, out_row):
         for b in range(8):
             v |= ((f64[8 * w + b] * PACK_MAGIC) >> np.uint64(56)) << np.uint64(8 * b)
         out_row[w] = v
+
+
+@njit(inline="always")
+def _pack_bits(acc, tt, inv, flags, out_row):
+    """out_row = packed bits (acc >= tt) ^ inv; flags: uint8 work buffer [64 * words]."""
+    for j in range(acc.shape[0]):
+        flags[j] = np.uint8(acc[j] >= tt[j]) ^ np.uint8(inv[j])
+    _pack_flags(flags, out_row)
 
 
 @njit(inline="always")
@@ -200,19 +205,16 @@ def popcount_layer(x, b_t, tt, inv, act, out, count):
     n_out = b_t.shape[1]
     for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
         acc = np.empty(n_out, np.int32)
-        flags = np.empty(n_out, np.uint64)
-        flags8 = np.zeros(64 * out.shape[1], np.uint8)
+        flags = np.zeros(64 * out.shape[1], np.uint8)
         for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
-            if x.shape[1] == 4:  # 256 inputs: compare in the popcount domain, 2 p >= tt + ones
-                x0, x1, x2, x3 = x[i, 0], x[i, 1], x[i, 2], x[i, 3]
-                ones = np.int32(_popcount(x0) + _popcount(x1) + _popcount(x2) + _popcount(x3))
-                b0, b1, b2, b3 = b_t[0], b_t[1], b_t[2], b_t[3]
+            x_row = x[i]
+            if x_row.shape[0] == 4:  # 256 inputs: compare in the popcount domain, 2 p >= tt + ones
+                ones = np.int32(_popcount(x_row[0]) + _popcount(x_row[1]) + _popcount(x_row[2]) + _popcount(x_row[3]))
                 for j in range(n_out):
-                    p = (_popcount(x0 & b0[j]) + _popcount(x1 & b1[j])) + (_popcount(x2 & b2[j]) + _popcount(x3 & b3[j]))
-                    flags8[j] = np.uint8(np.int32(2 * p) >= tt[j] + ones) ^ np.uint8(inv[j])
-                _pack_flags(flags8, out[i])
+                    flags[j] = np.uint8(np.int32(2 * _popcount4(x_row, b_t, j)) >= tt[j] + ones) ^ np.uint8(inv[j])
+                _pack_flags(flags, out[i])
             else:
-                _popcount_dots(x[i], b_t, acc)
+                _popcount_dots(x_row, b_t, acc)
                 _pack_bits(acc, tt, inv, flags, out[i])
             count[i] = _count_changed(out[i], act[i])
 
@@ -241,7 +243,7 @@ def threshold_pack(r, tt, inv, out):
     """out = packed (r >= tt) ^ inv for raw dots r int32 [N, n_out]."""
     n, n_out = r.shape
     for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
-        flags = np.empty(n_out, np.uint64)
+        flags = np.zeros(64 * out.shape[1], np.uint8)
         for i in range(chunk * IMAGE_CHUNK, min(n, (chunk + 1) * IMAGE_CHUNK)):
             _pack_bits(r[i], tt, inv, flags, out[i])
 
@@ -296,9 +298,7 @@ def incremental_layer(x_clean, x_new, r, neurons, half_t, w_t, tt, inv, act, out
             o = out[i]
             if _differs(x_clean, x_new, i):
                 _changed_dots(i, x_clean, x_new, r, neurons, half_t, w_t, acc)
-                for j in range(n_out):
-                    flags[j] = np.uint8(np.int32(acc[j]) >= tt[j]) ^ np.uint8(inv[j])
-                _pack_flags(flags, o)
+                _pack_bits(acc, tt, inv, flags, o)
             else:
                 o[:] = act[i]
                 for jj in range(neurons.shape[0]):
@@ -466,16 +466,16 @@ def popcount_state(x, b_t, tt, inv, r, act_t, act_packed):
     n_out = b_t.shape[1]
     for chunk in prange((n + IMAGE_CHUNK - 1) // IMAGE_CHUNK):
         acc = np.empty(n_out, np.int32)
-        flags = np.empty(n_out, np.uint64)
+        flags = np.zeros(64 * act_packed.shape[1], np.uint8)
         tile = np.empty((n_out, IMAGE_CHUNK), np.int8)  # the chunk's bits, feature-major
         i0 = chunk * IMAGE_CHUNK
         i1 = min(n, i0 + IMAGE_CHUNK)
         for i in range(i0, i1):
             _popcount_dots(x[i], b_t, acc)
+            _pack_bits(acc, tt, inv, flags, act_packed[i])
             for j in range(n_out):
                 r[i, j] = np.int16(acc[j])
-                tile[j, i - i0] = np.int8(acc[j] >= tt[j]) ^ inv[j]
-            _pack_bits(acc, tt, inv, flags, act_packed[i])
+                tile[j, i - i0] = np.int8(flags[j])
         for j in range(n_out):
             act_t[j, i0:i1] = tile[j, :i1 - i0]
 
