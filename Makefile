@@ -34,7 +34,7 @@ demo: setup
 	$(BNNMRAM) demo --out build/demo
 
 bench: setup
-	$(PY) -m cosim.bench --out build/bench
+	$(PY) -m gen.bench_cosim --out build/bench
 	$(PY) -m gen.bench_sweep --out build/bench
 
 clean:

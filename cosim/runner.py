@@ -80,8 +80,10 @@ def build(rtl_dir, simulator: str, *, waves: bool = False, man: dict | None = No
     return build_dir
 
 
-def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bool = False) -> dict:
-    """Run the cocotb test with `config` (manifest, vectors, result paths...); return sim.json."""
+def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bool = False,
+        config_path=None, xml_path=None) -> dict:
+    """Run the cocotb test with `config` (manifest, vectors, result paths...); return sim.json.
+    The config and cocotb's JUnit XML go to `config_path`/`xml_path` (default: beside the result)."""
     rtl_dir = Path(rtl_dir).resolve()
     man = load_manifest(rtl_dir)
     build_dir = build(rtl_dir, simulator, waves=waves, man=man)
@@ -90,15 +92,15 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
     runner.verilog_sources = []
     runner.vhdl_sources = []
     out = Path(config["result"]).resolve().parent
-    cfg_path = out / f"sim_config_{simulator}.json"
+    cfg_path = Path(config_path) if config_path else out / f"sim_config_{simulator}.json"
     cfg_path.write_text(json.dumps(config, indent=1))
-    if Path(config["result"]).exists():
-        Path(config["result"]).unlink()
+    Path(config["result"]).unlink(missing_ok=True)
+    xml = Path(xml_path).resolve() if xml_path else out / f"results_{simulator}.xml"
+    xml.unlink(missing_ok=True)
     env = {"BNNMRAM_SIM_CONFIG": str(cfg_path),
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "COCOTB_LOG_LEVEL": "WARNING" if quiet else "INFO",
            "GPI_LOG_LEVEL": "WARNING" if quiet else "INFO"}
-    xml = out / f"results_{simulator}.xml"
     error = None
     try:
         runner.test(hdl_toplevel=man["top"], test_module=TEST_MODULE, build_dir=build_dir,
@@ -106,7 +108,7 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
                     results_xml=str(xml))
     except (SystemExit, Exception) as e:  # a failing cocotb test also lands here
         error = e
-    if not Path(config["result"]).exists():
+    if not Path(config["result"]).exists() or not Path(config["result"]).stat().st_size:
         raise BnnMramError(f"{simulator} simulation ended without a result ({error}); "
                            "rerun with --verbose for the simulator log")
     result = json.loads(Path(config["result"]).read_text())

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models import golden, netfile
+from models.net import golden, netfile
 from models.errors import BnnMramError
-from models.faults import FaultConfig, faulty_net
+from models.faults.model import FaultConfig, faulty_net
 
 
 def check_rtl_matches(net, man: dict, rtl_dir) -> None:
@@ -28,5 +28,6 @@ def write(path, net, images, labels, cfg: FaultConfig) -> Path:
     for i, (l, fl) in enumerate(zip(net.layers, fnet.layers)):
         arrays[f"weights{i}"] = l.weights
         arrays[f"stored{i}"] = fl.weights
-    np.savez_compressed(path, **arrays)
+    with open(path, "wb") as fh:  # exactly this path (savez would append .npz to others)
+        np.savez_compressed(fh, **arrays)
     return Path(path)

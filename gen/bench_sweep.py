@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models import bnn, datasets, netfile
-from models.campaign import Campaign
-from models.faults import FaultConfig
-from models.sweep import parse_bers
+from models.data import datasets
+from models.net import bnn, netfile
+from models.faults.campaign import Campaign
+from models.faults.model import FaultConfig
+from models.faults.sweep import parse_bers
 
 from .demo import ensure_demo_net
 

@@ -1,14 +1,20 @@
 """The flow steps behind each `bnnmram` subcommand."""
+import io
 import json
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from models import bnn, datasets, golden, netfile
+from models.data import datasets
+from models.net import bnn, golden, netfile
 from models.errors import BnnMramError
-from models.faults import FaultConfig, faulty_net
+from models.faults.model import FaultConfig, faulty_net
+
+from . import outputs
+from .outputs import OutputDir
 
 
 def fault_config(args) -> FaultConfig:
@@ -16,13 +22,22 @@ def fault_config(args) -> FaultConfig:
                        rate_10=args.rate10, init_state=args.init_state)
 
 
+TRAIN_FILES = ["net.json", "model.pt", "train.json"]
+
+
 def train(args):
     out = Path(args.out)
     net_path = out / "net.json"
+    od = OutputDir(out, "train", TRAIN_FILES)
     if net_path.exists() and not args.force:
         raise BnnMramError(f"{net_path} exists; pass --force to overwrite it or choose another --out")
-    arch = bnn.parse_arch(args.arch)
+    if args.force:
+        outputs.prepare_dir(out)
+    else:
+        od.check()
+    arch = args.arch
     ds = datasets.load(args.dataset)
+    bnn.check_arch(arch, ds.train_x, ds.train_y)
     print(f"train: {ds.name} {len(ds.train_x)} train / {len(ds.test_x)} test images, arch "
           f"{'-'.join(map(str, arch))}, {args.epochs} epochs, seed {args.seed}", flush=True)
     t0 = time.time()
@@ -36,9 +51,6 @@ def train(args):
     train_seconds = time.time() - t0
     meta = {"dataset": ds.name, "epochs": args.epochs, "seed": args.seed, "train_ber": args.train_ber}
     net = bnn.export(model, meta)
-    out.mkdir(parents=True, exist_ok=True)
-    netfile.save(net, net_path)
-    torch.save(model.state_dict(), out / "model.pt")
     float_pred = model.predict(torch.from_numpy(np.array(ds.test_x)))
     g = golden.run(net, ds.test_x)
     report = {
@@ -50,13 +62,19 @@ def train(args):
         "golden_float_disagreements": int((g.pred != float_pred).sum()),
         "train_seconds": round(train_seconds, 2),
         "net": str(net_path),
+        "net_sha256": netfile.digest(net),
     }
-    (out / "train.json").write_text(json.dumps(report, indent=1) + "\n")
+    if report["golden_float_disagreements"]:
+        raise BnnMramError("integer golden model disagrees with the float BNN: export bug (nothing written)")
+    # the three files replace any old set together (see gen.outputs)
+    with od:
+        od.write("net.json", netfile.dumps(net))
+        torch.save(model.state_dict(), od.stage("model.pt"))
+        od.write("train.json", json.dumps(report, indent=1) + "\n")
+        od.commit()
     print(f"train: integer golden test accuracy {report['test_accuracy']:.4f} "
           f"(float {report['float_test_accuracy']:.4f}, {report['golden_float_disagreements']} "
           f"disagreements), {train_seconds:.1f} s -> {net_path}")
-    if report["golden_float_disagreements"]:
-        raise BnnMramError("integer golden model disagrees with the float BNN: export bug")
 
 
 def test_images(ds, limit):
@@ -70,53 +88,93 @@ def check_net_matches(net, ds):
                            f"({ds.pixels} pixels)")
 
 
+def _check_npz_target(path: Path):
+    """An existing --out file may be replaced only if it is an infer result (scores, pred, labels)."""
+    outputs.check_file_target(path, ".npz")
+    if path.exists():
+        try:
+            with np.load(path) as d:
+                ours = set(d.files) == {"scores", "pred", "labels"}
+        except Exception:
+            ours = False
+        if not ours:
+            raise BnnMramError(f"--out {path} exists and is not a `bnnmram infer` result; "
+                               "move it or choose another --out")
+
+
 def infer(args):
+    out = Path(args.out)
+    _check_npz_target(out)
     net = netfile.load(args.net)
     ds = datasets.load(args.dataset)
     check_net_matches(net, ds)
     cfg = fault_config(args)
     x, y = test_images(ds, args.limit)
-    g = golden.run(faulty_net(net, cfg), x)
+    fnet = faulty_net(net, cfg)
+    flipped = sum(int((a.weights != b.weights).sum()) for a, b in zip(net.layers, fnet.layers))
+    total = sum(l.weights.size for l in net.layers)
+    g = golden.run(fnet, x)
     acc = float((g.pred == y).mean())
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, scores=g.scores, pred=g.pred, labels=y)
+    buf = io.BytesIO()
+    np.savez(buf, scores=g.scores, pred=g.pred, labels=y)
+    outputs.write_file_atomic(out, buf.getvalue())
     r01, r10 = cfg.realised_rates
-    print(f"infer: {len(y)} images, accuracy {acc:.4f} (BER realised {r01:.3g}/{r10:.3g}, "
-          f"seed {cfg.seed}) -> {out}")
+    print(f"infer: {len(y)} images, accuracy {acc:.4f}; {flipped} of {total} weights flipped "
+          f"(BER realised {r01:.3g}/{r10:.3g}, seed {cfg.seed}) -> {out}")
 
 
-def _fold_override(text: str):
-    try:
-        layer, pe, simd = (int(v) for v in text.split(":"))
-    except ValueError:
-        raise BnnMramError(f"--fold {text!r} must be LAYER:PE:SIMD, e.g. 0:16:16") from None
-    return layer, (pe, simd)
+def _check_rtl_folder(out: Path, files):
+    """`gen` reuses only a folder that it wrote itself, holding nothing else."""
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    if not out.is_dir():
+        raise BnnMramError(f"--out {out} is a file; a folder is needed there")
+    ours = set(files) | {"sim_build", outputs.STAMP}
+    stamp = OutputDir(out, "gen", list(files)).stamp().get("files", {})
+    if not all(stamp.get(f) == "gen" for f in files if (out / f).exists()) or not (out / "manifest.json").exists():
+        raise BnnMramError(f"--out {out} is not empty and was not written by `bnnmram gen`; choose another --out")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in ours)
+    if foreign:
+        raise BnnMramError(f"--out {out} holds {foreign[0]}, which `bnnmram gen` did not write; "
+                           "choose another --out")
 
 
 def gen(args):
     from hdl.folding import fold_net
-    from hdl.generate import generate
-    from hdl.mram import MramParams
-    net = netfile.load(args.net)
+    from hdl.generate import FILES, generate
+    from hdl.mram import MramParams, hash_lanes_for
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
-        raise BnnMramError(f"{out} is not empty and holds no bnnmram RTL; choose another --out")
-    overrides = dict(_fold_override(t) for t in args.fold or [])
+    _check_rtl_folder(out, FILES)
+    od = OutputDir(out, "gen", list(FILES)).check()
+    net = netfile.load(args.net)
+    overrides = {}
+    for layer, pe_simd in args.fold or []:
+        if layer in overrides:
+            raise BnnMramError(f"--fold gives layer {layer} twice")
+        overrides[layer] = pe_simd
     folds = fold_net(net, args.pe, args.simd, overrides)
+    for i, f in enumerate(folds):
+        hash_lanes_for(i, f.simd, args.mram_hash_lanes)
     t0 = time.time()
     print(f"gen: elaborating {len(folds)} layers: " + ", ".join(
         f"L{i} {f.n_in}x{f.n_out} PE={f.pe} SIMD={f.simd} ({f.cycles} cycles)" for i, f in enumerate(folds)),
         flush=True)
-    man = generate(net, folds, out, MramParams(args.mram_read_latency, args.mram_write_cycles,
-                                               args.mram_init, args.mram_hash_lanes))
+    files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
+                                                 args.mram_init, args.mram_hash_lanes))
+    with od:
+        for name, text in files.items():
+            od.write(name, text)
+        od.commit()
     print(f"gen: {out / man['verilog']} ({time.time() - t0:.1f} s): {man['cycles_per_image']} cycles/image "
           f"(analytic, steady state), latency {man['latency_cycles']} cycles, {man['mram_bits']} MRAM bits")
 
 
 def sim(args):
-    from cosim import runner, vectors
+    from cosim import runner, tools, vectors
     from hdl.generate import load_manifest
+    out = Path(args.out)
+    files = ["sim.json", "vectors.npz", f"sim_config_{args.sim}.json", f"results_{args.sim}.xml"]
+    od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
     man = load_manifest(args.rtl)
     vectors.check_rtl_matches(net, man, args.rtl)
@@ -126,74 +184,116 @@ def sim(args):
     if cfg.switch_only and cfg.init_state != man["mram"]["init_state"]:
         raise BnnMramError(f"--init-state {cfg.init_state} differs from the RTL's MRAM initial state "
                            f"{man['mram']['init_state']} (set at 'bnnmram gen --mram-init')")
+    tools.prepare(args.sim)
     x, y = test_images(ds, args.images)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    vec = vectors.write(out / "vectors.npz", net, x, y, cfg)
-    config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
-              "vectors": str(vec.resolve()), "result": str((out / "sim.json").resolve()),
-              "ber": args.ber, "seed": args.seed, "stalls": args.stalls}
-    print(f"sim: {args.sim}, {len(y)} images, BER {args.ber:g} seed {args.seed}"
-          f"{' with stalls' if args.stalls else ''}", flush=True)
-    result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose)
-    (out / "sim.json").write_text(json.dumps(result, indent=1) + "\n")
+    with od:
+        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg)
+        result_path = od.stage("sim.json")
+        config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
+                  "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
+                  "ber": args.ber, "seed": args.seed, "stalls": args.stalls}
+        print(f"sim: {args.sim}, {len(y)} images, BER {args.ber:g} seed {args.seed}"
+              f"{' with stalls' if args.stalls else ''}", flush=True)
+        result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose,
+                            config_path=od.stage(files[2]), xml_path=od.stage(files[3]))
+        config["vectors"], config["result"] = str((out / "vectors.npz").resolve()), str((out / "sim.json").resolve())
+        od.write(files[2], json.dumps(config, indent=1) + "\n")
+        od.write("sim.json", json.dumps(result, indent=1) + "\n")
+        od.commit()
     print(f"sim: {result['mismatches']} mismatches, {len(result['readback_mismatches'])} read-back "
-          f"mismatches, accuracy {result['accuracy']:.4f} (golden {result['golden_accuracy']:.4f}), "
-          f"{result['cycles_per_image']} cycles/image measured vs {result['cycles_per_image_analytic']} "
-          f"analytic, {result['images_per_second']} images/s -> {out / 'sim.json'}")
+          f"mismatches, {result['weights_flipped']} weights flipped, accuracy {result['accuracy']:.4f} "
+          f"(golden {result['golden_accuracy']:.4f}), {result['cycles_per_image']} cycles/image measured vs "
+          f"{result['cycles_per_image_analytic']} analytic, {result['images_per_second']} images/s -> "
+          f"{out / 'sim.json'}")
     for w in result.get("waves", []):
         print(f"sim: waveforms {w}")
     return 0 if result["passed"] else 1
 
 
+SWEEP_FILES = ["sweep.csv", "sweep.json", "sweep.md", "sweep.png"]
+
+
+def _labels(args, nets, dsets) -> list[str]:
+    """One distinct legend label per net: given, or dataset + arch (+ folder if two clash)."""
+    if args.label:
+        if len(set(args.label)) != len(args.label):
+            raise BnnMramError(f"--label values must differ: {args.label}")
+        return list(args.label)
+    labels = [_net_label(net, dsets[i % len(dsets)]) for i, net in enumerate(nets)]
+    for i, l in enumerate(labels):
+        if labels.count(l) > 1:
+            labels = [f"{x} ({args.net[j]})" if x == l else x for j, x in enumerate(labels)]
+    return labels
+
+
 def sweep(args):
     from tqdm import tqdm
-    from models import sweep as sw
-    from models.campaign import Campaign
-    bers = sw.parse_bers(args.ber)
+    from models.faults import sweep as sw
+    from models.faults.campaign import Campaign
+    bers = args.ber
     n = len(args.net)
     dsets = args.dataset or ["fashion-mnist"]
     if len(dsets) not in (1, n):
         raise BnnMramError(f"give one --dataset, or one per --net ({n})")
     if args.label and len(args.label) != n:
         raise BnnMramError(f"give one --label per --net ({n})")
+    od = OutputDir(args.out, "sweep", SWEEP_FILES).check()
     nets = [netfile.load(p) for p in args.net]
-    layers = None
-    if args.layers:
-        try:
-            layers = sorted({int(v) for v in args.layers.split(",")})
-        except ValueError:
-            raise BnnMramError(f"--layers {args.layers!r} must be a comma list of layer numbers") from None
-        for net in nets:
-            if layers[-1] >= len(net.layers) or layers[0] < 0:
-                raise BnnMramError(f"--layers {args.layers}: the net has layers 0..{len(net.layers) - 1}")
+    layers = args.layers
+    if layers:
+        for p_, net in zip(args.net, nets):
+            if layers[-1] >= len(net.layers):
+                raise BnnMramError(f"--layers {','.join(map(str, layers))}: {p_} has layers 0..{len(net.layers) - 1}")
+    data = {name: datasets.load(name) for name in dict.fromkeys(dsets)}
+    for i, net in enumerate(nets):
+        check_net_matches(net, data[dsets[i % len(dsets)]])
+    labels = _labels(args, nets, dsets)
     results = []
     bar = tqdm(total=n * args.trials * len(bers), unit="trial", desc="sweep")
     for i, net in enumerate(nets):
-        ds = datasets.load(dsets[i % len(dsets)])
-        check_net_matches(net, ds)
+        ds = data[dsets[i % len(dsets)]]
         x, y = test_images(ds, args.limit)
-        label = args.label[i] if args.label else _net_label(net, ds.name)
         camp = Campaign(net, x, y, layers, thresholds=args.thresholds, read_errors=args.read_errors)
-        results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
+        results.append(sw.run(camp, labels[i], bers, args.trials, args.seed, progress=bar.update))
     bar.close()
-    doc = sw.write(Path(args.out), results, args.seed, "read" if args.read_errors else "write",
-                   args.thresholds, layers)
+    sources = [{"path": str(p_), "sha256": netfile.digest(net), "dataset": dsets[i % len(dsets)]}
+               for i, (p_, net) in enumerate(zip(args.net, nets))]
+    doc = sw.document(results, args.seed, "read" if args.read_errors else "write", args.thresholds, layers,
+                      sources)
+    with od:
+        od.write("sweep.csv", sw.csv_text(results, args.seed, sources))
+        od.write("sweep.json", json.dumps(doc, indent=1) + "\n")
+        od.write("sweep.md", sw.markdown(doc))
+        sw.plot(doc, od.stage("sweep.png"))
+        od.commit()
     for s in doc["nets"]:
         print(f"sweep: {s['label']}: error-free {s['clean_accuracy']:.4f}, tolerated BER "
               f"{s['tolerated_ber']} (mean within 1 point)")
     print(f"sweep: {args.out}/sweep.csv, sweep.json, sweep.md, sweep.png")
 
 
+SYNTH_FILES = ["synth.json", "stat.txt", "stat.json", "yosys.log", "synth.ys"]
+
+
 def synth(args):
+    import shutil
+    import tempfile
     from hdl.generate import load_manifest
-    from .synth import synthesize
+    from .synth import synthesize, yosys_binary
+    od = OutputDir(args.out, "synth", SYNTH_FILES).check()
     man = load_manifest(args.rtl)
-    boxes = [] if args.keep_mram else [l["mram_module"] for l in man["layers"]]
+    yosys_binary()
+    boxes = [] if args.keep_mram else [l["mram_module"] for l in man["layers"] if "mram_module" in l]
     out = Path(args.out)
-    r = synthesize(Path(args.rtl) / man["verilog"], man["top"], out, args.target, boxes)
-    r["mram_bits"] = man["mram_bits"]
-    (out / "synth.json").write_text(json.dumps(r, indent=1) + "\n")
+    work = Path(tempfile.mkdtemp(prefix=".synth-", dir=out))
+    with od:
+        r = synthesize(Path(args.rtl) / man["verilog"], man["top"], work, args.target, boxes)
+        r["mram_bits"] = man["mram_bits"]
+        for name in SYNTH_FILES[1:]:
+            os.replace(work / name, od.stage(name))
+        od.write("synth.json", json.dumps(r, indent=1) + "\n")
+        od.commit()
+    shutil.rmtree(work, ignore_errors=True)
     key = {"generic": "transistors", "ice40": "lut4", "xilinx": "lut"}[args.target]
     print(f"synth: {args.target}: {r['cells']} cells, {key} {r[key]}, flip-flops {r['flip_flops']}, "
           f"MRAM bits {r['mram_bits']} (black box) in {r['yosys_seconds']} s -> {out / 'synth.json'}")
@@ -202,78 +302,3 @@ def synth(args):
 def _net_label(net, dataset):
     tb = net.meta.get("train_ber", 0) or 0
     return f"{dataset} {'-'.join(map(str, net.arch))}" + (f", error-aware {tb:g}" if tb else "")
-
-
-def register_more(sub, add_fault_args, ber, seed, positive):
-    g = sub.add_parser("gen", help="generate the accelerator's Verilog and manifest")
-    g.add_argument("--net", required=True)
-    g.add_argument("--pe", type=positive, default=None, help="PE for every layer (default: balanced)")
-    g.add_argument("--simd", type=positive, default=None, help="SIMD for every layer (default: balanced)")
-    g.add_argument("--fold", action="append", metavar="LAYER:PE:SIMD", help="per-layer folding override")
-    g.add_argument("--mram-read-latency", type=positive, default=1, help="MRAM read latency, cycles")
-    g.add_argument("--mram-write-cycles", type=positive, default=4, help="MRAM programming pulse, cycles")
-    g.add_argument("--mram-init", type=int, choices=(0, 1), default=0, help="MRAM content before programming")
-    g.add_argument("--mram-hash-lanes", type=positive, default=8,
-                   help="fault hashes per cycle while programming (simulation speed vs write time)")
-    g.add_argument("--out", required=True)
-    g.set_defaults(func=gen)
-
-    s = sub.add_parser("sim", help="co-simulate the RTL against the golden model (cocotb)")
-    s.add_argument("--rtl", required=True)
-    s.add_argument("--net", required=True)
-    s.add_argument("--sim", choices=("icarus", "verilator"), default="verilator")
-    s.add_argument("--dataset", default="fashion-mnist")
-    s.add_argument("--images", type=positive, default=100)
-    add_fault_args(s)
-    s.add_argument("--stalls", action="store_true", help="random input idles and output backpressure")
-    s.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
-    s.add_argument("--verbose", action="store_true", help="show the cocotb log")
-    s.add_argument("--out", required=True)
-    s.set_defaults(func=sim)
-
-    w = sub.add_parser("sweep", help="Monte Carlo accuracy vs BER campaign (the papers' figure)")
-    w.add_argument("--net", action="append", required=True, help="net file; repeat to compare nets")
-    w.add_argument("--dataset", action="append", help="dataset per --net (one applies to all)")
-    w.add_argument("--label", action="append", help="legend label per --net")
-    w.add_argument("--ber", default="1e-6,1e-5,...,1e-1", help="rates: comma list, '...' fills decades")
-    w.add_argument("--trials", type=positive, default=10, help="fault patterns per BER")
-    w.add_argument("--seed", type=seed, default=0, help="trial t uses fault seed SEED+t")
-    w.add_argument("--layers", default=None, help="only these layers get errors, e.g. 0,1")
-    w.add_argument("--thresholds", action="store_true",
-                   help="thresholds stored in MRAM too: their bits get write errors (sweep model only)")
-    w.add_argument("--read-errors", action="store_true",
-                   help="the BER is of weight reads at each inference (every image its own errors), "
-                        "not of writes (sweep model only)")
-    w.add_argument("--limit", type=positive, default=None, help="first K test images only")
-    w.add_argument("--out", required=True)
-    w.set_defaults(func=sweep)
-
-    y = sub.add_parser("synth", help="Yosys area of the generated logic (MRAM macros as black boxes)")
-    y.add_argument("--rtl", required=True)
-    y.add_argument("--target", choices=("generic", "ice40", "xilinx"), default="generic")
-    y.add_argument("--keep-mram", action="store_true", help="synthesize the behavioural MRAM macros too")
-    y.add_argument("--out", required=True)
-    y.set_defaults(func=synth)
-
-    from . import energy
-    e = sub.add_parser("energy", help="energy/area table: strong, ECC, write-verify, weak programming")
-    e.add_argument("--net", required=True)
-    e.add_argument("--rtl", default=None, help="generated RTL (sizes the ECC decoders per read cycle)")
-    e.add_argument("--sweep", default=None, help="sweep.json giving the tolerated BER (else a sweep runs)")
-    e.add_argument("--dataset", default="fashion-mnist")
-    e.add_argument("--trials", type=positive, default=5, help="fault patterns per BER of that sweep")
-    e.add_argument("--seed", type=seed, default=0)
-    e.add_argument("--inferences-per-load", type=positive, default=1,
-                   help="system energy scenario: inferences per full weight load")
-    e.add_argument("--out", required=True)
-    e.set_defaults(func=energy.run)
-
-    from . import demo
-    d = sub.add_parser("demo", help="the main job with defaults: train, gen, sim, report")
-    d.add_argument("--out", default="build/demo")
-    d.add_argument("--epochs", type=positive, default=20)
-    d.add_argument("--images", type=positive, default=200, help="test images per Verilator run")
-    d.add_argument("--icarus-images", type=positive, default=200, help="test images per Icarus run")
-    d.add_argument("--sims", default="verilator,icarus", help="simulators, comma separated")
-    d.add_argument("--trials", type=positive, default=3, help="fault patterns per BER in the sweeps")
-    d.set_defaults(func=demo.run)

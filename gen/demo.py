@@ -17,30 +17,53 @@ def _step(title):
 
 
 def run_step(argv):
-    """Run one bnnmram subcommand in-process; return its exit code."""
-    from .cli import parser
-    args = parser().parse_args(argv)
+    """Run one bnnmram flow subcommand in-process; return its exit code."""
+    from .args import flow_parser
+    args = flow_parser()[0].parse_args(argv)
     return args.func(args) or 0
 
 
+def trained_set_ok(net: Path) -> bool:
+    """net.json, model.pt and train.json of one training run, all present and matching."""
+    d = net.parent
+    if not (net.exists() and (d / "model.pt").exists() and (d / "train.json").exists()):
+        return False
+    try:
+        from models.net import netfile
+        recorded = json.loads((d / "train.json").read_text()).get("net_sha256")
+        return recorded == netfile.digest(netfile.load(net))
+    except (BnnMramError, ValueError, AttributeError, OSError):
+        return False
+
+
 def ensure_demo_net(net: Path, epochs: int = 20) -> Path:
-    """The demo net at `net` (with model.pt beside it), trained with defaults if missing."""
+    """The demo net at `net` (with model.pt and train.json beside it), trained with defaults
+    if missing or if the three files are not one run's set."""
     net = Path(net)
-    if not (net.exists() and (net.parent / "model.pt").exists() and (net.parent / "train.json").exists()):
+    if not trained_set_ok(net):
         run_step(["train", "--dataset", "fashion-mnist", "--arch", DEMO_ARCH, "--epochs", str(epochs),
-              "--seed", "0", "--out", str(net.parent), "--force"])
+                  "--seed", "0", "--out", str(net.parent), "--force"])
     return net
 
 
 def run(args):
+    from cosim import tools
     from hdl.generate import load_manifest
+    from models.data import datasets
+    from .outputs import OutputDir
+    from .synth import yosys_binary
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    report_dir = OutputDir(out, "demo", ["report.md"]).check()
+    for sim in args.sims:  # every tool and data set the demo needs, before any work
+        tools.prepare(sim)
+    yosys_binary()
+    datasets.load("fashion-mnist")
+    datasets.load("mnist")
     t0 = time.time()
     net_dir = out / "net"
     net = net_dir / "net.json"
     _step("1/7 train (or reuse) the Fashion-MNIST BNN")
-    if net.exists() and (net_dir / "train.json").exists():
+    if trained_set_ok(net):
         print(f"demo: reusing {net} (delete {net_dir} to retrain)")
     ensure_demo_net(net, args.epochs)
     train = json.loads((net_dir / "train.json").read_text())
@@ -52,7 +75,7 @@ def run(args):
 
     _step(f"3/7 co-simulate {args.images} test images, BER 0 and 1e-3")
     sims = []
-    for sim in args.sims.split(","):
+    for sim in args.sims:
         for ber in (0.0, 1e-3):
             d = out / f"sim_{sim}_ber{ber:g}"
             code = run_step(["sim", "--rtl", str(rtl), "--net", str(net), "--sim", sim,
@@ -74,7 +97,7 @@ def run(args):
     nets = {"fashion-mnist": [str(net)], "mnist": []}
     for dataset, tber, name in FIGURE_NETS:
         d = out / "nets" / name
-        if not (d / "net.json").exists() or not (d / "train.json").exists():
+        if not trained_set_ok(d / "net.json"):
             run_step(["train", "--dataset", dataset, "--arch", DEMO_ARCH, "--epochs", str(args.epochs),
                   "--train-ber", tber, "--seed", "0", "--out", str(d), "--force"])
         nets[dataset].append(str(d / "net.json"))
@@ -91,7 +114,9 @@ def run(args):
 
     _step("7/7 report")
     report = out / "report.md"
-    report.write_text(_report(out, train, man, sims, time.time() - t0) + _report_more(out, synths))
+    with report_dir:
+        report_dir.write("report.md", _report(out, train, man, sims, time.time() - t0) + _report_more(out, synths))
+        report_dir.commit()
     print(f"demo: report -> {report}")
     bad = [s for s in sims if not s["passed"]]
     if bad:

@@ -1,19 +1,24 @@
-"""`bnnmram energy`: the table of programming options for one net (models/energy.py)."""
+"""`bnnmram energy`: the table of programming options for one net (models/mram/energy.py)."""
 import dataclasses
 import hashlib
 import json
-import os
 import math
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from amaranth.back import verilog
 
 from hdl.generate import load_manifest
 from hdl.secded import SecdedDecoder, SecdedEncoder
-from models import datasets, energy, mram_physics as phy, netfile
-from models.campaign import Campaign
+from models.data import datasets
+from models.mram import energy, physics as phy
+from models.net import netfile
+from models.faults.campaign import Campaign
 from models.errors import BnnMramError
-from models.sweep import describe, parse_bers
+from models.faults.sweep import describe, parse_bers
+from .outputs import OutputDir, write_file_atomic
 from .synth import synthesize
 
 SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
@@ -22,44 +27,87 @@ SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnmram" / "synth"
 
 
-def ecc_transistors(out: Path, decoders: int) -> dict:
-    """Yosys (generic, simple gates) transistor estimate of one encoder and `decoders` decoders.
-    ABC needs about 90 s on the XOR trees of the (72,64) encoder, so results are cached per
-    Verilog text in ~/.cache/bnnmram/synth."""
+def ecc_transistors(work: Path, decoders: int) -> dict:
+    """Yosys (generic, simple gates) transistor estimate of one encoder and `decoders` decoders,
+    synthesized in the scratch folder `work`. ABC needs about 90 s on the XOR trees of the
+    (72,64) encoder, so results are cached per Verilog text in ~/.cache/bnnmram/synth."""
     counts = {}
     for name, comp in (("encoder", SecdedEncoder(energy.ECC_DATA_BITS)), ("decoder", SecdedDecoder(energy.ECC_DATA_BITS))):
-        d = out / f"secded_{name}"
-        d.mkdir(parents=True, exist_ok=True)
-        v = d / f"secded_{name}.v"
         text = verilog.convert(comp, name=f"secded_{name}", emit_src=False)
-        v.write_text(text)
         key = CACHE / (hashlib.sha256(text.encode()).hexdigest()[:24] + ".json")
         if key.exists():
-            counts[name] = json.loads(key.read_text())["transistors"]
-            print(f"energy: {name} area from the synthesis cache {key}")
-            continue
+            try:
+                counts[name] = int(json.loads(key.read_text())["transistors"])
+                print(f"energy: {name} area from the synthesis cache {key}")
+                continue
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # a damaged cache entry: synthesize again
+        d = work / f"secded_{name}"
+        d.mkdir(parents=True, exist_ok=True)
+        v = d / f"secded_{name}.v"
+        v.write_text(text)
         counts[name] = synthesize(v, f"secded_{name}", d, "generic", [])["transistors"]
         CACHE.mkdir(parents=True, exist_ok=True)
-        key.write_text(json.dumps({"transistors": counts[name]}))
+        write_file_atomic(key, json.dumps({"transistors": counts[name]}))
     counts["decoders"] = decoders
     counts["total"] = counts["encoder"] + decoders * counts["decoder"]
     return counts
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _sweep_problem(full) -> str | None:
+    """What makes a sweep.json unusable here (None: nothing)."""
+    if not isinstance(full, dict):
+        return f"a JSON {type(full).__name__}, not an object"
+    nets = full.get("nets")
+    if not isinstance(nets, list) or not nets:
+        return "field 'nets' missing or empty"
+    doc = nets[0]
+    if not isinstance(doc, dict):
+        return "nets[0] is not an object"
+    if not _number(doc.get("clean_accuracy")) or not 0 <= doc["clean_accuracy"] <= 1:
+        return "nets[0].clean_accuracy missing or not an accuracy in [0, 1]"
+    tol = doc.get("tolerated_ber", "missing")
+    if tol is not None and not (_number(tol) and 0 <= tol <= 1):
+        return "nets[0].tolerated_ber missing or not a rate in [0, 1] (or null)"
+    rows = doc.get("per_ber")
+    if not isinstance(rows, list) or not rows:
+        return "nets[0].per_ber missing or empty"
+    for k, r in enumerate(rows):
+        if not (isinstance(r, dict) and _number(r.get("ber")) and 0 <= r["ber"] <= 1
+                and _number(r.get("mean")) and 0 <= r["mean"] <= 1):
+            return f"nets[0].per_ber[{k}] lacks a ber in [0, 1] or a mean accuracy in [0, 1]"
+    if tol is not None and tol not in {r["ber"] for r in rows}:
+        return f"nets[0].tolerated_ber {tol:g} is not one of its per_ber rates"
+    for k, t in (("errors", str), ("thresholds", bool)):
+        if k in full and not isinstance(full[k], t):
+            return f"field {k!r} is not a {t.__name__}"
+    if full.get("errors", "write") not in ("write", "read"):
+        return f"field 'errors' is {full['errors']!r}, not 'write' or 'read'"
+    if full.get("layers") is not None and not (isinstance(full["layers"], list)
+                                               and all(isinstance(v, int) for v in full["layers"])):
+        return "field 'layers' is not null or a list of layer numbers"
+    return None
 
 
 def _write_error_sweep(path: Path) -> dict:
     """The first net of a sweep.json of write errors in all weights (what programming sets)."""
     try:
         full = json.loads(path.read_text())
-        doc = full["nets"][0]
-        doc["per_ber"], doc["tolerated_ber"], doc["clean_accuracy"]
     except OSError as e:
         raise BnnMramError(f"--sweep {path}: cannot read it ({e.strerror})") from None
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise BnnMramError(f"--sweep {path}: not a sweep.json written by `bnnmram sweep`") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BnnMramError(f"--sweep {path}: not a sweep.json written by `bnnmram sweep` (not valid JSON)") from None
+    problem = _sweep_problem(full)
+    if problem:
+        raise BnnMramError(f"--sweep {path}: not a sweep.json written by `bnnmram sweep` ({problem})")
     if full.get("errors", "write") != "write" or full.get("thresholds") or full.get("layers") is not None:
         raise BnnMramError(f"--sweep {path}: a sweep of {describe(full)}; the energy model needs write "
                            "errors in all weights only (no --read-errors, --thresholds or --layers)")
-    return doc
+    return full["nets"][0]
 
 
 def tolerated(net, ds_name, trials, seed, sweep_json):
@@ -67,8 +115,10 @@ def tolerated(net, ds_name, trials, seed, sweep_json):
     if sweep_json:
         doc = _write_error_sweep(Path(sweep_json))
     else:
-        from models import sweep as sw
+        from models.faults import sweep as sw
         ds = datasets.load(ds_name)
+        if ds.pixels != net.arch[0]:
+            raise BnnMramError(f"net input size {net.arch[0]} does not match dataset {ds.name} ({ds.pixels} pixels)")
         camp = Campaign(net, ds.test_x, ds.test_y)
         print(f"energy: sweeping {trials} fault patterns per BER on {ds_name} for the tolerated BER", flush=True)
         doc = sw.run(camp, "net", parse_bers(SWEEP_BERS), trials, seed).summary()
@@ -80,10 +130,15 @@ def tolerated(net, ds_name, trials, seed, sweep_json):
     return tol, at_target, per[tol], doc
 
 
+FILES = ["energy.json", "energy.md", "energy_vs_ber.png"]
+
+
 def run(args):
+    od = OutputDir(args.out, "energy", FILES).check()
     net = netfile.load(args.net)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if args.sweep:
+        _write_error_sweep(Path(args.sweep))  # refuse a bad sweep before any work
     bits = sum(l.n_in * l.n_out for l in net.layers)
     decoders = None
     if args.rtl:
@@ -93,7 +148,9 @@ def run(args):
         decoders = len(net.layers)
     tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep)
     print("energy: synthesizing the SECDED (72,64) encoder and decoder for area", flush=True)
-    ecc_area = ecc_transistors(out, decoders)
+    work = Path(tempfile.mkdtemp(prefix=".energy-", dir=out))
+    ecc_area = ecc_transistors(work, decoders)
+    shutil.rmtree(work, ignore_errors=True)
     opts = energy.options(bits, tol, acc_target, acc_tol, ecc_area["total"])
     a, b, c, d = opts
     n = args.inferences_per_load
@@ -112,9 +169,11 @@ def run(args):
             "cell_area_d_over_b": b.cell_area_um2 / d.cell_area_um2,
         },
     }
-    (out / "energy.json").write_text(json.dumps(doc, indent=1) + "\n")
-    (out / "energy.md").write_text(markdown(doc, opts))
-    plot(out / "energy_vs_ber.png", opts)
+    with od:
+        od.write("energy.json", json.dumps(doc, indent=1) + "\n")
+        od.write("energy.md", markdown(doc, opts))
+        plot(od.stage("energy_vs_ber.png"), opts)
+        od.commit()
     s = doc["saving"]
     print(f"energy: tolerated BER {tol:g}; programming energy saving of (d): {s['programming_d_over_a']:.2f}x "
           f"over (a), {s['programming_d_over_b']:.2f}x over (b); system ({n} inferences/load): "
@@ -175,5 +234,5 @@ def plot(path: Path, opts):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")
     plt.close(fig)

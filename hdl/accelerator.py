@@ -5,15 +5,19 @@ Top-level ports (Verilog names in the manifest):
   an image is SF_0 consecutive words in row-major pixel order.
 - `out`: stream of {cls, scores} (see hdl.mvtu.output_layout).
 - `prog`: stream of {layer, addr, data}: one MRAM word write (hdl.folding organisation).
+  A word for a layer or address that does not exist is consumed, written nowhere, and
+  sets the sticky `prog_error` (cleared by `rst`).
+- `prog_busy`: high while any MRAM macro is writing a word (programming is finished when it
+  is low after the last transfer on `prog`).
 - `dump_layer`, `dump_addr` -> `dump_data` (1 cycle): read-back of stored MRAM words.
-- `fault`: seed, 33-bit thresholds t01/t10, switch_only (models.faults), run-time.
+- `fault`: seed, 33-bit thresholds t01/t10, switch_only (models.faults.model), run-time.
 """
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from models.netfile import Net
+from models.net.netfile import Net
 from .folding import LayerFold
 from .mram import FaultConfigSignature, MramParams
 from .mvtu import MVTU, PIXEL_BITS, output_layout
@@ -37,6 +41,8 @@ class Accelerator(wiring.Component):
             "dump_addr": In(self.addr_bits),
             "dump_data": Out(self.data_bits),
             "fault": In(FaultConfigSignature()),
+            "prog_busy": Out(1),
+            "prog_error": Out(1),
         })
 
     def elaborate(self, platform):
@@ -50,11 +56,21 @@ class Accelerator(wiring.Component):
             wiring.connect(m, a.out, b.inp)
         wiring.connect(m, self.units[-1].out, wiring.flipped(self.out))
 
-        # programming: route to the selected layer's macro; an unknown layer is consumed
-        sel_ready = Signal()
-        m.d.comb += sel_ready.eq(self.prog.p.layer >= len(self.units))
+        # programming: route to the selected layer's macro; a word for a layer or address that
+        # does not exist is consumed (ready high), written nowhere, and flagged in prog_error
+        bad = Signal()
+        m.d.comb += bad.eq(self.prog.p.layer >= len(self.units))
         for i, u in enumerate(self.units):
-            hit = self.prog.p.layer == i
+            if u.mram.depth < 2 ** len(self.prog.p.addr):
+                with m.If((self.prog.p.layer == i) & (self.prog.p.addr >= u.mram.depth)):
+                    m.d.comb += bad.eq(1)
+        with m.If(self.prog.valid & bad):
+            m.d.sync += self.prog_error.eq(1)
+        m.d.comb += self.prog_busy.eq(Cat(*[~u.prog.ready for u in self.units]).any())
+        sel_ready = Signal()
+        m.d.comb += sel_ready.eq(bad)
+        for i, u in enumerate(self.units):
+            hit = (self.prog.p.layer == i) & ~bad
             m.d.comb += [u.prog.valid.eq(self.prog.valid & hit),
                          u.prog.p.addr.eq(self.prog.p.addr),
                          u.prog.p.data.eq(self.prog.p.data),

@@ -1,7 +1,7 @@
-"""The fault model's hash in Amaranth: the very `models.faults.mix` rounds, on 32-bit Values."""
+"""The fault model's hash in Amaranth: the very `models.faults.model.mix` rounds, on 32-bit Values."""
 from amaranth.hdl import C, Cat, Signal, Value
 
-from models.faults import WRITE_BITS, mix
+from models.faults.model import WRITE_BITS, mix
 
 
 class AmaranthOps:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.errors import BnnMramError
-from models.netfile import Net
+from models.net.netfile import Net
 
 MAX_SIMD = 64
 MAX_PE = 64

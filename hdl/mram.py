@@ -5,15 +5,15 @@ Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
 - `prog` (stream of {addr, data}): programming. A write holds the port busy for
   max(write_cycles, PE*SIMD/lanes) pulse cycles plus one commit cycle; during the pulse the
   fault logic hashes `lanes` bits (hash_lanes, rounded down to a divisor of SIMD) per cycle
-  with `models.faults`' function of the bit's logical
+  with `models.faults.model`' function of the bit's logical
   coordinates (layer, neuron, input index, write count), so any folding flips the same weights.
 - `rd_addr` / `rd_data`: inference read, `read_latency` cycles (>= 1).
 - `dump_addr` / `dump_data`: read-back for testbenches, 1 cycle.
 - `fault_seed`, `fault_t01`, `fault_t10` (33-bit thresholds, T = round(rate * 2**32)),
-  `fault_switch_only`: run-time fault configuration (see models.faults).
+  `fault_switch_only`: run-time fault configuration (see models.faults.model).
 
 Each word keeps a write counter (24 bits, the width of the hash's write field, as in
-`models.faults`), so re-programming draws fresh errors.
+`models.faults.model`), so re-programming draws fresh errors.
 """
 from dataclasses import dataclass
 
@@ -23,7 +23,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from models.faults import WRITE_BITS
+from models.errors import BnnMramError
+from models.faults.model import WRITE_BITS
 
 from .delay import delay
 from .fault_hash import fault_hash
@@ -36,7 +37,23 @@ class MramParams:
     read_latency: int = 1   # cycles from rd_addr to rd_data
     write_cycles: int = 4   # programming pulse, cycles (at least the hashing time)
     init_state: int = 0     # value of every cell before the first write
-    hash_lanes: int = 8     # fault hashes evaluated per cycle during a write
+    hash_lanes: int | None = None  # fault hashes per cycle during a write (None: auto)
+
+
+DEFAULT_HASH_LANES = 8
+
+
+def hash_lanes_for(layer: int, simd: int, hash_lanes: int | None) -> int:
+    """Bits hashed per programming cycle in a macro of SIMD-bit rows: a row is hashed in equal
+    chunks, so the lanes must divide SIMD. None: the largest divisor of SIMD up to 8."""
+    divisors = [d for d in range(1, simd + 1) if simd % d == 0]
+    if hash_lanes is None:
+        return max(d for d in divisors if d <= DEFAULT_HASH_LANES)
+    if hash_lanes < 1 or simd % hash_lanes:
+        raise BnnMramError(f"MRAM hash lanes {hash_lanes} cannot be built in layer {layer}: a row of "
+                           f"SIMD={simd} weight bits is hashed in equal chunks, so the lanes must divide "
+                           f"{simd} (choose one of {', '.join(map(str, divisors))})")
+    return hash_lanes
 
 
 class FaultConfigSignature(wiring.Signature):
@@ -53,7 +70,7 @@ class MramMacro(wiring.Component):
     (cycles), write_cycles (programming pulse, cycles), init_state (0/1, every cell)."""
 
     def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
-                 hash_lanes=8):
+                 hash_lanes=None):
         if read_latency < 1:
             raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
         if write_cycles < 1:
@@ -64,10 +81,7 @@ class MramMacro(wiring.Component):
         self.width = pe * simd
         self.read_latency, self.write_cycles, self.init_state = read_latency, write_cycles, init_state
         self.addr_bits = max(1, ceil_log2(depth))
-        if hash_lanes < 1:
-            raise ValueError(f"MRAM hash lanes must be >= 1, not {hash_lanes!r}")
-        # bits hashed per cycle: the largest divisor of SIMD not above hash_lanes
-        self.lanes = max(d for d in range(1, min(simd, hash_lanes) + 1) if simd % d == 0)
+        self.lanes = hash_lanes_for(layer, simd, hash_lanes)
         self.chunks = pe * simd // self.lanes
         super().__init__({
             "prog": In(stream.Signature(prog_layout(self.addr_bits, self.width))),
@@ -116,7 +130,8 @@ class MramMacro(wiring.Component):
         lanes, chunks = self.lanes, self.chunks
         per_row = self.simd // lanes
         chunk = Signal(range(chunks + 1))
-        part = Signal(range(per_row))
+        # position of the chunk in its row; a row of one chunk needs no counter (no 0-bit wire)
+        part = Signal(range(per_row)) if per_row > 1 else C(0, 1)
         chunk_data = wdata.word_select(chunk, lanes)
         chunk_old = old.data.word_select(chunk, lanes)
         neuron = nf * self.pe + row
@@ -138,12 +153,17 @@ class MramMacro(wiring.Component):
         with m.If(self.prog.valid & ~busy):
             m.d.sync += [addr.eq(self.prog.p.addr), wdata.eq(self.prog.p.data),
                          nf.eq(self.prog.p.addr // self.sf), sf.eq(self.prog.p.addr % self.sf),
-                         row.eq(0), part.eq(0), chunk.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
+                         row.eq(0), chunk.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
+            if per_row > 1:
+                m.d.sync += part.eq(0)
         with m.If(pulse):
             with m.If(chunk < chunks):
-                m.d.sync += [result.word_select(chunk, lanes).eq(chunk_result), chunk.eq(chunk + 1),
-                             part.eq(Mux(part == per_row - 1, 0, part + 1))]
-                with m.If(part == per_row - 1):
+                m.d.sync += [result.word_select(chunk, lanes).eq(chunk_result), chunk.eq(chunk + 1)]
+                if per_row > 1:
+                    m.d.sync += part.eq(Mux(part == per_row - 1, 0, part + 1))
+                    with m.If(part == per_row - 1):
+                        m.d.sync += row.eq(row + 1)
+                else:
                     m.d.sync += row.eq(row + 1)
             m.d.sync += cycle.eq(cycle + 1)
             with m.If(cycle == self.pulse_cycles - 1):

@@ -19,8 +19,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
-from models.netfile import Layer
-from models.xnor import dot_from_popcount, popcount_threshold
+from models.net.netfile import Layer
+from models.net.xnor import dot_from_popcount, popcount_threshold
 from .delay import delay
 from .folding import LayerFold
 from .mram import MramMacro, MramParams, FaultConfigSignature, prog_layout

@@ -1,4 +1,4 @@
-"""SECDED encoder and decoder generators (layout: models/ecc.py), combinational."""
+"""SECDED encoder and decoder generators (layout: models/ecc/secded.py), combinational."""
 from functools import reduce
 from operator import xor
 
@@ -6,7 +6,7 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from models.ecc import layout
+from models.ecc.secded import layout
 
 
 def _xor(bits):

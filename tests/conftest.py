@@ -6,7 +6,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from models import bnn, datasets, netfile  # noqa: E402
+from models.data import datasets
+from models.net import bnn, netfile  # noqa: E402
 
 
 def _train(tmp_path_factory, name, arch, **kw):

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from models import bnn, golden
+from models.net import bnn, golden
 
 
 def test_sign_ste():

@@ -4,7 +4,7 @@ import pytest
 from scipy.stats import binom
 
 from models.errors import BnnMramError
-from models.faults import ONE, FaultConfig, fault_hash, rate_threshold, stored_bits
+from models.faults.model import ONE, FaultConfig, fault_hash, rate_threshold, stored_bits
 
 
 def test_hash_is_a_pure_function_of_coordinates():

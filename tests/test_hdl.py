@@ -10,8 +10,8 @@ from hdl.folding import check_fold, fold_net, pack_words, unpack_words
 from hdl.mram import MramMacro, MramParams
 from hdl.mvtu import MVTU
 from hdl.pixel_buffer import PixelBuffer
-from models import golden
-from models.faults import FaultConfig, fault_hash, faulty_net, stored_bits
+from models.net import golden
+from models.faults.model import FaultConfig, fault_hash, faulty_net, stored_bits
 from sim_helpers import get, put, run_to_end
 
 
@@ -58,9 +58,9 @@ def _program_and_dump(macro, words, cfg, rounds=1):
 
 
 @pytest.mark.parametrize("cfg,init,lanes", [
-    (FaultConfig(seed=3, ber=0.05), 0, 8),
+    (FaultConfig(seed=3, ber=0.05), 0, None),   # auto: 6 lanes, one chunk per row
     (FaultConfig(seed=9, ber=0.3), 1, 3),
-    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 8),
+    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2),
 ])
 def test_mram_macro_write_errors_match_python_model(cfg, init, lanes):
     f = check_fold(2, 24, 6, pe=3, simd=6)
@@ -71,6 +71,14 @@ def test_mram_macro_write_errors_match_python_model(cfg, init, lanes):
     want = stored_bits(w, 2, cfg, old=np.full_like(w, init))
     assert np.array_equal(got, want)
     assert (got != w).any()
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+@pytest.mark.parametrize("lanes", [4, 5, 7, 12])
+def test_mram_hash_lanes_that_do_not_divide_simd_are_refused(lanes):
+    from models.errors import BnnMramError
+    with pytest.raises(BnnMramError, match=f"hash lanes {lanes} cannot be built in layer 2.*1, 2, 3, 6"):
+        MramMacro(layer=2, pe=3, simd=6, sf=4, depth=4, hash_lanes=lanes)
 
 
 @pytest.mark.parametrize("rounds", [2, 257])  # 257: the count must not wrap at 8 bits
@@ -179,7 +187,7 @@ def test_layers_overlap_images_steady_state_meets_analytic(small_net, digits):
 def test_mvtu_xnor_popcount_threshold_unit(pe, simd):
     """One hidden layer alone: random weights, thresholds at and beyond the edges, both
     comparison directions, random input vectors; output bits vs the golden model."""
-    from models.netfile import Layer
+    from models.net.netfile import Layer
     rng = np.random.default_rng(pe * 100 + simd)
     n_in, n_out = 24, 6
     w = rng.integers(0, 2, (n_out, n_in), dtype=np.uint8)

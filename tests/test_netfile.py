@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from models import netfile
+from models.net import netfile
 from models.errors import BnnMramError
 
 
@@ -32,10 +32,10 @@ def _edit(path, tmp_path, fn, fix_checksum=True):
     (lambda d: d["layers"][0]["thresholds"].__setitem__(0, 5), False, "checksum mismatch"),
     (lambda d: d.__setitem__("version", 99), True, "version 99"),
     (lambda d: d["layers"][1].__setitem__("n_in", 63), True, "does not match"),
-    (lambda d: d["layers"][0]["weights"].pop(), True, "weight rows"),
-    (lambda d: d["layers"][0]["thresholds"].pop(), True, "thresholds/flip"),
-    (lambda d: d["layers"][0]["weights"].__setitem__(0, "zz"), True, "not a hex string"),
-    (lambda d: d["layers"][0].pop("flip"), True, "missing field"),
+    (lambda d: d["layers"][0]["weights"].pop(), True, "weights must be a list of n_out=64"),
+    (lambda d: d["layers"][0]["thresholds"].pop(), True, "thresholds must be a list of n_out=64"),
+    (lambda d: d["layers"][0]["weights"].__setitem__(0, "zz"), True, "must be exactly 16 hex digits"),
+    (lambda d: d["layers"][0].pop("flip"), True, "flip must be a list"),
 ])
 def test_corrupt_or_inconsistent_files_fail_clearly(small_net, tmp_path, edit, fix, message):
     bad = _edit(small_net[2], tmp_path, edit, fix)

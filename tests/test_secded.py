@@ -6,7 +6,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from hdl.secded import SecdedDecoder, SecdedEncoder
-from models import ecc
+from models.ecc import secded as ecc
 
 
 def _run(dut, cases, k):

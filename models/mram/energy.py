@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import ecc, mram_physics as phy
+from ..ecc import secded as ecc
+from . import physics as phy
 
 TARGET_BER = 1e-6
 ECC_DATA_BITS = 64
@@ -18,14 +19,14 @@ MAX_RETRIES = 4
 
 ASSUMPTIONS = [
     "Write error rate: Butler et al., IEEE Trans. Magn. 48, 4684 (2012), precessional regime; "
-    "MTJ parameters in models/mram_physics.py (MtjParams), each with its source.",
+    "MTJ parameters in models/mram/physics.py (MtjParams), each with its source.",
     "Programming condition: least supply energy V*I*t reaching the BER with pulse in "
     "[t_min, t_max] and I <= i_max; the pulse is never shorter than the array write cycle t_min.",
     "Cell area: 1T-1MTJ, access transistor sized for the write current (I_on per um), "
     "area = 3F x (W + 2F); weaker programming needs less current, so smaller cells.",
     "Every weight is written once per load; reads: every weight bit is read once per inference.",
     "SECDED (72,64): 8 check bits per 64 data bits written and read; effective BER counts the "
-    "errors left in words with >= 2 errors (models/ecc.py); encoder/decoder energy not counted, "
+    "errors left in words with >= 2 errors (models/ecc/secded.py); encoder/decoder energy not counted, "
     "their logic area is Yosys' transistor estimate of one encoder plus the decoders one read "
     "cycle of the accelerator needs.",
     "Write-verify: per bit, each write is followed by a verify read; retried up to R times; "

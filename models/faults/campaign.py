@@ -1,7 +1,7 @@
 """Monte Carlo fault campaigns at speed: exact accuracies of a net under MRAM write errors.
 
 Per fault pattern the engine redoes only what the flipped weights change, on integers
-(compiled kernels in `models.kernels`):
+(compiled kernels in `models.faults.kernels`):
 
 - the fault hash of every weight is computed once per seed (compiled, in parallel) and
   reused for every BER: a flip is `hash < threshold`; for one rate up to 1/8 the flips come
@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 from . import kernels
-from .errors import BnnMramError
-from .faults import (MAX_NEURONS, ONE, READ_BLOCK, FaultConfig, read_flips, stored_thresholds,
+from ..errors import BnnMramError
+from .model import (MAX_NEURONS, ONE, READ_BLOCK, FaultConfig, read_flips, stored_thresholds,
                      uniform_threshold, write_failures)
-from .netfile import Net
+from ..net.netfile import Net
 
 # The first layer's inputs never change: per flipped weight it adds +-2x over all images
 # (feature-major, int16), which beats the dense int8 matrix product (n_in * n_out multiply-adds

@@ -1,6 +1,6 @@
 """Accuracy-vs-BER sweeps: trials, statistics, CSV/JSON/Markdown and the figure."""
 import csv
-import json
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,22 +9,32 @@ import numpy as np
 from scipy import stats
 
 from .campaign import Campaign
-from .errors import BnnMramError
-from .faults import FaultConfig
+from ..errors import BnnMramError
+from .model import FaultConfig
 
 TOLERANCE = 0.01  # "tolerated": mean accuracy within 1 point of error-free
 
 
+MAX_RATES = 1000
+
+
 def parse_bers(text: str) -> list[float]:
-    """'1e-6,1e-5,...,1e-1': a comma list; '...' fills in decades between its neighbours."""
-    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    """'1e-6,1e-5,...,1e-1': a comma list; '...' fills in decades between its neighbours,
+    which must be positive and increasing."""
+    parts = [p.strip() for p in str(text).split(",")]
+    usage = f"--ber {text!r} must be a comma list of rates, e.g. 1e-6,1e-5,...,1e-1"
+    if not text or not all(parts):
+        raise BnnMramError(usage)
     out = []
     try:
         for i, p in enumerate(parts):
             if p == "...":
-                if i == 0 or i == len(parts) - 1:
+                if i == 0 or i == len(parts) - 1 or parts[i + 1] == "...":
                     raise ValueError
                 lo, hi = out[-1], float(parts[i + 1])
+                if not (0 < lo < hi <= 1):
+                    raise BnnMramError(f"--ber {text!r}: '...' fills decades between two rates in (0, 1], "
+                                       f"the second larger, not {lo:g} and {hi:g}")
                 v = lo * 10
                 while v < hi * (1 - 1e-9):
                     out.append(float(f"{v:.6g}"))
@@ -32,10 +42,12 @@ def parse_bers(text: str) -> list[float]:
             else:
                 out.append(float(p))
     except (ValueError, IndexError):
-        raise BnnMramError(f"--ber {text!r} must be a comma list of rates, e.g. 1e-6,1e-5,...,1e-1") from None
+        raise BnnMramError(usage) from None
     for b in out:
         if not 0 <= b <= 1:
             raise BnnMramError(f"bit error rate must be in [0, 1], not {b:g}")
+    if len(set(out)) > MAX_RATES:
+        raise BnnMramError(f"--ber {text!r}: more than {MAX_RATES} rates")
     return sorted(set(out))
 
 
@@ -90,24 +102,29 @@ def describe(doc) -> str:
     return text
 
 
-def write(out: Path, sweeps: list[NetSweep], seed: int, errors: str = "write", thresholds: bool = False,
-          layers: list[int] | None = None) -> dict:
-    """DIR/sweep.csv, sweep.json, sweep.md, sweep.png; `errors`, `thresholds` and `layers` say
-    what was injected (recorded in sweep.json and the captions)."""
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "sweep.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["net", "ber", "trial", "seed", "accuracy"])
-        for s in sweeps:
-            for b, row in zip(s.bers, s.acc):
-                for t, a in enumerate(row):
-                    w.writerow([s.label, f"{b:g}", t, seed + t, f"{a:.6f}"])
-    doc = {"seed": seed, "errors": errors, "thresholds": thresholds, "layers": layers,
-           "nets": [s.summary() for s in sweeps]}
-    (out / "sweep.json").write_text(json.dumps(doc, indent=1) + "\n")
-    (out / "sweep.md").write_text(markdown(doc))
-    plot(doc, out / "sweep.png")
-    return doc
+def document(sweeps: list[NetSweep], seed: int, errors: str = "write", thresholds: bool = False,
+             layers: list[int] | None = None, sources: list[dict] | None = None) -> dict:
+    """sweep.json: what was injected (`errors`, `thresholds`, `layers`), and per net its
+    summary plus where it came from (`path`, `sha256`, `dataset` of `sources`)."""
+    nets = [s.summary() for s in sweeps]
+    for n, src in zip(nets, sources or []):
+        n.update({"net_path": src["path"], "net_sha256": src["sha256"], "dataset": src["dataset"]})
+    return {"seed": seed, "errors": errors, "thresholds": thresholds, "layers": layers, "nets": nets}
+
+
+CSV_COLUMNS = ["net", "ber", "trial", "seed", "accuracy", "net_sha256", "net_path"]
+
+
+def csv_text(sweeps: list[NetSweep], seed: int, sources: list[dict]) -> str:
+    """sweep.csv: one row per (net, BER, trial)."""
+    fh = io.StringIO()
+    w = csv.writer(fh, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for s, src in zip(sweeps, sources):
+        for b, row in zip(s.bers, s.acc):
+            for t, a in enumerate(row):
+                w.writerow([s.label, f"{b:g}", t, seed + t, f"{a:.6f}", src["sha256"], src["path"]])
+    return fh.getvalue()
 
 
 def markdown(doc) -> str:
@@ -148,5 +165,5 @@ def plot(doc, path: Path):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")
     plt.close(fig)

@@ -1,0 +1,237 @@
+"""The `bnnmram` flow subcommands' arguments, each checked when parsed (before any work).
+
+`flow_parser()` knows train, infer, gen, sim, sweep, synth and energy; `gen.cli` adds demo,
+which runs the others through this parser.
+"""
+import argparse
+import math
+
+from models.errors import BnnMramError
+from models.net.netfile import MAX_WIDTH
+
+from . import commands, energy
+
+MAX_WEIGHTS = 1 << 26  # weights of a whole net trained here
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (`bnnmram sub: error: ...`), exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _typed(fn):
+    """Turn a BnnMramError of a type function into argparse's one-line error."""
+    def wrapped(text):
+        try:
+            return fn(text)
+        except BnnMramError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    wrapped.__name__ = fn.__name__.lstrip("_")
+    return wrapped
+
+
+def ber(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bit error rate {text!r} is not a number") from None
+    if not (0.0 <= v <= 1.0):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"bit error rate must be in [0, 1], not {text}")
+    return v
+
+
+def seed(text: str) -> int:
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not an integer") from None
+    if not 0 <= v < 2**32:
+        raise argparse.ArgumentTypeError(f"seed must be a 32-bit unsigned integer, not {text}")
+    return v
+
+
+def positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    if v > 10**9:
+        raise argparse.ArgumentTypeError(f"{text} is absurdly large")
+    return v
+
+
+def learning_rate(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"learning rate {text!r} is not a number") from None
+    if not (math.isfinite(v) and 0 < v <= 1):
+        raise argparse.ArgumentTypeError(f"learning rate must be in (0, 1], not {text}")
+    return v
+
+
+def arch(text: str) -> list[int]:
+    parts = str(text).split("-")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"architecture {text!r} must look like 784-256-256-10 "
+                                         "(at least an input and an output size)")
+    sizes = [int(p) for p in parts]
+    if min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"architecture {text!r}: every size must be positive")
+    if max(sizes) > MAX_WIDTH:
+        raise argparse.ArgumentTypeError(f"architecture {text!r}: a layer of {max(sizes)} is wider than "
+                                         f"the fault model's {MAX_WIDTH} neurons or inputs")
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    if weights > MAX_WEIGHTS:
+        raise argparse.ArgumentTypeError(f"architecture {text!r} has {weights} weights, more than "
+                                         f"{MAX_WEIGHTS} (too large to train here)")
+    return sizes
+
+
+def ber_list(text: str) -> list[float]:
+    from models.faults.sweep import parse_bers
+    return _typed(parse_bers)(text)
+
+
+def layer_list(text: str) -> list[int]:
+    try:
+        layers = sorted({int(v) for v in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--layers {text!r} must be a comma list of layer numbers") from None
+    if layers[0] < 0:
+        raise argparse.ArgumentTypeError(f"--layers {text!r}: layer numbers start at 0")
+    return layers
+
+
+def fold(text: str):
+    try:
+        layer, pe, simd = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--fold {text!r} must be LAYER:PE:SIMD, e.g. 0:16:16") from None
+    if layer < 0 or pe < 1 or simd < 1:
+        raise argparse.ArgumentTypeError(f"--fold {text!r}: LAYER >= 0, PE and SIMD >= 1")
+    return layer, (pe, simd)
+
+
+def dataset(text: str) -> str:
+    from models.data.datasets import NAMES
+    if text not in NAMES:
+        raise argparse.ArgumentTypeError(f"unknown dataset {text!r}: choose one of {', '.join(NAMES)}")
+    return text
+
+
+def simulators(text: str) -> list[str]:
+    from cosim.tools import SIMULATORS
+    sims = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in sims if s not in SIMULATORS]
+    if not sims or bad:
+        raise argparse.ArgumentTypeError(f"--sims {text!r}: choose from {', '.join(SIMULATORS)}, comma separated")
+    return sims
+
+
+def add_fault_args(p: argparse.ArgumentParser):
+    g = p.add_argument_group("MRAM write errors")
+    g.add_argument("--ber", type=ber, default=0.0, help="bit error rate of every write (default 0)")
+    g.add_argument("--seed", type=seed, default=0, help="fault pattern seed (32-bit, default 0)")
+    g.add_argument("--fault-mode", choices=("ber", "switch"), default="ber",
+                   help="'ber': every written bit fails at --ber; 'switch': only switching writes fail")
+    g.add_argument("--rate01", type=ber, default=None, help="failure rate of 0->1 writes (default --ber)")
+    g.add_argument("--rate10", type=ber, default=None, help="failure rate of 1->0 writes (default --ber)")
+    g.add_argument("--init-state", type=int, choices=(0, 1), default=0,
+                   help="'switch' mode: MRAM content before programming")
+
+
+def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentParser, object]:
+    """The parser of the flow subcommands and its subparsers action (to add more)."""
+    p = Parser(prog=prog, description=description)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    t = sub.add_parser("train", help="train a BNN and export its net file")
+    t.add_argument("--dataset", type=dataset, default="fashion-mnist", help="fashion-mnist, mnist or digits")
+    t.add_argument("--arch", type=arch, default=arch("784-256-256-256-10"))
+    t.add_argument("--epochs", type=positive, default=20)
+    t.add_argument("--seed", type=seed, default=0)
+    t.add_argument("--batch", type=positive, default=100)
+    t.add_argument("--lr", type=learning_rate, default=5e-3)
+    t.add_argument("--binarize-input", action="store_true", help="binarize pixels (>= 128) instead of 8-bit inputs")
+    t.add_argument("--train-ber", type=ber, default=0.0, help="error-aware training: flip weights at this rate per minibatch")
+    t.add_argument("--out", required=True, help="output folder")
+    t.add_argument("--force", action="store_true", help="overwrite an existing net in --out")
+    t.set_defaults(func=commands.train)
+
+    i = sub.add_parser("infer", help="run the integer golden model on a dataset's test set")
+    i.add_argument("--net", required=True)
+    i.add_argument("--dataset", type=dataset, default="fashion-mnist")
+    i.add_argument("--limit", type=positive, default=None, help="first K test images only")
+    add_fault_args(i)
+    i.add_argument("--out", required=True, help="output .npz file (scores, pred, labels)")
+    i.set_defaults(func=commands.infer)
+
+    g = sub.add_parser("gen", help="generate the accelerator's Verilog and manifest")
+    g.add_argument("--net", required=True)
+    g.add_argument("--pe", type=positive, default=None, help="PE for every layer (default: balanced)")
+    g.add_argument("--simd", type=positive, default=None, help="SIMD for every layer (default: balanced)")
+    g.add_argument("--fold", type=fold, action="append", metavar="LAYER:PE:SIMD", help="per-layer folding override")
+    g.add_argument("--mram-read-latency", type=positive, default=1, help="MRAM read latency, cycles")
+    g.add_argument("--mram-write-cycles", type=positive, default=4, help="MRAM programming pulse, cycles")
+    g.add_argument("--mram-init", type=int, choices=(0, 1), default=0, help="MRAM content before programming")
+    g.add_argument("--mram-hash-lanes", type=positive, default=None,
+                   help="fault hashes per cycle while programming; must divide every layer's SIMD "
+                        "(default: the largest divisor of each SIMD up to 8)")
+    g.add_argument("--out", required=True)
+    g.set_defaults(func=commands.gen)
+
+    s = sub.add_parser("sim", help="co-simulate the RTL against the golden model (cocotb)")
+    s.add_argument("--rtl", required=True)
+    s.add_argument("--net", required=True)
+    s.add_argument("--sim", choices=("icarus", "verilator"), default="verilator")
+    s.add_argument("--dataset", type=dataset, default="fashion-mnist")
+    s.add_argument("--images", type=positive, default=100)
+    add_fault_args(s)
+    s.add_argument("--stalls", action="store_true", help="random input idles and output backpressure")
+    s.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
+    s.add_argument("--verbose", action="store_true", help="show the cocotb log")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=commands.sim)
+
+    w = sub.add_parser("sweep", help="Monte Carlo accuracy vs BER campaign (the papers' figure)")
+    w.add_argument("--net", action="append", required=True, help="net file; repeat to compare nets")
+    w.add_argument("--dataset", type=dataset, action="append", help="dataset per --net (one applies to all)")
+    w.add_argument("--label", action="append", help="legend label per --net")
+    w.add_argument("--ber", type=ber_list, default=ber_list("1e-6,1e-5,...,1e-1"),
+                   help="rates: comma list, '...' fills decades")
+    w.add_argument("--trials", type=positive, default=10, help="fault patterns per BER")
+    w.add_argument("--seed", type=seed, default=0, help="trial t uses fault seed SEED+t")
+    w.add_argument("--layers", type=layer_list, default=None, help="only these layers get errors, e.g. 0,1")
+    w.add_argument("--thresholds", action="store_true",
+                   help="thresholds stored in MRAM too: their bits get write errors (sweep model only)")
+    w.add_argument("--read-errors", action="store_true",
+                   help="the BER is of weight reads at each inference (every image its own errors), "
+                        "not of writes (sweep model only)")
+    w.add_argument("--limit", type=positive, default=None, help="first K test images only")
+    w.add_argument("--out", required=True)
+    w.set_defaults(func=commands.sweep)
+
+    y = sub.add_parser("synth", help="Yosys area of the generated logic (MRAM macros as black boxes)")
+    y.add_argument("--rtl", required=True)
+    y.add_argument("--target", choices=("generic", "ice40", "xilinx"), default="generic")
+    y.add_argument("--keep-mram", action="store_true", help="synthesize the behavioural MRAM macros too")
+    y.add_argument("--out", required=True)
+    y.set_defaults(func=commands.synth)
+
+    e = sub.add_parser("energy", help="energy/area table: strong, ECC, write-verify, weak programming")
+    e.add_argument("--net", required=True)
+    e.add_argument("--rtl", default=None, help="generated RTL (sizes the ECC decoders per read cycle)")
+    e.add_argument("--sweep", default=None, help="sweep.json giving the tolerated BER (else a sweep runs)")
+    e.add_argument("--dataset", type=dataset, default="fashion-mnist")
+    e.add_argument("--trials", type=positive, default=5, help="fault patterns per BER of that sweep")
+    e.add_argument("--seed", type=seed, default=0)
+    e.add_argument("--inferences-per-load", type=positive, default=1,
+                   help="system energy scenario: inferences per full weight load")
+    e.add_argument("--out", required=True)
+    e.set_defaults(func=energy.run)
+    return p, sub

@@ -1,0 +1,1 @@
+"""Error-correcting code maths (SECDED) for the ECC baseline of the energy model."""

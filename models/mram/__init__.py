@@ -1,0 +1,1 @@
+"""ST-MRAM programming physics and the energy/area model of programming options."""
