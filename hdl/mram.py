@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from amaranth.hdl import Module, Signal, Mux, Cat, C
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
@@ -28,6 +27,7 @@ from models.faults.model import WRITE_BITS
 
 from .delay import delay
 from .fault_hash import fault_hash
+from .widths import memory
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,9 @@ class MramMacro(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         ones = (1 << self.width) - 1
-        m.submodules.cells = cells = Memory(shape=self.width, depth=self.depth,
+        m.submodules.cells = cells = memory(shape=self.width, depth=self.depth,
                                             init=[ones if self.init_state else 0] * self.depth)
-        m.submodules.counts = counts = Memory(shape=WRITE_BITS, depth=self.depth, init=[])
+        m.submodules.counts = counts = memory(shape=WRITE_BITS, depth=self.depth, init=[])
 
         # Inference read: sync port plus (read_latency - 1) register stages.
         rd = cells.read_port()

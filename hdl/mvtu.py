@@ -15,7 +15,6 @@ PixelBuffer. Output: a stream of the N_out activation bits, or of {class, scores
 from amaranth.hdl import Module, Signal, Mux, Cat, C, Value, signed, unsigned
 from amaranth.lib import stream, wiring, data
 from amaranth.lib.fifo import SyncFIFOBuffered
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
@@ -25,6 +24,7 @@ from .delay import delay
 from .folding import LayerFold
 from .mram import MramMacro, MramParams, FaultConfigSignature, prog_layout
 from .pixel_buffer import PixelBuffer
+from .widths import index_shape, memory
 
 PIXEL_BITS = 8
 OUTPUT_FIFO_DEPTH = 3  # SyncFIFOBuffered: 1 output register + a 2-entry FIFO
@@ -101,8 +101,8 @@ class MVTU(wiring.Component):
                      fifo.r_en.eq(self.out.ready)]
 
         # ---- issue: (nf, sf) for every cycle of an image, back to back -----------------
-        nf = Signal(range(nf_n))
-        sf = Signal(range(sf_n))
+        nf = Signal(index_shape(nf_n))
+        sf = Signal(index_shape(sf_n))
         active = Signal()          # inside an image (after its first issue)
         inflight = Signal(range(OUTPUT_FIFO_DEPTH + 2))
         avail = Signal()
@@ -161,7 +161,7 @@ class MVTU(wiring.Component):
         # ---- finish a neuron fold (one cycle after its last partial sum) --------------------
         fin = Signal()
         fin_end = Signal()
-        fin_nf = Signal(range(nf_n))
+        fin_nf = Signal(index_shape(nf_n))
         m.d.sync += [fin.eq(valid_e & last_e), fin_end.eq(valid_e & end_e), fin_nf.eq(nf_e)]
         done = Signal()
         m.d.sync += done.eq(fin_end)
@@ -199,7 +199,7 @@ class MVTU(wiring.Component):
                     word |= ((thr[n] & ((1 << tshape.width) - 1)) | (int(layer.flip[n]) << tshape.width)) \
                         << (p * (tshape.width + 1))
                 rows.append(word)
-            m.submodules.thresholds = rom = Memory(shape=pe * (tshape.width + 1), depth=nf_n, init=rows)
+            m.submodules.thresholds = rom = memory(shape=pe * (tshape.width + 1), depth=nf_n, init=rows)
             trd = rom.read_port()
             m.d.comb += trd.addr.eq(nf_e)  # sync read: thresholds of nf_e arrive with `fin`
             bits = []

@@ -5,6 +5,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from .widths import index_shape
+
 
 class PixelBuffer(wiring.Component):
     """`words` words (SF) of `width` bits (SIMD pixels x 8) per image, two images.
@@ -18,7 +20,7 @@ class PixelBuffer(wiring.Component):
         super().__init__({
             "inp": In(stream.Signature(width)),
             "avail": Out(1),
-            "rd_addr": In(range(words)),
+            "rd_addr": In(index_shape(words)),
             "rd_data": Out(width),
             "release": In(1),
         })
@@ -28,7 +30,7 @@ class PixelBuffer(wiring.Component):
         m.submodules.mem = mem = Memory(shape=self.width, depth=2 * self.words, init=[])
         full = Signal(2)
         wbank, rbank = Signal(), Signal()
-        waddr = Signal(range(self.words))
+        waddr = Signal(index_shape(self.words))
 
         wr = mem.write_port()
         m.d.comb += [self.inp.ready.eq(~full.bit_select(wbank, 1)),

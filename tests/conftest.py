@@ -19,6 +19,24 @@ def _train(tmp_path_factory, name, arch, **kw):
     return model, net, path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def lint_every_generated_rtl():
+    """Every `bnnmram gen` a test runs is followed by `verilator --lint-only -Wall` with the
+    shipped waivers: any warning fails that test."""
+    import gen.commands as commands
+    from cosim.lint import lint
+    real = commands.gen
+
+    def gen_and_lint(args):
+        rc = real(args)
+        problems = lint(args.out)
+        assert not problems, f"lint of {args.out}: " + " | ".join(problems[:5])
+        return rc
+    commands.gen = gen_and_lint
+    yield
+    commands.gen = real
+
+
 @pytest.fixture(scope="session")
 def digits():
     return datasets.load("digits")

@@ -91,3 +91,17 @@ def test_binarized_input_net(binarized_net, tmp_path, simulator):
     code, r = _sim(rtl, binarized_net[2], tmp_path, "--sim", simulator, "--images", "30",
                    "--ber", "0.03", "--seed", "2", "--stalls")
     assert code == 0 and r["mismatches"] == 0 and r["readback_mismatches"] == [] and r["weights_flipped"] > 0
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_one_word_per_layer_folding(small_net, tmp_path, simulator):
+    """Fully parallel layers (one MRAM word, one threshold row, one-word pixel buffer each):
+    the shapes that used to make 0-bit wires stay bit-exact."""
+    rtl = tmp_path / "rtl"
+    with pytest.raises(SystemExit) as e:
+        main(["gen", "--net", str(small_net[2]), "--fold", "0:64:64", "--fold", "1:32:64",
+              "--fold", "2:10:32", "--out", str(rtl)])
+    assert e.value.code == 0
+    code, r = _sim(rtl, small_net[2], tmp_path, "--sim", simulator, "--images", "12",
+                   "--ber", "0.03", "--seed", "5", "--stalls")
+    assert code == 0 and r["mismatches"] == 0 and r["readback_mismatches"] == [] and r["weights_flipped"] > 0

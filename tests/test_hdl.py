@@ -214,3 +214,73 @@ def test_mvtu_xnor_popcount_threshold_unit(pe, simd):
     want = np.where(flip, dot <= t, dot >= t).astype(int)
     assert [[(g >> j) & 1 for j in range(n_out)] for g in got] == want.tolist()
     assert want[:, 0].all() and want[:, 1].all()  # the always-on thresholds (both directions)
+
+
+def test_programming_port_flags_bad_words_busy_and_reset(small_net):
+    """A prog word for a layer or address that does not exist is consumed, stored nowhere and
+    sets the sticky prog_error; prog_busy covers every write; rst clears prog_error but keeps
+    the weights."""
+    from amaranth.hdl import ClockDomain
+    from amaranth.sim import Simulator
+    _, net, _ = small_net
+    folds = fold_net(net, overrides={2: (2, 8)})   # layer 2: 20 words under a 5-bit address
+    top = Accelerator(net, folds)
+    m = Module()
+    m.domains.sync = cd = ClockDomain()
+    m.submodules.top = top
+    words = [pack_words(l.weights, f) for l, f in zip(net.layers, folds)]
+    short = next(i for i, f in enumerate(folds) if f.words < 2 ** top.addr_bits)
+    seen = {}
+
+    async def tb(ctx):
+        async def dump(layer):
+            got = []
+            for a in range(folds[layer].words):
+                ctx.set(top.dump_layer, layer)
+                ctx.set(top.dump_addr, a)
+                await ctx.tick()
+                got.append(ctx.get(top.dump_data) & ((1 << folds[layer].word_bits) - 1))
+            return got
+
+        busy_cycles = 0
+        for i, ws in enumerate(words):
+            for a, w in enumerate(ws):
+                await put(ctx, top.prog, {"layer": i, "addr": a, "data": w})
+        seen["error_after_good"] = ctx.get(top.prog_error)
+        seen["busy_after_last_word"] = ctx.get(top.prog_busy)   # its write is in progress
+        while ctx.get(top.prog_busy):
+            busy_cycles += 1
+            await ctx.tick()
+        seen["busy_cycles"] = busy_cycles
+        await put(ctx, top.prog, {"layer": len(words), "addr": 0, "data": 0})       # no such layer
+        await put(ctx, top.prog, {"layer": short, "addr": folds[short].words, "data": 0})  # no such word
+        for _ in range(20):
+            seen["busy_after_bad"] = seen.get("busy_after_bad", 0) | ctx.get(top.prog_busy)
+            await ctx.tick()
+        seen["error_after_bad"] = ctx.get(top.prog_error)
+        seen["before_reset"] = [await dump(i) for i in range(len(words))]
+        ctx.set(cd.rst, 1)
+        await ctx.tick()
+        ctx.set(cd.rst, 0)
+        await ctx.tick()
+        seen["error_after_reset"] = ctx.get(top.prog_error)
+        seen["after_reset"] = [await dump(i) for i in range(len(words))]
+        # busy while a write is in progress
+        ctx.set(top.prog.payload, {"layer": 0, "addr": 0, "data": words[0][0]})
+        ctx.set(top.prog.valid, 1)
+        await ctx.tick()
+        ctx.set(top.prog.valid, 0)
+        seen["busy_during_write"] = ctx.get(top.prog_busy)
+
+    sim = Simulator(m)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
+    assert seen["error_after_good"] == 0
+    assert seen["busy_after_last_word"] == 1
+    assert 1 <= seen["busy_cycles"] <= max(u.mram.pulse_cycles for u in top.units) + 1
+    assert seen["error_after_bad"] == 1 and seen["busy_after_bad"] == 0
+    assert seen["before_reset"] == words          # the bad words stored nothing
+    assert seen["error_after_reset"] == 0
+    assert seen["after_reset"] == words           # weights survive rst
+    assert seen["busy_during_write"] == 1
