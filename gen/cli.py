@@ -28,6 +28,10 @@ def main(argv=None):
     except BnnMramError as e:
         print(f"bnnmram {args.command}: error: {e}", file=sys.stderr)
         sys.exit(2)
+    except OSError as e:  # a file system problem outside the checked paths: still one line
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"bnnmram {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         print(f"bnnmram {args.command}: interrupted", file=sys.stderr)
         sys.exit(130)

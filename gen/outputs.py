@@ -71,7 +71,10 @@ def check_file_target(path, suffix: str, flag: str = "--out") -> Path:
         raise BnnMramError(f"{flag} {path} must end in {suffix}")
     if path.is_dir():
         raise BnnMramError(f"{flag} {path} is a folder; a file name ending in {suffix} is needed")
-    prepare_dir(path.parent if str(path.parent) else Path("."), flag)
+    base = _nearest_existing(path.parent)
+    if not base.is_dir():
+        raise BnnMramError(f"{flag} {path}: {base} is a file, so no folder can be made there")
+    prepare_dir(path.parent, flag)
     return path
 
 
@@ -198,4 +201,7 @@ class OutputDir:
     def __exit__(self, kind, value, tb):
         if kind is not None:
             self.discard()
+            if issubclass(kind, OSError):  # e.g. the disk filled up while writing
+                raise BnnMramError(f"cannot write the outputs in {self.path} ({value.strerror or value}); "
+                                   "the previous outputs are unchanged") from None
         return False

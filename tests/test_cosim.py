@@ -95,11 +95,12 @@ def test_binarized_input_net(binarized_net, tmp_path, simulator):
 
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])
 def test_one_word_per_layer_folding(small_net, tmp_path, simulator):
-    """Fully parallel layers (one MRAM word, one threshold row, one-word pixel buffer each):
-    the shapes that used to make 0-bit wires stay bit-exact."""
+    """The shapes that used to make 0-bit wires stay bit-exact: a one-word pixel buffer (layer
+    0, SF=1), one synapse fold (layer 1, SF=1) and a one-word layer (layer 2: one MRAM word,
+    one threshold row, NF=SF=1)."""
     rtl = tmp_path / "rtl"
     with pytest.raises(SystemExit) as e:
-        main(["gen", "--net", str(small_net[2]), "--fold", "0:64:64", "--fold", "1:32:64",
+        main(["gen", "--net", str(small_net[2]), "--fold", "0:4:64", "--fold", "1:1:64",
               "--fold", "2:10:32", "--out", str(rtl)])
     assert e.value.code == 0
     code, r = _sim(rtl, small_net[2], tmp_path, "--sim", simulator, "--images", "12",
