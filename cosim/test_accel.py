@@ -27,8 +27,10 @@ async def accelerator_matches_golden(dut):
     await tb.start(vec["fault"])
 
     c0 = tb.cycle()
-    await tb.program([vec[f"weights{i}"] for i in range(n_layers)])
+    prog_error = await tb.program([vec[f"weights{i}"] for i in range(n_layers)])
     prog_cycles = tb.cycle() - c0
+    if prog_error:
+        log.error("prog_error is set after programming only existing words")
     log.info("programmed %d MRAM words in %d cycles", sum(f.words for f in tb.folds), prog_cycles)
 
     readback_mismatches = []
@@ -86,7 +88,7 @@ async def accelerator_matches_golden(dut):
         "golden_accuracy": float((vec["pred"] == vec["labels"]).mean()),
         "cycles_per_image": measured, "cycles_per_image_analytic": man["cycles_per_image"],
         "first_result_cycle": cycles[0] - c_stream if cycles else None,
-        "programming_cycles": prog_cycles, "stream_cycles": stream_cycles,
+        "programming_cycles": prog_cycles, "prog_error": prog_error, "stream_cycles": stream_cycles,
         "stream_seconds": round(stream_seconds, 3),
         "images_per_second": round(n / stream_seconds, 2) if stream_seconds else None,
         "cycles_per_second": round(stream_cycles / stream_seconds) if stream_seconds else None,
@@ -94,5 +96,6 @@ async def accelerator_matches_golden(dut):
     }
     with open(cfg["result"], "w") as fh:
         json.dump(result, fh, indent=1)
+    assert not prog_error, "prog_error set by programming existing words only"
     assert not readback_mismatches, f"MRAM read-back differs from the fault model: {readback_mismatches[0]}"
     assert not mismatches, f"{len(mismatches)} of {n} images mismatch; first: {mismatches[0]}"

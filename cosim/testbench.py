@@ -68,8 +68,9 @@ class AcceleratorTB:
                 await RisingEdge(clk)
                 return
 
-    async def program(self, weights: list[np.ndarray]):
-        """Write every weight word through the MRAM programming port."""
+    async def program(self, weights: list[np.ndarray]) -> int:
+        """Write every weight word through the MRAM programming port; wait until `prog_busy`
+        is low; return `prog_error` (0: every word went to an existing layer and address)."""
         d = self.dut
         for i, (w, f) in enumerate(zip(weights, self.folds)):
             for addr, word in enumerate(pack_words(w, f)):
@@ -77,9 +78,12 @@ class AcceleratorTB:
                 d.prog__payload.value = payload
                 await self._handshake(d.prog__valid, d.prog__ready)
                 d.prog__valid.value = 0
-        # let the last write commit (pulse + commit cycles)
-        for _ in range(max(self.man["mram"]["pulse_cycles"]) + 3):
-            await RisingEdge(d.clk)
+        # programming has finished once prog_busy is low (the manifest's contract)
+        await ReadOnly()
+        if d.prog_busy.value == 1:
+            await FallingEdge(d.prog_busy)
+        await RisingEdge(d.clk)
+        return int(d.prog_error.value)
 
     async def read_back(self) -> list[list[int]]:
         """Every stored MRAM word, layer by layer, through the 1-cycle dump port."""

@@ -32,45 +32,46 @@ def _typed(fn):
     return wrapped
 
 
-def ber(text: str) -> float:
+def _convert(text: str, convert, what: str):
+    """`convert(text)`, or argparse's one-line error `what 'text' is not ...`."""
     try:
-        v = float(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bit error rate {text!r} is not a number") from None
+        kind = "an integer" if convert is not float else "a number"
+        raise argparse.ArgumentTypeError(f"{what}{text!r} is not {kind}") from None
+
+
+def _refuse(message: str):
+    raise argparse.ArgumentTypeError(message)
+
+
+def ber(text: str) -> float:
+    v = _convert(text, float, "bit error rate ")
     if not (0.0 <= v <= 1.0):  # NaN fails too
-        raise argparse.ArgumentTypeError(f"bit error rate must be in [0, 1], not {text}")
+        _refuse(f"bit error rate must be in [0, 1], not {text}")
     return v
 
 
 def seed(text: str) -> int:
-    try:
-        v = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed {text!r} is not an integer") from None
+    v = _convert(text, lambda t: int(t, 0), "seed ")
     if not 0 <= v < 2**32:
-        raise argparse.ArgumentTypeError(f"seed must be a 32-bit unsigned integer, not {text}")
+        _refuse(f"seed must be a 32-bit unsigned integer, not {text}")
     return v
 
 
 def positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    v = _convert(text, int, "")
     if v < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+        _refuse(f"must be a positive integer, not {text}")
     if v > 10**9:
-        raise argparse.ArgumentTypeError(f"{text} is absurdly large")
+        _refuse(f"{text} is absurdly large")
     return v
 
 
 def learning_rate(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"learning rate {text!r} is not a number") from None
+    v = _convert(text, float, "learning rate ")
     if not (math.isfinite(v) and 0 < v <= 1):
-        raise argparse.ArgumentTypeError(f"learning rate must be in (0, 1], not {text}")
+        _refuse(f"learning rate must be in (0, 1], not {text}")
     return v
 
 

