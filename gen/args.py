@@ -11,6 +11,7 @@ from models.net.netfile import MAX_WIDTH
 
 from . import commands, energy
 
+DATA_DIR_HELP = "CIFAR-10: folder of your python batches (or $BNNMRAM_CIFAR10_DIR)"
 MAX_WEIGHTS = 1 << 26  # weights of a whole net trained here
 
 
@@ -152,7 +153,8 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     t = sub.add_parser("train", help="train a BNN and export its net file")
-    t.add_argument("--dataset", type=dataset, default="fashion-mnist", help="fashion-mnist, mnist or digits")
+    t.add_argument("--dataset", type=dataset, default="fashion-mnist", help="fashion-mnist, mnist, digits or cifar10 (your own copy: --data-dir)")
+    t.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     t.add_argument("--arch", type=arch, default=arch("784-256-256-256-10"))
     t.add_argument("--epochs", type=positive, default=20)
     t.add_argument("--seed", type=seed, default=0)
@@ -167,6 +169,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     i = sub.add_parser("infer", help="run the integer golden model on a dataset's test set")
     i.add_argument("--net", required=True)
     i.add_argument("--dataset", type=dataset, default="fashion-mnist")
+    i.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     i.add_argument("--limit", type=positive, default=None, help="first K test images only")
     add_fault_args(i)
     i.add_argument("--out", required=True, help="output .npz file (scores, pred, labels)")
@@ -191,6 +194,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     s.add_argument("--net", required=True)
     s.add_argument("--sim", choices=("icarus", "verilator"), default="verilator")
     s.add_argument("--dataset", type=dataset, default="fashion-mnist")
+    s.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     s.add_argument("--images", type=positive, default=100)
     add_fault_args(s)
     s.add_argument("--stalls", action="store_true", help="random input idles and output backpressure")
@@ -202,6 +206,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     w = sub.add_parser("sweep", help="Monte Carlo accuracy vs BER campaign (the papers' figure)")
     w.add_argument("--net", action="append", required=True, help="net file; repeat to compare nets")
     w.add_argument("--dataset", type=dataset, action="append", help="dataset per --net (one applies to all)")
+    w.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     w.add_argument("--label", action="append", help="legend label per --net")
     w.add_argument("--ber", type=ber_list, default=ber_list("1e-6,1e-5,...,1e-1"),
                    help="rates: comma list, '...' fills decades")
@@ -229,6 +234,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     e.add_argument("--rtl", default=None, help="generated RTL (sizes the ECC decoders per read cycle)")
     e.add_argument("--sweep", default=None, help="sweep.json giving the tolerated BER (else a sweep runs)")
     e.add_argument("--dataset", type=dataset, default="fashion-mnist")
+    e.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     e.add_argument("--trials", type=positive, default=5, help="fault patterns per BER of that sweep")
     e.add_argument("--seed", type=seed, default=0)
     e.add_argument("--inferences-per-load", type=positive, default=1,

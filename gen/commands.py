@@ -36,7 +36,7 @@ def train(args):
     else:
         od.check()
     arch = args.arch
-    ds = datasets.load(args.dataset)
+    ds = datasets.load(args.dataset, args.data_dir)
     bnn.check_arch(arch, ds.train_x, ds.train_y)
     print(f"train: {ds.name} {len(ds.train_x)} train / {len(ds.test_x)} test images, arch "
           f"{'-'.join(map(str, arch))}, {args.epochs} epochs, seed {args.seed}", flush=True)
@@ -106,7 +106,7 @@ def infer(args):
     out = Path(args.out)
     _check_npz_target(out)
     net = netfile.load(args.net)
-    ds = datasets.load(args.dataset)
+    ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)
     cfg = fault_config(args)
     x, y = test_images(ds, args.limit)
@@ -178,7 +178,7 @@ def sim(args):
     net = netfile.load(args.net)
     man = load_manifest(args.rtl)
     vectors.check_rtl_matches(net, man, args.rtl)
-    ds = datasets.load(args.dataset)
+    ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)
     cfg = fault_config(args)
     if cfg.switch_only and cfg.init_state != man["mram"]["init_state"]:
@@ -244,7 +244,7 @@ def sweep(args):
         for p_, net in zip(args.net, nets):
             if layers[-1] >= len(net.layers):
                 raise BnnMramError(f"--layers {','.join(map(str, layers))}: {p_} has layers 0..{len(net.layers) - 1}")
-    data = {name: datasets.load(name) for name in dict.fromkeys(dsets)}
+    data = {name: datasets.load(name, args.data_dir) for name in dict.fromkeys(dsets)}
     for i, net in enumerate(nets):
         check_net_matches(net, data[dsets[i % len(dsets)]])
     labels = _labels(args, nets, dsets)

@@ -110,13 +110,13 @@ def _write_error_sweep(path: Path) -> dict:
     return full["nets"][0]
 
 
-def tolerated(net, ds_name, trials, seed, sweep_json):
+def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None):
     """(tolerated BER, accuracy at 1e-6, accuracy at the tolerated BER, sweep summary)."""
     if sweep_json:
         doc = _write_error_sweep(Path(sweep_json))
     else:
         from models.faults import sweep as sw
-        ds = datasets.load(ds_name)
+        ds = datasets.load(ds_name, data_dir)
         if ds.pixels != net.arch[0]:
             raise BnnMramError(f"net input size {net.arch[0]} does not match dataset {ds.name} ({ds.pixels} pixels)")
         camp = Campaign(net, ds.test_x, ds.test_y)
@@ -146,7 +146,7 @@ def run(args):
         decoders = sum(math.ceil(l["mram_word_bits"] / energy.ECC_DATA_BITS) for l in man["layers"])
     else:
         decoders = len(net.layers)
-    tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep)
+    tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep, args.data_dir)
     print("energy: synthesizing the SECDED (72,64) encoder and decoder for area", flush=True)
     work = Path(tempfile.mkdtemp(prefix=".energy-", dir=out))
     ecc_area = ecc_transistors(work, decoders)

