@@ -76,7 +76,11 @@ def learning_rate(text: str) -> float:
     return v
 
 
-def arch(text: str) -> list[int]:
+def arch(text: str) -> list:
+    """MLP sizes (784-256-10) or a conv spec (conv64k3-pool2-dense256-dense10)."""
+    from models.net.cnn import is_spec, parse_spec
+    if is_spec(text):
+        return _typed(parse_spec)(text)
     parts = str(text).split("-")
     if len(parts) < 2 or not all(p.isdigit() for p in parts):
         raise argparse.ArgumentTypeError(f"architecture {text!r} must look like 784-256-256-10 "

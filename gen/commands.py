@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from models.data import datasets
-from models.net import bnn, golden, netfile
+from models.net import bnn, cnn, golden, netfile
 from models.errors import BnnMramError
 from models.faults.model import FaultConfig, faulty_net
 
@@ -37,9 +37,9 @@ def train(args):
         od.check()
     arch = args.arch
     ds = datasets.load(args.dataset, args.data_dir)
-    bnn.check_arch(arch, ds.train_x, ds.train_y)
-    print(f"train: {ds.name} {len(ds.train_x)} train / {len(ds.test_x)} test images, arch "
-          f"{'-'.join(map(str, arch))}, {args.epochs} epochs, seed {args.seed}", flush=True)
+    bnn.check_arch(arch, ds.train_x, ds.train_y, ds.shape)
+    print(f"train: {ds.name} {len(ds.train_x)} train / {len(ds.test_x)} test images {'x'.join(map(str, ds.shape))}, "
+          f"arch {cnn.spec_text(arch)}, {args.epochs} epochs, seed {args.seed}", flush=True)
     t0 = time.time()
 
     def progress(epoch, loss, seconds):
@@ -47,14 +47,16 @@ def train(args):
 
     model = bnn.train(arch, ds.train_x, ds.train_y, epochs=args.epochs, seed=args.seed,
                       batch=args.batch, lr=args.lr, binarize_input=args.binarize_input,
-                      train_ber=args.train_ber, progress=progress)
+                      train_ber=args.train_ber, progress=progress, input_shape=ds.shape)
     train_seconds = time.time() - t0
     meta = {"dataset": ds.name, "epochs": args.epochs, "seed": args.seed, "train_ber": args.train_ber}
     net = bnn.export(model, meta)
     float_pred = model.predict(torch.from_numpy(np.array(ds.test_x)))
     g = golden.run(net, ds.test_x)
     report = {
-        "dataset": ds.name, "arch": arch, "epochs": args.epochs, "seed": args.seed,
+        "dataset": ds.name, "arch": net.arch, "arch_spec": netfile.describe_arch(net),
+        "input_shape": list(ds.shape),
+        "epochs": args.epochs, "seed": args.seed, "batch": args.batch, "lr": args.lr,
         "binarize_input": args.binarize_input, "train_ber": args.train_ber,
         "test_images": int(len(ds.test_y)),
         "test_accuracy": float((g.pred == ds.test_y).mean()),
@@ -77,12 +79,22 @@ def train(args):
           f"disagreements), {train_seconds:.1f} s -> {net_path}")
 
 
+def require_dense(net, command: str):
+    """The hardware half takes MLPs only for now: say so in one line for a conv net."""
+    if not net.is_dense:
+        raise BnnMramError(f"`bnnmram {command}` builds fully connected nets only; this is a conv net "
+                           f"({netfile.describe_arch(net)}): its hardware is not generated yet")
+
+
 def test_images(ds, limit):
     x, y = ds.test_x, ds.test_y
     return (x[:limit], y[:limit]) if limit else (x, y)
 
 
 def check_net_matches(net, ds):
+    if net.input_shape is not None and tuple(net.input_shape) != tuple(ds.shape):
+        raise BnnMramError(f"net input shape {'x'.join(map(str, net.input_shape))} does not match dataset "
+                           f"{ds.name} ({'x'.join(map(str, ds.shape))})")
     if net.arch[0] != ds.pixels:
         raise BnnMramError(f"net input size {net.arch[0]} does not match dataset {ds.name} "
                            f"({ds.pixels} pixels)")
@@ -147,6 +159,7 @@ def gen(args):
     _check_rtl_folder(out, FILES)
     od = OutputDir(out, "gen", list(FILES)).check()
     net = netfile.load(args.net)
+    require_dense(net, "gen")
     overrides = {}
     for layer, pe_simd in args.fold or []:
         if layer in overrides:
@@ -176,6 +189,7 @@ def sim(args):
     files = ["sim.json", "vectors.npz", f"sim_config_{args.sim}.json", f"results_{args.sim}.xml"]
     od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
+    require_dense(net, "sim")
     man = load_manifest(args.rtl)
     vectors.check_rtl_matches(net, man, args.rtl)
     ds = datasets.load(args.dataset, args.data_dir)
@@ -229,7 +243,7 @@ def _labels(args, nets, dsets) -> list[str]:
 def sweep(args):
     from tqdm import tqdm
     from models.faults import sweep as sw
-    from models.faults.campaign import Campaign
+    from models.faults.reference import campaign_for
     bers = args.ber
     n = len(args.net)
     dsets = args.dataset or ["fashion-mnist"]
@@ -247,13 +261,16 @@ def sweep(args):
     data = {name: datasets.load(name, args.data_dir) for name in dict.fromkeys(dsets)}
     for i, net in enumerate(nets):
         check_net_matches(net, data[dsets[i % len(dsets)]])
+    if args.read_errors and not all(net.is_dense for net in nets):
+        raise BnnMramError("--read-errors: read errors at each inference are modelled for MLPs only "
+                           "(conv nets: write errors)")
     labels = _labels(args, nets, dsets)
     results = []
     bar = tqdm(total=n * args.trials * len(bers), unit="trial", desc="sweep")
     for i, net in enumerate(nets):
         ds = data[dsets[i % len(dsets)]]
         x, y = test_images(ds, args.limit)
-        camp = Campaign(net, x, y, layers, thresholds=args.thresholds, read_errors=args.read_errors)
+        camp = campaign_for(net, x, y, layers, thresholds=args.thresholds, read_errors=args.read_errors)
         results.append(sw.run(camp, labels[i], bers, args.trials, args.seed, progress=bar.update))
     bar.close()
     sources = [{"path": str(p_), "sha256": netfile.digest(net), "dataset": dsets[i % len(dsets)]}

@@ -15,7 +15,7 @@ from hdl.secded import SecdedDecoder, SecdedEncoder
 from models.data import datasets
 from models.mram import energy, physics as phy
 from models.net import netfile
-from models.faults.campaign import Campaign
+from models.faults.reference import campaign_for
 from models.errors import BnnMramError
 from models.faults.sweep import describe, parse_bers
 from .outputs import OutputDir, write_file_atomic
@@ -119,7 +119,7 @@ def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None):
         ds = datasets.load(ds_name, data_dir)
         if ds.pixels != net.arch[0]:
             raise BnnMramError(f"net input size {net.arch[0]} does not match dataset {ds.name} ({ds.pixels} pixels)")
-        camp = Campaign(net, ds.test_x, ds.test_y)
+        camp = campaign_for(net, ds.test_x, ds.test_y)
         print(f"energy: sweeping {trials} fault patterns per BER on {ds_name} for the tolerated BER", flush=True)
         doc = sw.run(camp, "net", parse_bers(SWEEP_BERS), trials, seed).summary()
     per = {r["ber"]: r["mean"] for r in doc["per_ber"]}
@@ -145,7 +145,7 @@ def run(args):
         man = load_manifest(args.rtl)
         decoders = sum(math.ceil(l["mram_word_bits"] / energy.ECC_DATA_BITS) for l in man["layers"])
     else:
-        decoders = len(net.layers)
+        decoders = sum(l.has_weights for l in net.layers)
     tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep, args.data_dir)
     print("energy: synthesizing the SECDED (72,64) encoder and decoder for area", flush=True)
     work = Path(tempfile.mkdtemp(prefix=".energy-", dir=out))

@@ -206,7 +206,7 @@ def faulty_net(net, cfg: FaultConfig, thresholds: bool = False):
     out = net.with_weights([stored_bits(l.weights, i, cfg) for i, l in enumerate(net.layers)])
     if thresholds:
         for i, l in enumerate(out.layers):
-            if not l.is_output:
+            if l.has_weights and not l.is_output:   # a maxpool has no thresholds
                 l.thresholds, l.flip = stored_thresholds(l, i, cfg)
     return out
 

@@ -118,7 +118,7 @@ class BNN(nn.Module):
 
 
 @torch.no_grad()
-def _export_thresholds(model: BNN, i: int, dot_max: int):
+def export_thresholds(model, i: int, dot_max: int):
     """Integer thresholds reproducing sign(bn_eval(a)) >= 0 exactly for every integer a.
 
     float32 subtraction, multiplication and addition are monotonic, so the output flips once
@@ -147,7 +147,11 @@ def _export_thresholds(model: BNN, i: int, dot_max: int):
     return thresholds.astype(np.int64), flip
 
 
-def export(model: BNN, meta: dict | None = None) -> Net:
+def export(model, meta: dict | None = None) -> Net:
+    """The trained net as integer layers (BNN: net file version 1; ConvBNN: version 2)."""
+    if not isinstance(model, BNN):
+        from . import cnn
+        return cnn.export(model, meta)
     model.eval()
     layers = []
     for i, fc in enumerate(model.fcs):
@@ -157,29 +161,44 @@ def export(model: BNN, meta: dict | None = None) -> Net:
             layers.append(Layer(bits, kind))
             continue
         dot_max = dot_peak(fc.in_features, kind)
-        t, f = _export_thresholds(model, i, dot_max)
+        t, f = export_thresholds(model, i, dot_max)
         layers.append(Layer(bits, kind, t, f))
     return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}))
 
 
-def check_arch(arch, train_x, train_y):
-    """One line if the architecture cannot be trained on these images and labels."""
-    if train_x.shape[1] != arch[0]:
-        raise BnnMramError(f"architecture input size {arch[0]} does not match the dataset's "
-                           f"{train_x.shape[1]} pixels")
-    if int(train_y.max()) >= arch[-1]:
-        raise BnnMramError(f"architecture output size {arch[-1]} is smaller than the dataset's "
+def check_arch(arch, train_x, train_y, input_shape=None):
+    """One line if the architecture (MLP sizes, or a conv spec with the images' [H, W, C]
+    shape) cannot be trained on these images and labels."""
+    if arch and isinstance(arch[0], tuple):
+        from .cnn import spec_shapes
+        if input_shape is None or int(np.prod(input_shape)) != train_x.shape[1]:
+            raise BnnMramError(f"a conv architecture needs the images' [H, W, C] shape, not {input_shape}")
+        spec_shapes(arch, input_shape)
+        classes = arch[-1][1]
+    else:
+        if train_x.shape[1] != arch[0]:
+            raise BnnMramError(f"architecture input size {arch[0]} does not match the dataset's "
+                               f"{train_x.shape[1]} pixels")
+        classes = arch[-1]
+    if int(train_y.max()) >= classes:
+        raise BnnMramError(f"architecture output size {classes} is smaller than the dataset's "
                            f"{int(train_y.max()) + 1} classes")
 
 
 def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
-          binarize_input=False, train_ber=0.0, progress=None) -> BNN:
-    """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch."""
+          binarize_input=False, train_ber=0.0, progress=None, input_shape=None):
+    """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch.
+    `arch`: MLP sizes [784, 256, 10], or a conv spec (models.net.cnn.parse_spec) with the
+    images' `input_shape` (H, W, C)."""
     torch.manual_seed(seed)
-    check_arch(arch, train_x, train_y)
+    check_arch(arch, train_x, train_y, input_shape)
     if not (math.isfinite(lr) and lr > 0):
         raise BnnMramError(f"learning rate must be a positive number, not {lr!r}")
-    model = BNN(arch, binarize_input)
+    if isinstance(arch[0], tuple):
+        from .cnn import ConvBNN
+        model = ConvBNN(arch, input_shape, binarize_input)
+    else:
+        model = BNN(arch, binarize_input)
     model.train_ber = float(train_ber)
     x = torch.from_numpy(np.array(train_x))  # a writable copy
     y = torch.from_numpy(np.array(train_y))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .conv import maxpool_bits, patches
 from .netfile import Net
 from .xnor import dot_from_popcount
 
@@ -13,37 +14,63 @@ from .xnor import dot_from_popcount
 class GoldenResult:
     scores: np.ndarray        # int64 [B, classes]
     pred: np.ndarray          # int64 [B], first maximum wins ties
-    activations: list         # uint8 [B, n_out] bits of each hidden layer
+    activations: list         # uint8 [B, out_size] bits of each hidden (conv, pool) layer
 
 
-def layer_dot(net: Net, i: int, x: torch.Tensor) -> torch.Tensor:
-    """Integer dot products [B, n_out] of layer i for inputs x (pixels or bits)."""
-    layer = net.layers[i]
+def _dots(layer, x: torch.Tensor, binarize_threshold) -> torch.Tensor:
+    """Integer dot products [N, n_out] of rows x [N, n_in] (pixels or bits) with the weights."""
     w = torch.from_numpy(layer.weights).to(torch.float64)  # exact for these sizes
     x = x.to(torch.float64)
     if layer.input == "pixel":
         return (x @ (2 * w - 1).T).round().to(torch.int64)
     if layer.input == "binarized":
-        x = (x >= net.binarize_threshold).to(torch.float64)
+        x = (x >= binarize_threshold).to(torch.float64)
     popcount = x @ w.T + (1 - x) @ (1 - w).T  # popcount(xnor(x, w))
     return dot_from_popcount(popcount.round().to(torch.int64), layer.n_in)
 
 
+def layer_dot(net: Net, i: int, x: torch.Tensor) -> torch.Tensor:
+    """Integer dot products of layer i for inputs x [B, in_size]: [B, n_out] for a dense layer,
+    [B, OH*OW*C_out] channel-last for a conv layer (one dot per position and channel)."""
+    layer = net.layers[i]
+    if layer.kind == "conv":
+        rows = patches(x, layer.in_shape, layer.kernel)
+        return _dots(layer, rows, net.binarize_threshold).reshape(x.shape[0], -1)
+    return _dots(layer, x, net.binarize_threshold)
+
+
 def threshold_bits(dot: torch.Tensor, thresholds, flip) -> torch.Tensor:
+    """Bits of dots [B, ..., n_out] against per-neuron (per-channel) thresholds."""
     t = torch.from_numpy(np.asarray(thresholds, np.int64))
     f = torch.from_numpy(np.asarray(flip, bool))
     return torch.where(f, dot <= t, dot >= t).to(torch.uint8)
 
 
+def _layer_bits(net: Net, i: int, x: torch.Tensor) -> torch.Tensor:
+    layer = net.layers[i]
+    if layer.kind == "maxpool":
+        return maxpool_bits(x, layer.in_shape, layer.pool)
+    dot = layer_dot(net, i, x)
+    if layer.kind == "conv":
+        dot = dot.reshape(x.shape[0], -1, layer.n_out)
+    return threshold_bits(dot, layer.thresholds, layer.flip).reshape(x.shape[0], -1)
+
+
+CONV_BATCH = 256  # images at a time through conv layers (their patch matrices are large)
+
+
 def run(net: Net, images: np.ndarray) -> GoldenResult:
-    """Evaluate the net on uint8 images [B, pixels]."""
+    """Evaluate the net on uint8 images [B, pixels] (channel-last, row-major)."""
+    if not net.is_dense and len(images) > CONV_BATCH:
+        parts = [run(net, images[s:s + CONV_BATCH]) for s in range(0, len(images), CONV_BATCH)]
+        return GoldenResult(np.concatenate([p.scores for p in parts]), np.concatenate([p.pred for p in parts]),
+                            [np.concatenate(a) for a in zip(*[p.activations for p in parts])])
     x = torch.from_numpy(np.array(images)).to(torch.int64)
     acts = []
     for i, layer in enumerate(net.layers):
-        dot = layer_dot(net, i, x)
         if layer.is_output:
-            scores = dot
+            scores = layer_dot(net, i, x)
         else:
-            x = threshold_bits(dot, layer.thresholds, layer.flip)
+            x = _layer_bits(net, i, x)
             acts.append(x.numpy())
     return GoldenResult(scores.numpy(), torch.argmax(scores, dim=1).numpy(), acts)

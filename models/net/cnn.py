@@ -1,0 +1,219 @@
+"""BinaryNet-style convolutional BNN in PyTorch, in the order the hardware computes:
+conv -> batch norm -> sign -> (max-pool) ... -> flatten -> dense -> ... -> dense (scores).
+
+Architecture spec (`bnnmram train --arch`): dash-separated layers, e.g.
+`conv64k3-conv64k3-pool2-conv128k3-pool2-dense256-dense10`: `convCkK` (C output channels,
+K x K kernel, stride 1, no padding), `poolP` (P x P max-pool, stride P, after the sign, so it
+is an OR of bits), `denseN` (N neurons; the last one gives the class scores). The input shape
+[H, W, C] comes from the dataset. Weights are binary (sign, +1 for 0) with a straight-through
+estimator, latent weights clipped to [-1, 1], batch norm folded to integer thresholds per
+output channel at export (the same exact search as the MLP's, models.net.bnn).
+"""
+import math
+import re
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..errors import BnnMramError
+from .bnn import BINARIZE_THRESHOLD, BinaryLinear, export_thresholds, sign
+from .netfile import MAX_WIDTH, Layer, Net, dot_peak
+
+_TOKEN = re.compile(r"conv(\d+)k(\d+)|pool(\d+)|dense(\d+)")
+
+
+def is_spec(text: str) -> bool:
+    """An --arch with layer names (conv/pool/dense) rather than the MLP's 784-256-10."""
+    return any(ch.isalpha() for ch in str(text))
+
+
+def parse_spec(text: str) -> list[tuple]:
+    """[("conv", C, K) | ("pool", P) | ("dense", N), ...], checked for form only."""
+    layers = []
+    for tok in str(text).split("-"):
+        m = _TOKEN.fullmatch(tok)
+        if not m:
+            raise BnnMramError(f"architecture {text!r}: {tok!r} is not convCkK, poolP or denseN "
+                               "(e.g. conv64k3-pool2-dense256-dense10)")
+        if m.group(1):
+            layers.append(("conv", int(m.group(1)), int(m.group(2))))
+        elif m.group(3):
+            layers.append(("pool", int(m.group(3))))
+        else:
+            layers.append(("dense", int(m.group(4))))
+    if layers[-1][0] != "dense":
+        raise BnnMramError(f"architecture {text!r} must end in a dense layer (the class scores)")
+    return layers
+
+
+def spec_text(arch) -> str:
+    """The --arch text of MLP sizes or of a parsed conv spec."""
+    if arch and isinstance(arch[0], tuple):
+        return "-".join({"conv": lambda l: f"conv{l[1]}k{l[2]}", "pool": lambda l: f"pool{l[1]}",
+                         "dense": lambda l: f"dense{l[1]}"}[l[0]](l) for l in arch)
+    return "-".join(map(str, arch))
+
+
+def spec_shapes(spec: list[tuple], input_shape: tuple) -> list[tuple]:
+    """The activation shape after each layer; one line naming the layer that does not fit."""
+    shape, shapes = tuple(input_shape), []
+    for i, layer in enumerate(spec):
+        where = f"architecture layer {i} ({layer[0]})"
+        if layer[0] in ("conv", "pool") and len(shape) != 3:
+            raise BnnMramError(f"{where}: a {layer[0]} layer cannot follow a dense layer")
+        if layer[0] == "conv":
+            _, c, k = layer
+            h, w, cin = shape
+            if not (1 <= k <= min(h, w)) or c < 1:
+                raise BnnMramError(f"{where}: kernel {k} does not fit its {h} x {w} input")
+            if k * k * cin > MAX_WIDTH or c > MAX_WIDTH:
+                raise BnnMramError(f"{where}: {k}x{k}x{cin} patches or {c} channels exceed the fault "
+                                   f"model's {MAX_WIDTH} inputs or neurons")
+            shape = (h - k + 1, w - k + 1, c)
+        elif layer[0] == "pool":
+            _, p = layer
+            h, w, c = shape
+            if i == 0:
+                raise BnnMramError(f"{where}: the first layer cannot pool (it pools bits, not pixels)")
+            if p < 2 or h % p or w % p:
+                raise BnnMramError(f"{where}: pool {p} does not divide its {h} x {w} input")
+            shape = (h // p, w // p, c)
+        else:
+            n_in = int(np.prod(shape))
+            if n_in > MAX_WIDTH or not 1 <= layer[1] <= MAX_WIDTH:
+                raise BnnMramError(f"{where}: {n_in} inputs or {layer[1]} neurons exceed the fault "
+                                   f"model's {MAX_WIDTH}")
+            shape = (layer[1],)
+        shapes.append(shape)
+    return shapes
+
+
+class BinaryConv2d(nn.Conv2d):
+    """K x K conv with binary weights sign(w) (+1 for 0), no bias, stride 1, no padding; with
+    `train_ber` > 0 each binary weight is flipped with that probability per forward pass."""
+
+    def __init__(self, c_in, c_out, k):
+        super().__init__(c_in, c_out, k, bias=False)
+        self.train_ber = 0.0
+
+    def binary_weight(self) -> torch.Tensor:
+        wb = sign(self.weight)
+        if self.training and self.train_ber > 0:
+            wb = torch.where(torch.rand_like(wb) < self.train_ber, -wb, wb)
+        return wb
+
+    def forward(self, x):
+        return F.conv2d(x, self.binary_weight())
+
+
+class ConvBNN(nn.Module):
+    def __init__(self, spec: list[tuple], input_shape: tuple, binarize_input: bool = False):
+        super().__init__()
+        self.spec, self.input_shape = list(spec), tuple(input_shape)
+        self.binarize_input = binarize_input
+        self.shapes = spec_shapes(self.spec, self.input_shape)
+        self.weighted = nn.ModuleList()   # conv and dense layers, in order
+        self.bns = nn.ModuleList()        # one per thresholded (hidden) layer, in order
+        shape = self.input_shape
+        for i, layer in enumerate(self.spec):
+            if layer[0] == "conv":
+                self.weighted.append(BinaryConv2d(shape[2], layer[1], layer[2]))
+                self.bns.append(nn.BatchNorm2d(layer[1]))
+            elif layer[0] == "dense":
+                self.weighted.append(BinaryLinear(int(np.prod(shape)), layer[1]))
+                if i < len(self.spec) - 1:
+                    self.bns.append(nn.BatchNorm1d(layer[1]))
+            shape = self.shapes[i]
+        for m in self.weighted:
+            nn.init.uniform_(m.weight, -1, 1)
+            m.weight.data.mul_(0.1)
+        self.log_scale = nn.Parameter(torch.tensor(-0.5 * math.log(self.weighted[-1].in_features)))
+
+    @property
+    def fcs(self):
+        """The weight-bearing layers (conv and dense), as the MLP calls them."""
+        return self.weighted
+
+    @property
+    def train_ber(self) -> float:
+        return self.weighted[0].train_ber
+
+    @train_ber.setter
+    def train_ber(self, ber: float):
+        for m in self.weighted:
+            m.train_ber = float(ber)
+
+    def prepare_input(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 pixels [B, H*W*C] channel-last -> float [B, C, H, W]."""
+        x = pixels.to(torch.float32)
+        if self.binarize_input:
+            x = torch.where(x >= BINARIZE_THRESHOLD, 1.0, -1.0)
+        h, w, c = self.input_shape
+        return x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
+
+    def bn_eval(self, i: int, a: torch.Tensor) -> torch.Tensor:
+        """Inference batch norm of thresholded layer i on dots a [..., C] (channels last),
+        float32, in the one order the threshold export reproduces."""
+        bn = self.bns[i]
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        return (a - bn.running_mean) * scale + bn.bias
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Float class scores (logits)."""
+        x = self.prepare_input(pixels)
+        w_i = bn_i = 0
+        for i, layer in enumerate(self.spec):
+            if layer[0] == "pool":
+                x = F.max_pool2d(x, layer[1])
+                continue
+            if layer[0] == "dense" and x.dim() == 4:   # flatten channel-last, the file's order
+                x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+            a = self.weighted[w_i](x)
+            w_i += 1
+            if i == len(self.spec) - 1:
+                return a * self.log_scale.exp() if self.training else a
+            if self.training:
+                y = self.bns[bn_i](a)
+            else:  # exact integer dots (a conv algorithm may round), then the exported order
+                a = a.round()
+                y = self.bn_eval(bn_i, a.movedim(1, -1)).movedim(-1, 1) if a.dim() == 4 else self.bn_eval(bn_i, a)
+            bn_i += 1
+            x = sign(y)
+
+    @torch.no_grad()
+    def predict(self, pixels: torch.Tensor, batch: int = 500) -> np.ndarray:
+        self.eval()
+        return torch.cat([self(pixels[s:s + batch]).argmax(1) for s in range(0, len(pixels), batch)]).numpy()
+
+    def clip_(self):
+        for m in self.weighted:
+            m.weight.data.clamp_(-1, 1)
+
+
+def export(model: ConvBNN, meta: dict | None = None) -> Net:
+    """The trained net as integer layers (net file version 2)."""
+    model.eval()
+    kind0 = "binarized" if model.binarize_input else "pixel"
+    layers, shape, w_i, bn_i = [], model.input_shape, 0, 0
+    for i, spec in enumerate(model.spec):
+        kind = kind0 if i == 0 else "bits"
+        if spec[0] == "pool":
+            layers.append(Layer(np.zeros((0, 0), np.uint8), kind, kind="maxpool", pool=spec[1], in_shape=shape))
+        else:
+            m = model.weighted[w_i]
+            w_i += 1
+            bits = (m.weight.detach() >= 0).to(torch.uint8)
+            if spec[0] == "conv":  # [C_out, C_in, K, K] -> rows over (ky*K + kx)*C_in + c
+                bits = bits.permute(0, 2, 3, 1).reshape(bits.shape[0], -1)
+            bits = bits.numpy()
+            conv = dict(kind="conv", kernel=spec[2], in_shape=shape) if spec[0] == "conv" else {}
+            if i == len(model.spec) - 1:
+                layers.append(Layer(bits, kind))
+            else:
+                t, f = export_thresholds(model, bn_i, dot_peak(bits.shape[1], kind))
+                bn_i += 1
+                layers.append(Layer(bits, kind, t, f, **conv))
+        shape = model.shapes[i]
+    return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}))
