@@ -317,5 +317,6 @@ def synth(args):
 
 
 def _net_label(net, dataset):
-    tb = net.meta.get("train_ber", 0) or 0
-    return f"{dataset} {'-'.join(map(str, net.arch))}" + (f", error-aware {tb:g}" if tb else "")
+    tb = net.meta.get("train_ber", 0)
+    tb = tb if isinstance(tb, (int, float)) and not isinstance(tb, bool) else 0
+    return f"{dataset} {netfile.describe_arch(net)}" + (f", error-aware {tb:g}" if tb else "")

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from .conv import maxpool_bits, patches
-from .netfile import Net
 from .xnor import dot_from_popcount
+from .netfile import Net
 
 
 @dataclass
@@ -18,14 +18,16 @@ class GoldenResult:
 
 
 def _dots(layer, x: torch.Tensor, binarize_threshold) -> torch.Tensor:
-    """Integer dot products [N, n_out] of rows x [N, n_in] (pixels or bits) with the weights."""
-    w = torch.from_numpy(layer.weights).to(torch.float64)  # exact for these sizes
-    x = x.to(torch.float64)
+    """Integer dot products [N, n_out] of rows x [N, n_in] (pixels or bits) with the weights.
+
+    float32 products: every term and partial sum is an integer below 2**24 (n_in <= 65536,
+    pixels <= 255, docs/netfile.md), so float32 is exact in any summation order."""
+    w = torch.from_numpy(layer.weights).to(torch.float32)
     if layer.input == "pixel":
-        return (x @ (2 * w - 1).T).round().to(torch.int64)
-    if layer.input == "binarized":
-        x = (x >= binarize_threshold).to(torch.float64)
-    popcount = x @ w.T + (1 - x) @ (1 - w).T  # popcount(xnor(x, w))
+        return (x.to(torch.float32) @ (2 * w - 1).T).round().to(torch.int64)
+    b = (x >= binarize_threshold) if layer.input == "binarized" else x
+    b = b.to(torch.float32)
+    popcount = b @ w.T + (1 - b) @ (1 - w).T  # popcount(xnor(b, w))
     return dot_from_popcount(popcount.round().to(torch.int64), layer.n_in)
 
 
@@ -56,7 +58,7 @@ def _layer_bits(net: Net, i: int, x: torch.Tensor) -> torch.Tensor:
     return threshold_bits(dot, layer.thresholds, layer.flip).reshape(x.shape[0], -1)
 
 
-CONV_BATCH = 256  # images at a time through conv layers (their patch matrices are large)
+CONV_BATCH = 128  # images at a time through conv layers (their patch matrices are large)
 
 
 def run(net: Net, images: np.ndarray) -> GoldenResult:
@@ -65,7 +67,7 @@ def run(net: Net, images: np.ndarray) -> GoldenResult:
         parts = [run(net, images[s:s + CONV_BATCH]) for s in range(0, len(images), CONV_BATCH)]
         return GoldenResult(np.concatenate([p.scores for p in parts]), np.concatenate([p.pred for p in parts]),
                             [np.concatenate(a) for a in zip(*[p.activations for p in parts])])
-    x = torch.from_numpy(np.array(images)).to(torch.int64)
+    x = torch.from_numpy(np.array(images, np.uint8))
     acts = []
     for i, layer in enumerate(net.layers):
         if layer.is_output:
