@@ -17,6 +17,7 @@ def parser():
     d.add_argument("--sims", type=simulators, default=simulators("verilator,icarus"),
                    help="simulators, comma separated")
     d.add_argument("--trials", type=positive, default=3, help="fault patterns per BER in the sweeps")
+    d.add_argument("--conv-epochs", type=positive, default=5, help="epochs of the demo's conv net (short schedule)")
     d.set_defaults(func=demo.run)
     return p
 

@@ -6,6 +6,8 @@ from pathlib import Path
 from models.errors import BnnMramError
 
 DEMO_ARCH = "784-256-256-256-10"
+CONV_ARCH = "conv32k3-conv32k3-pool2-conv64k3-conv64k3-pool2-dense256-dense10"
+CONV_SWEEP_IMAGES = 2000  # the conv sweep runs the golden model per pattern: a test subset
 SWEEP_BERS = "1e-6,1e-5,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
 ERROR_AWARE_BER = "0.05"
 FIGURE_NETS = [("mnist", "0", "mnist"), ("mnist", ERROR_AWARE_BER, "mnist-ea"),
@@ -62,18 +64,18 @@ def run(args):
     t0 = time.time()
     net_dir = out / "net"
     net = net_dir / "net.json"
-    _step("1/7 train (or reuse) the Fashion-MNIST BNN")
+    _step("1/8 train (or reuse) the Fashion-MNIST BNN")
     if trained_set_ok(net):
         print(f"demo: reusing {net} (delete {net_dir} to retrain)")
     ensure_demo_net(net, args.epochs)
     train = json.loads((net_dir / "train.json").read_text())
 
-    _step("2/7 generate the Verilog")
+    _step("2/8 generate the Verilog")
     rtl = out / "rtl"
     run_step(["gen", "--net", str(net), "--out", str(rtl)])
     man = load_manifest(rtl)
 
-    _step(f"3/7 co-simulate {args.images} test images, BER 0 and 1e-3")
+    _step(f"3/8 co-simulate {args.images} test images, BER 0 and 1e-3")
     sims = []
     for sim in args.sims:
         for ber in (0.0, 1e-3):
@@ -87,13 +89,13 @@ def run(args):
             r["exit_code"] = code
             sims.append(r)
 
-    _step("4/7 synthesize with Yosys (MRAM macros as black boxes)")
+    _step("4/8 synthesize with Yosys (MRAM macros as black boxes)")
     synths = {}
     for target in ("generic", "ice40", "xilinx"):
         run_step(["synth", "--rtl", str(rtl), "--target", target, "--out", str(out / f"synth_{target}")])
         synths[target] = json.loads((out / f"synth_{target}" / "synth.json").read_text())
 
-    _step(f"5/7 accuracy vs BER sweeps ({args.trials} fault patterns per BER), standard and error-aware")
+    _step(f"5/8 accuracy vs BER sweeps ({args.trials} fault patterns per BER), standard and error-aware")
     nets = {"fashion-mnist": [str(net)], "mnist": []}
     for dataset, tber, name in FIGURE_NETS:
         d = out / "nets" / name
@@ -108,11 +110,21 @@ def run(args):
             argv += ["--net", p_]
         run_step(argv)
 
-    _step("6/7 energy and area of the programming options")
+    _step(f"6/8 conv BNN in software: train (or reuse, {args.conv_epochs} epochs), sweep on "
+          f"{CONV_SWEEP_IMAGES} test images")
+    conv = out / "nets" / "fashion-conv"
+    if not trained_set_ok(conv / "net.json"):
+        run_step(["train", "--dataset", "fashion-mnist", "--arch", CONV_ARCH, "--epochs", str(args.conv_epochs),
+                  "--seed", "0", "--out", str(conv), "--force"])
+    run_step(["sweep", "--dataset", "fashion-mnist", "--ber", SWEEP_BERS, "--trials", str(args.trials),
+              "--limit", str(CONV_SWEEP_IMAGES), "--net", str(net), "--net", str(conv / "net.json"),
+              "--out", str(out / "sweep_conv")])
+
+    _step("7/8 energy and area of the programming options")
     run_step(["energy", "--net", str(net), "--rtl", str(rtl), "--sweep", str(out / "sweep_fashion-mnist" / "sweep.json"),
           "--out", str(out / "energy")])
 
-    _step("7/7 report")
+    _step("8/8 report")
     report = out / "report.md"
     with report_dir:
         report_dir.write("report.md", _report(out, train, man, sims, time.time() - t0) + _report_more(out, synths))
@@ -130,6 +142,18 @@ def _report_more(out, synths):
 {(out / f"sweep_{d}" / "sweep.md").read_text()}
 ![accuracy vs BER, {d}](sweep_{d}/sweep.png)
 """ for d in ("fashion-mnist", "mnist"))
+    conv = json.loads((out / "nets" / "fashion-conv" / "train.json").read_text())
+    sweeps += f"""
+### Conv BNN (software; hardware generation is the next step)
+`{conv['arch_spec']}` on Fashion-MNIST, trained here for {conv['epochs']} epochs in
+{conv['train_seconds']:.0f} s (the demo's short schedule; the README's command trains the full one):
+integer golden test accuracy **{conv['test_accuracy']:.4f}** on all 10,000 test images (float BNN
+{conv['float_test_accuracy']:.4f}, {conv['golden_float_disagreements']} disagreements). Sweep on the first
+{CONV_SWEEP_IMAGES} test images, beside the MLP on the same images (`sweep_conv/`):
+
+{(out / "sweep_conv" / "sweep.md").read_text()}
+![accuracy vs BER, conv vs MLP](sweep_conv/sweep.png)
+"""
     en = (out / "energy" / "energy.md").read_text().split("\n", 1)[1].replace("(energy_vs_ber.png)", "(energy/energy_vs_ber.png)")
     return f"""
 ## Synthesis (Yosys, MRAM macros as black boxes: `synth_*/synth.json`, `synth_*/stat.txt`)

@@ -1,6 +1,7 @@
-"""Fault campaigns of any net, conv nets included, through the integer golden model: exact by
-construction (each pattern's faulty weights, then a full golden evaluation), so slower than
-the packed-bit engine of models.faults.campaign, which takes MLPs only."""
+"""Fault campaigns of any net through the integer golden model: exact by construction (each
+pattern's faulty weights, then a full golden evaluation) and slow; the reference the two
+engines (models.faults.campaign for MLPs, models.faults.conv_campaign for conv nets) are
+tested against. `campaign_for` picks the engine for a net."""
 import numpy as np
 import torch
 
@@ -45,9 +46,10 @@ class ReferenceCampaign:
 
 
 def campaign_for(net: Net, images, labels, layers=None, thresholds=False, read_errors=False):
-    """The fastest exact campaign for this net: the packed-bit engine for MLPs, the golden
-    model for conv nets."""
+    """The fastest exact campaign for this net: the MLP engine (models.faults.campaign) or
+    the conv engine (models.faults.conv_campaign)."""
     if net.is_dense:
         from .campaign import Campaign
         return Campaign(net, images, labels, layers, thresholds=thresholds, read_errors=read_errors)
-    return ReferenceCampaign(net, images, labels, layers, thresholds=thresholds, read_errors=read_errors)
+    from .conv_campaign import ConvCampaign
+    return ConvCampaign(net, images, labels, layers, thresholds=thresholds, read_errors=read_errors)

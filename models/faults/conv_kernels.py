@@ -1,0 +1,167 @@
+"""Compiled kernels of the conv-net campaign engine (models.faults.conv_campaign).
+
+Activation maps are packed per pixel: [images, pixels, WPP] uint64, channel c of a pixel in
+word c // 64 at bit c % 64, WPP = ceil(C / 64) words, padding bits 0. A layer's work is
+given as "taps": for output position o, tap t reads input pixel taps[o, t] (a conv's K*K patch
+pixels in (ky, kx) order; a dense layer is one position whose taps are all input pixels),
+so conv and dense layers share one kernel. Weights are packed the same way per tap:
+[C_out, taps, WPP]. Padding bits are 0 in inputs and weights, so each padded bit adds 1 to
+popcount(xnor) and `pad` (taps * (64*WPP - C)) is subtracted.
+
+Every kernel updates only the listed images, and of those only the listed channels, so a
+fault pattern recomputes just what its flipped weights and changed inputs reach.
+"""
+import numpy as np
+from numba import njit, prange
+
+from .kernels import _popcount as _popcount64  # the one SWAR popcount (compiles to popcnt)
+
+
+@njit(cache=True, inline="always")
+def _put(out, img, pos, j, bit):
+    word = j >> 6
+    mask = np.uint64(1) << np.uint64(j & 63)
+    if bit:
+        out[img, pos, word] |= mask
+    else:
+        out[img, pos, word] &= ~mask
+
+
+@njit(cache=True, parallel=True)
+def bits_layer(x, in_changed, taps, w_all, w_sel, chans, pad, thr, flip, images, clean, out, out_changed):
+    """Hidden conv/dense layer on bits, popcount rule vs thr[j] (popcount domain: pc >= thr,
+    or pc <= thr where flip[j]). For each listed image and output position o: every channel
+    if an input pixel of o changed (in_changed), else only `chans`; out_changed[img, o] says
+    whether o now differs from `clean`. w_all / w_sel: the weights of every / the chosen
+    channels as [taps*WPP, channels] (select), so the innermost loop runs over channels with
+    one patch word and vectorizes (vpopcntq)."""
+    n_pos, n_taps = taps.shape
+    wpp = x.shape[2]
+    n_all, n_sel = w_all.shape[1], chans.shape[0]
+    wpo = out.shape[2]
+    for ii in prange(images.shape[0]):
+        img = images[ii]
+        patch = np.empty(n_taps * wpp, np.uint64)
+        acc = np.empty(n_all, np.int64)
+        for o in range(n_pos):
+            full = False
+            for t in range(n_taps):
+                if in_changed[img, taps[o, t]]:
+                    full = True
+                    break
+            if not full and n_sel == 0:
+                continue
+            for t in range(n_taps):
+                for k in range(wpp):
+                    patch[t * wpp + k] = x[img, taps[o, t], k]
+            if full:
+                acc[:] = 0
+                for q in range(n_taps * wpp):
+                    pv = ~patch[q]
+                    for j in range(n_all):
+                        acc[j] += _popcount64(pv ^ w_all[q, j])
+                for j in range(n_all):
+                    pc = acc[j] - pad
+                    _put(out, img, o, j, (pc <= thr[j]) if flip[j] else (pc >= thr[j]))
+            else:
+                acc[:n_sel] = 0
+                for q in range(n_taps * wpp):
+                    pv = ~patch[q]
+                    for jj in range(n_sel):
+                        acc[jj] += _popcount64(pv ^ w_sel[q, jj])
+                for jj in range(n_sel):
+                    j = chans[jj]
+                    pc = acc[jj] - pad
+                    _put(out, img, o, j, (pc <= thr[j]) if flip[j] else (pc >= thr[j]))
+            d = False
+            for k in range(wpo):
+                if out[img, o, k] != clean[img, o, k]:
+                    d = True
+            out_changed[img, o] = d
+
+
+@njit(cache=True, parallel=True)
+def bits_scores(x, taps, w_sel, pad, n_in, images, chans, scores):
+    """Output layer on bits: scores[img, j] = 2 * popcount(xnor) - n_in, the XNOR identity
+    of models.net.xnor.dot_from_popcount, for `images` x `chans` (w_sel as in bits_layer)."""
+    n_taps = taps.shape[1]
+    wpp = x.shape[2]
+    n_sel = chans.shape[0]
+    for ii in prange(images.shape[0]):
+        img = images[ii]
+        acc = np.zeros(n_sel, np.int64)
+        for t in range(n_taps):
+            for k in range(wpp):
+                pv = ~x[img, taps[0, t], k]
+                for jj in range(n_sel):
+                    acc[jj] += _popcount64(pv ^ w_sel[t * wpp + k, jj])
+        for jj in range(n_sel):
+            scores[img, chans[jj]] = 2 * (acc[jj] - pad) - n_in
+
+
+@njit(cache=True, parallel=True)
+def pixel_layer(px, taps_flat, ws_sel, thr, flip, images, chans, clean, out, out_changed):
+    """First conv layer on 8-bit pixels (its inputs never change): for the chosen channels,
+    dot = sum_t ws_sel[t, jj] * px[img, taps_flat[o, t]] (ws_sel: +-1 weights as [taps,
+    len(chans)]), bit = dot >= thr[j] (or <= where flip[j]); out_changed as in bits_layer."""
+    n_pos, n_taps = taps_flat.shape
+    n_sel = chans.shape[0]
+    wpo = out.shape[2]
+    for ii in prange(images.shape[0]):
+        img = images[ii]
+        acc = np.empty(n_sel, np.int32)
+        for o in range(n_pos):
+            acc[:] = 0
+            for t in range(n_taps):
+                v = np.int32(px[img, taps_flat[o, t]])
+                for jj in range(n_sel):
+                    acc[jj] += ws_sel[t, jj] * v
+            for jj in range(n_sel):
+                j = chans[jj]
+                _put(out, img, o, j, (acc[jj] <= thr[j]) if flip[j] else (acc[jj] >= thr[j]))
+            d = False
+            for k in range(wpo):
+                if out[img, o, k] != clean[img, o, k]:
+                    d = True
+            out_changed[img, o] = d
+
+
+@njit(cache=True, parallel=True)
+def maxpool(x, in_changed, windows, images, clean, out, out_changed):
+    """OR of the input pixels windows[o, :] into output pixel o, where an input pixel of the
+    window changed (all windows when in_changed is None-like: every listed image)."""
+    n_pos, n_win = windows.shape
+    wpp = x.shape[2]
+    for ii in prange(images.shape[0]):
+        img = images[ii]
+        for o in range(n_pos):
+            hit = False
+            for t in range(n_win):
+                if in_changed[img, windows[o, t]]:
+                    hit = True
+                    break
+            if not hit:
+                continue
+            d = False
+            for k in range(wpp):
+                v = np.uint64(0)
+                for t in range(n_win):
+                    v |= x[img, windows[o, t], k]
+                out[img, o, k] = v
+                if v != clean[img, o, k]:
+                    d = True
+            out_changed[img, o] = d
+
+
+@njit(cache=True, parallel=True)
+def maxpool_all(x, windows, out):
+    """OR of the input pixels windows[o, :] into output pixel o, every image (error-free pass)."""
+    n_pos, n_win = windows.shape
+    wpp = x.shape[2]
+    for img in prange(x.shape[0]):
+        for o in range(n_pos):
+            for k in range(wpp):
+                v = np.uint64(0)
+                for t in range(n_win):
+                    v |= x[img, windows[o, t], k]
+                out[img, o, k] = v
