@@ -18,7 +18,7 @@ from models.faults.campaign import Campaign
 from models.faults.model import FaultConfig
 from models.faults.sweep import parse_bers
 
-from .demo import ensure_demo_net
+from .demo import CONV_ARCH, ensure_demo_net, run_step, trained_set_ok
 
 
 HOOK_BATCH = 1000  # a typical evaluation batch of a data loader
@@ -54,6 +54,69 @@ def hook_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bit
             h.remove()
 
 
+def conv_float_weights(model, bits: list) -> list[torch.Tensor]:
+    """Net-file weight rows of the weighted layers as the ConvBNN's float -1/+1 weights (a conv
+    row (ky*K + kx)*C_in + c back to [C_out, C_in, K, K])."""
+    out = []
+    for m, b in zip(model.weighted, _float_weights(bits)):
+        if b.shape != m.weight.shape:
+            c_out, c_in, k, _ = m.weight.shape
+            b = b.reshape(c_out, k, k, c_in).permute(0, 3, 1, 2).contiguous()
+        out.append(b)
+    return out
+
+
+def conv_hook_baseline_accuracy(model, x: torch.Tensor, y: torch.Tensor, bits: list) -> float:
+    """The hook-based injector on the float conv BNN (pre-hooks swap in the faulty weights)."""
+    faulty = conv_float_weights(model, bits)
+
+    def hook(i):
+        def swap(module, args):
+            module.weight.data = faulty[i]
+        return swap
+    handles = [m.register_forward_pre_hook(hook(i)) for i, m in enumerate(model.weighted)]
+    try:
+        return float((torch.from_numpy(model.predict(x, batch=HOOK_BATCH)) == y).double().mean())
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def conv_bench(net_path: Path, ds, bers, trials: int) -> dict:
+    """The conv engine against the hook-based float baseline, same patterns, same accuracies."""
+    from models.faults.conv_campaign import ConvCampaign
+    from models.faults.model import faulty_net
+    from models.net.cnn import ConvBNN, parse_spec
+    net = netfile.load(net_path)
+    model = ConvBNN(parse_spec(netfile.describe_arch(net)), net.input_shape, net.layers[0].input == "binarized")
+    model.load_state_dict(torch.load(net_path.parent / "model.pt"))
+    model.eval()
+    x, y = torch.from_numpy(np.array(ds.test_x)), torch.from_numpy(np.array(ds.test_y))
+    cfgs = [FaultConfig(seed=t, ber=b) for t in range(trials) for b in bers]
+    weighted = lambda n: [l.weights for l in n.layers if l.has_weights]  # noqa: E731
+    warm = FaultConfig(seed=2**32 - 1, ber=0.01)
+    ConvCampaign(net, ds.test_x[:64], ds.test_y[:64]).accuracy(warm)
+    conv_hook_baseline_accuracy(model, x[:64], y[:64], weighted(net))
+    t0 = time.perf_counter()
+    camp = ConvCampaign(net, ds.test_x, ds.test_y)
+    t_setup = time.perf_counter() - t0
+    ours, t_ours = _timed(cfgs, camp.accuracy)
+    bits = {c: weighted(faulty_net(net, c)) for c in cfgs}
+    base, t_base = _timed(cfgs, lambda c: conv_hook_baseline_accuracy(model, x, y, bits[c]))
+    per_ber = {}
+    for k, c in enumerate(cfgs):
+        r = per_ber.setdefault(f"{c.ber:g}", {"accuracies": [], "engine_s": 0.0, "hook_baseline_s": 0.0})
+        r["accuracies"].append(ours[k])
+        r["engine_s"] += t_ours[k]
+        r["hook_baseline_s"] += t_base[k]
+    total_ours, total_base = t_setup + sum(t_ours), sum(t_base)
+    return {"net": str(net_path), "arch": netfile.describe_arch(net), "images": len(x),
+            "fault_patterns": len(cfgs), "engine_setup_seconds": round(t_setup, 3),
+            "seconds": {"engine": round(total_ours, 3), "hook_baseline": round(total_base, 3)},
+            "speedup_vs_hook_baseline": round(total_base / total_ours, 2),
+            "identical_accuracies": ours == base, "per_ber": per_ber}
+
+
 def _timed(cfgs, accuracy) -> tuple[list, list]:
     """Accuracies and seconds per fault pattern."""
     accs, secs = [], []
@@ -70,6 +133,9 @@ def main(argv=None):
     p.add_argument("--dataset", default="fashion-mnist")
     p.add_argument("--ber", default="1e-6,1e-5,...,1e-1")
     p.add_argument("--trials", type=int, default=10, help="as `bnnmram sweep`")
+    p.add_argument("--conv-net", default="build/demo/nets/fashion-conv/net.json",
+                   help="conv net with model.pt beside it ('make demo' trains it)")
+    p.add_argument("--conv-trials", type=int, default=3, help="fault patterns per BER for the conv net")
     p.add_argument("--out", default="build/bench")
     args = p.parse_args(argv)
     net_path = ensure_demo_net(Path(args.net))
@@ -140,7 +206,23 @@ def main(argv=None):
     print(f"\nspeedup vs the strong baseline: {result['speedup_vs_strong_baseline']}x first pass, "
           f"{result['steady_speedup_vs_strong_baseline']}x steady; identical accuracies for every pattern "
           f"(engine twice, both baselines): {same}")
-    if not same:
+    conv_path = Path(args.conv_net)
+    if not trained_set_ok(conv_path):
+        run_step(["train", "--dataset", "fashion-mnist", "--arch", CONV_ARCH, "--epochs", "5", "--seed", "0",
+                  "--out", str(conv_path.parent), "--force"])
+    c = conv_bench(conv_path, ds, bers, args.conv_trials)
+    result["conv"] = c
+    (out / "bench_sweep.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\nconv net {c['arch']}: {c['fault_patterns']} fault patterns ({args.conv_trials} per BER) x "
+          f"{c['images']} images; milliseconds per pattern:\n")
+    print("| BER | conv engine (first pass) | hook-based float baseline | speedup |\n|---|---|---|---|")
+    for b, r in c["per_ber"].items():
+        print(f"| {b} | {ms(r, 'engine_s'):.1f} | {ms(r, 'hook_baseline_s'):.1f} | "
+              f"{r['hook_baseline_s'] / r['engine_s']:.1f}x |")
+    print(f"| whole sweep, set-up ({c['engine_setup_seconds']:.2f} s) included | {c['seconds']['engine']:.2f} s | "
+          f"{c['seconds']['hook_baseline']:.2f} s | **{c['speedup_vs_hook_baseline']}x** |")
+    print(f"identical accuracies for every pattern: {c['identical_accuracies']}")
+    if not same or not c["identical_accuracies"]:
         raise SystemExit("bench_sweep: engine and baseline accuracies differ")
 
 

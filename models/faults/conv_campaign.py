@@ -79,14 +79,18 @@ class _Stage:
     # -- weights as kernels take them
     def packed(self, bits: np.ndarray):
         if self.pixel:
-            return (2 * bits.astype(np.int32) - 1)
+            return (2 * bits.astype(np.int32) - 1)   # +-1, int32 as the kernel sums
         return pack_rows(bits, self.taps.shape[1], self.in_c)
 
     def thresholds(self, t, flip):
-        if self.pixel:
-            return np.asarray(t, np.int64), np.asarray(flip, bool)
-        return (np.array([popcount_threshold(int(a), self.layer.n_in, bool(f)) for a, f in zip(t, flip)],
-                         np.int64), np.asarray(flip, bool))
+        """(lo, hi) per channel: the output bit is lo <= value <= hi, value the dot (pixel
+        layer) or the popcount of the XNOR (bit layers, models.net.xnor.popcount_threshold)."""
+        t = np.asarray(t, np.int64)
+        flip = np.asarray(flip, bool)
+        if not self.pixel:
+            t = np.array([popcount_threshold(int(a), self.layer.n_in, bool(f)) for a, f in zip(t, flip)], np.int64)
+        never, always = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+        return np.where(flip, always, t), np.where(flip, t, never)
 
     @staticmethod
     def select(w, chans) -> np.ndarray:
@@ -95,7 +99,7 @@ class _Stage:
             return np.zeros((w[0].size, 0), w.dtype)
         return np.ascontiguousarray(w[chans].reshape(len(chans), -1).T)
 
-    def run(self, x, in_changed, w, thr, flip, images, chans, clean, out, out_changed):
+    def run(self, x, in_changed, w, lo, hi, images, chans, clean, out, out_changed):
         """Redo the listed images where their inputs changed (every channel) or for `chans`;
         mark the output pixels that differ from `clean` in out_changed."""
         if not len(images):
@@ -104,11 +108,11 @@ class _Stage:
             ck.maxpool(x, in_changed, self.windows, images, clean, out, out_changed)
         elif self.pixel:
             if len(chans):
-                ck.pixel_layer(x, self.taps_flat, self.select(w, chans), thr, flip, images, chans, clean, out,
+                ck.pixel_layer(x, self.taps_flat, self.select(w, chans), lo, hi, images, chans, clean, out,
                                out_changed)
         else:
             ck.bits_layer(x, in_changed, self.taps, self.select(w, self.all_chans), self.select(w, chans), chans,
-                          self.pad, thr, flip, images, clean, out, out_changed)
+                          self.pad, lo, hi, images, clean, out, out_changed)
 
     def scores(self, x, w, images, chans, out):
         if len(images) and len(chans):

@@ -27,18 +27,39 @@ def _put(out, img, pos, j, bit):
         out[img, pos, word] &= ~mask
 
 
+@njit(cache=True, inline="always")
+def _store_all(out, img, o, acc, lo, hi):
+    """Every channel's bit (lo[j] <= acc[j] <= hi[j]) as whole output words."""
+    n = acc.shape[0]
+    for wo in range(out.shape[2]):
+        v = np.uint64(0)
+        for b in range(min(64, n - 64 * wo)):
+            j = 64 * wo + b
+            if lo[j] <= acc[j] and acc[j] <= hi[j]:
+                v |= np.uint64(1) << np.uint64(b)
+        out[img, o, wo] = v
+
+
+@njit(cache=True, inline="always")
+def _changed(out, clean, img, o):
+    d = False
+    for k in range(out.shape[2]):
+        if out[img, o, k] != clean[img, o, k]:
+            d = True
+    return d
+
+
 @njit(cache=True, parallel=True)
-def bits_layer(x, in_changed, taps, w_all, w_sel, chans, pad, thr, flip, images, clean, out, out_changed):
-    """Hidden conv/dense layer on bits, popcount rule vs thr[j] (popcount domain: pc >= thr,
-    or pc <= thr where flip[j]). For each listed image and output position o: every channel
-    if an input pixel of o changed (in_changed), else only `chans`; out_changed[img, o] says
-    whether o now differs from `clean`. w_all / w_sel: the weights of every / the chosen
-    channels as [taps*WPP, channels] (select), so the innermost loop runs over channels with
-    one patch word and vectorizes (vpopcntq)."""
+def bits_layer(x, in_changed, taps, w_all, w_sel, chans, pad, lo, hi, images, clean, out, out_changed):
+    """Hidden conv/dense layer on bits: channel j's bit is lo[j] <= popcount(xnor) - pad <=
+    hi[j] (the threshold rule in the popcount domain, one side open). For each listed image
+    and output position o: every channel if an input pixel of o changed (in_changed), else
+    only `chans`; out_changed[img, o] says whether o now differs from `clean`. w_all / w_sel:
+    the weights of every / the chosen channels as [taps*WPP, channels] (select), so the
+    innermost loop runs over channels with one patch word and vectorizes (vpopcntq)."""
     n_pos, n_taps = taps.shape
     wpp = x.shape[2]
     n_all, n_sel = w_all.shape[1], chans.shape[0]
-    wpo = out.shape[2]
     for ii in prange(images.shape[0]):
         img = images[ii]
         patch = np.empty(n_taps * wpp, np.uint64)
@@ -55,29 +76,22 @@ def bits_layer(x, in_changed, taps, w_all, w_sel, chans, pad, thr, flip, images,
                 for k in range(wpp):
                     patch[t * wpp + k] = x[img, taps[o, t], k]
             if full:
-                acc[:] = 0
+                acc[:] = -pad
                 for q in range(n_taps * wpp):
                     pv = ~patch[q]
                     for j in range(n_all):
                         acc[j] += _popcount64(pv ^ w_all[q, j])
-                for j in range(n_all):
-                    pc = acc[j] - pad
-                    _put(out, img, o, j, (pc <= thr[j]) if flip[j] else (pc >= thr[j]))
+                _store_all(out, img, o, acc, lo, hi)
             else:
-                acc[:n_sel] = 0
+                acc[:n_sel] = -pad
                 for q in range(n_taps * wpp):
                     pv = ~patch[q]
                     for jj in range(n_sel):
                         acc[jj] += _popcount64(pv ^ w_sel[q, jj])
                 for jj in range(n_sel):
                     j = chans[jj]
-                    pc = acc[jj] - pad
-                    _put(out, img, o, j, (pc <= thr[j]) if flip[j] else (pc >= thr[j]))
-            d = False
-            for k in range(wpo):
-                if out[img, o, k] != clean[img, o, k]:
-                    d = True
-            out_changed[img, o] = d
+                    _put(out, img, o, j, lo[j] <= acc[jj] and acc[jj] <= hi[j])
+            out_changed[img, o] = _changed(out, clean, img, o)
 
 
 @njit(cache=True, parallel=True)
@@ -100,30 +114,29 @@ def bits_scores(x, taps, w_sel, pad, n_in, images, chans, scores):
 
 
 @njit(cache=True, parallel=True)
-def pixel_layer(px, taps_flat, ws_sel, thr, flip, images, chans, clean, out, out_changed):
+def pixel_layer(px, taps_flat, ws_sel, lo, hi, images, chans, clean, out, out_changed):
     """First conv layer on 8-bit pixels (its inputs never change): for the chosen channels,
     dot = sum_t ws_sel[t, jj] * px[img, taps_flat[o, t]] (ws_sel: +-1 weights as [taps,
-    len(chans)]), bit = dot >= thr[j] (or <= where flip[j]); out_changed as in bits_layer."""
+    len(chans)]), bit = lo[j] <= dot <= hi[j]; out_changed as in bits_layer."""
     n_pos, n_taps = taps_flat.shape
     n_sel = chans.shape[0]
-    wpo = out.shape[2]
+    n_out = lo.shape[0]
     for ii in prange(images.shape[0]):
         img = images[ii]
-        acc = np.empty(n_sel, np.int32)
+        acc = np.empty(n_sel, np.int32)   # |dot| <= 65536 * 255 < 2**31
         for o in range(n_pos):
             acc[:] = 0
             for t in range(n_taps):
                 v = np.int32(px[img, taps_flat[o, t]])
                 for jj in range(n_sel):
                     acc[jj] += ws_sel[t, jj] * v
-            for jj in range(n_sel):
-                j = chans[jj]
-                _put(out, img, o, j, (acc[jj] <= thr[j]) if flip[j] else (acc[jj] >= thr[j]))
-            d = False
-            for k in range(wpo):
-                if out[img, o, k] != clean[img, o, k]:
-                    d = True
-            out_changed[img, o] = d
+            if n_sel == n_out:  # every channel, in order: whole words
+                _store_all(out, img, o, acc, lo, hi)
+            else:
+                for jj in range(n_sel):
+                    j = chans[jj]
+                    _put(out, img, o, j, lo[j] <= acc[jj] and acc[jj] <= hi[j])
+            out_changed[img, o] = _changed(out, clean, img, o)
 
 
 @njit(cache=True, parallel=True)
