@@ -84,7 +84,8 @@ def arch(text: str) -> list:
     parts = str(text).split("-")
     if len(parts) < 2 or not all(p.isdigit() for p in parts):
         raise argparse.ArgumentTypeError(f"architecture {text!r} must look like 784-256-256-10 "
-                                         "(at least an input and an output size)")
+                                         "(at least an input and an output size) or "
+                                         "conv32k3-pool2-dense256-dense10")
     sizes = [int(p) for p in parts]
     if min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"architecture {text!r}: every size must be positive")

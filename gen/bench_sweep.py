@@ -37,11 +37,9 @@ def strong_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, b
     return float((torch.from_numpy(model.predict(x, batch=len(x))) == y).double().mean())
 
 
-def hook_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bits: list) -> float:
-    """What hook-based fault injectors do: a forward pre-hook on every layer swaps in the
-    faulty weights, and the test set runs through the float model in loader-sized batches."""
-    faulty = _float_weights(bits)
-
+def _hooked_accuracy(model, faulty: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> float:
+    """What hook-based fault injectors do: a forward pre-hook on every weighted layer swaps in
+    the faulty weights, and the test set runs through the float model in loader-sized batches."""
     def hook(i):
         def swap(module, args):
             module.weight.data = faulty[i]
@@ -52,6 +50,10 @@ def hook_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bit
     finally:
         for h in handles:
             h.remove()
+
+
+def hook_baseline_accuracy(model: bnn.BNN, x: torch.Tensor, y: torch.Tensor, bits: list) -> float:
+    return _hooked_accuracy(model, _float_weights(bits), x, y)
 
 
 def conv_float_weights(model, bits: list) -> list[torch.Tensor]:
@@ -67,19 +69,8 @@ def conv_float_weights(model, bits: list) -> list[torch.Tensor]:
 
 
 def conv_hook_baseline_accuracy(model, x: torch.Tensor, y: torch.Tensor, bits: list) -> float:
-    """The hook-based injector on the float conv BNN (pre-hooks swap in the faulty weights)."""
-    faulty = conv_float_weights(model, bits)
-
-    def hook(i):
-        def swap(module, args):
-            module.weight.data = faulty[i]
-        return swap
-    handles = [m.register_forward_pre_hook(hook(i)) for i, m in enumerate(model.weighted)]
-    try:
-        return float((torch.from_numpy(model.predict(x, batch=HOOK_BATCH)) == y).double().mean())
-    finally:
-        for h in handles:
-            h.remove()
+    """The hook-based injector on the float conv BNN."""
+    return _hooked_accuracy(model, conv_float_weights(model, bits), x, y)
 
 
 def conv_bench(net_path: Path, ds, bers, trials: int) -> dict:

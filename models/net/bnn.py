@@ -63,17 +63,9 @@ class BinaryLinear(nn.Linear):
         return x @ self.binary_weight().T
 
 
-class BNN(nn.Module):
-    def __init__(self, arch: list[int], binarize_input: bool = False):
-        super().__init__()
-        self.arch = list(arch)
-        self.binarize_input = binarize_input
-        self.fcs = nn.ModuleList(BinaryLinear(a, b) for a, b in zip(arch[:-1], arch[1:]))
-        for fc in self.fcs:
-            nn.init.uniform_(fc.weight, -1, 1)
-            fc.weight.data.mul_(0.1)
-        self.bns = nn.ModuleList(nn.BatchNorm1d(n) for n in arch[1:-1])
-        self.log_scale = nn.Parameter(torch.tensor(-0.5 * math.log(arch[-2])))
+class BinaryNet(nn.Module):
+    """What the MLP and the conv BNN (models.net.cnn) share: the error-aware training switch,
+    the input pixels, latent-weight clipping and prediction. `fcs`: the weighted layers."""
 
     @property
     def train_ber(self) -> float:
@@ -85,11 +77,37 @@ class BNN(nn.Module):
         for fc in self.fcs:
             fc.train_ber = float(ber)
 
-    def prepare_input(self, pixels: torch.Tensor) -> torch.Tensor:
+    def input_values(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 pixels as the first layer's float inputs (0..255, or +-1 when binarized)."""
         x = pixels.to(torch.float32)
         if self.binarize_input:
             x = torch.where(x >= BINARIZE_THRESHOLD, 1.0, -1.0)
         return x
+
+    @torch.no_grad()
+    def predict(self, pixels: torch.Tensor, batch: int = 2000) -> np.ndarray:
+        self.eval()
+        return torch.cat([self(pixels[s:s + batch]).argmax(1) for s in range(0, len(pixels), batch)]).numpy()
+
+    def clip_(self):
+        for fc in self.fcs:
+            fc.weight.data.clamp_(-1, 1)
+
+
+class BNN(BinaryNet):
+    def __init__(self, arch: list[int], binarize_input: bool = False):
+        super().__init__()
+        self.arch = list(arch)
+        self.binarize_input = binarize_input
+        self.fcs = nn.ModuleList(BinaryLinear(a, b) for a, b in zip(arch[:-1], arch[1:]))
+        for fc in self.fcs:
+            nn.init.uniform_(fc.weight, -1, 1)
+            fc.weight.data.mul_(0.1)
+        self.bns = nn.ModuleList(nn.BatchNorm1d(n) for n in arch[1:-1])
+        self.log_scale = nn.Parameter(torch.tensor(-0.5 * math.log(arch[-2])))
+
+    def prepare_input(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.input_values(pixels)
 
     def bn_eval(self, i: int, a: torch.Tensor) -> torch.Tensor:
         """Inference batch-norm, float32, in the one order the threshold export reproduces."""
@@ -107,14 +125,6 @@ class BNN(nn.Module):
             y = self.bns[i](a) if self.training else self.bn_eval(i, a)
             x = sign(y)
 
-    @torch.no_grad()
-    def predict(self, pixels: torch.Tensor, batch: int = 2000) -> np.ndarray:
-        self.eval()
-        return torch.cat([self(pixels[s:s + batch]).argmax(1) for s in range(0, len(pixels), batch)]).numpy()
-
-    def clip_(self):
-        for fc in self.fcs:
-            fc.weight.data.clamp_(-1, 1)
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import BnnMramError
-from .bnn import BINARIZE_THRESHOLD, BinaryLinear, export_thresholds, sign
+from .bnn import BINARIZE_THRESHOLD, BinaryLinear, BinaryNet, export_thresholds, sign
 from .netfile import MAX_WIDTH, Layer, Net, dot_peak
 
 _TOKEN = re.compile(r"conv(\d+)k(\d+)|pool(\d+)|dense(\d+)")
@@ -26,7 +26,7 @@ _TOKEN = re.compile(r"conv(\d+)k(\d+)|pool(\d+)|dense(\d+)")
 
 def is_spec(text: str) -> bool:
     """An --arch with layer names (conv/pool/dense) rather than the MLP's 784-256-10."""
-    return any(ch.isalpha() for ch in str(text))
+    return re.search(r"conv|pool|dense", str(text)) is not None
 
 
 def parse_spec(text: str) -> list[tuple]:
@@ -108,7 +108,7 @@ class BinaryConv2d(nn.Conv2d):
         return F.conv2d(x, self.binary_weight())
 
 
-class ConvBNN(nn.Module):
+class ConvBNN(BinaryNet):
     def __init__(self, spec: list[tuple], input_shape: tuple, binarize_input: bool = False):
         super().__init__()
         self.spec, self.input_shape = list(spec), tuple(input_shape)
@@ -136,22 +136,10 @@ class ConvBNN(nn.Module):
         """The weight-bearing layers (conv and dense), as the MLP calls them."""
         return self.weighted
 
-    @property
-    def train_ber(self) -> float:
-        return self.weighted[0].train_ber
-
-    @train_ber.setter
-    def train_ber(self, ber: float):
-        for m in self.weighted:
-            m.train_ber = float(ber)
-
     def prepare_input(self, pixels: torch.Tensor) -> torch.Tensor:
         """uint8 pixels [B, H*W*C] channel-last -> float [B, C, H, W]."""
-        x = pixels.to(torch.float32)
-        if self.binarize_input:
-            x = torch.where(x >= BINARIZE_THRESHOLD, 1.0, -1.0)
         h, w, c = self.input_shape
-        return x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
+        return self.input_values(pixels).reshape(-1, h, w, c).permute(0, 3, 1, 2)
 
     def bn_eval(self, i: int, a: torch.Tensor) -> torch.Tensor:
         """Inference batch norm of thresholded layer i on dots a [..., C] (channels last),
@@ -182,14 +170,8 @@ class ConvBNN(nn.Module):
             bn_i += 1
             x = sign(y)
 
-    @torch.no_grad()
     def predict(self, pixels: torch.Tensor, batch: int = 500) -> np.ndarray:
-        self.eval()
-        return torch.cat([self(pixels[s:s + batch]).argmax(1) for s in range(0, len(pixels), batch)]).numpy()
-
-    def clip_(self):
-        for m in self.weighted:
-            m.weight.data.clamp_(-1, 1)
+        return super().predict(pixels, batch)
 
 
 def export(model: ConvBNN, meta: dict | None = None) -> Net:
