@@ -218,6 +218,8 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     w.add_argument("--trials", type=positive, default=10, help="fault patterns per BER")
     w.add_argument("--seed", type=seed, default=0, help="trial t uses fault seed SEED+t")
     w.add_argument("--layers", type=layer_list, default=None, help="only these layers get errors, e.g. 0,1")
+    w.add_argument("--per-layer", action="store_true",
+                   help="sensitivity: sweep each weighted layer alone (one curve per layer)")
     w.add_argument("--thresholds", action="store_true",
                    help="thresholds stored in MRAM too: their bits get write errors (sweep model only)")
     w.add_argument("--read-errors", action="store_true",

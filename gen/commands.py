@@ -264,19 +264,25 @@ def sweep(args):
     if args.read_errors and not all(net.is_dense for net in nets):
         raise BnnMramError("--read-errors: read errors at each inference are modelled for MLPs only "
                            "(conv nets: write errors)")
+    if args.per_layer and layers:
+        raise BnnMramError("give --per-layer or --layers, not both")
     labels = _labels(args, nets, dsets)
-    results = []
-    bar = tqdm(total=n * args.trials * len(bers), unit="trial", desc="sweep")
-    for i, net in enumerate(nets):
+    # runs: (net index, layers with errors, label); --per-layer: each weighted layer alone
+    runs = [(i, layers, labels[i]) for i in range(n)] if not args.per_layer else [
+        (i, [k], f"{labels[i]}: layer {k} {netfile.describe_layer(l)}")
+        for i, net in enumerate(nets) for k, l in enumerate(net.layers) if l.has_weights]
+    results, sources = [], []
+    bar = tqdm(total=len(runs) * args.trials * len(bers), unit="trial", desc="sweep")
+    for i, run_layers, label in runs:
         ds = data[dsets[i % len(dsets)]]
         x, y = test_images(ds, args.limit)
-        camp = campaign_for(net, x, y, layers, thresholds=args.thresholds, read_errors=args.read_errors)
-        results.append(sw.run(camp, labels[i], bers, args.trials, args.seed, progress=bar.update))
+        camp = campaign_for(nets[i], x, y, run_layers, thresholds=args.thresholds, read_errors=args.read_errors)
+        results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
+        sources.append({"path": str(args.net[i]), "sha256": netfile.digest(nets[i]), "dataset": dsets[i % len(dsets)],
+                        "layers": run_layers})
     bar.close()
-    sources = [{"path": str(p_), "sha256": netfile.digest(net), "dataset": dsets[i % len(dsets)]}
-               for i, (p_, net) in enumerate(zip(args.net, nets))]
-    doc = sw.document(results, args.seed, "read" if args.read_errors else "write", args.thresholds, layers,
-                      sources)
+    doc = sw.document(results, args.seed, "read" if args.read_errors else "write", args.thresholds,
+                      None if args.per_layer else layers, sources, per_layer=args.per_layer)
     with od:
         od.write("sweep.csv", sw.csv_text(results, args.seed, sources))
         od.write("sweep.json", json.dumps(doc, indent=1) + "\n")

@@ -82,7 +82,7 @@ def _sweep_problem(full) -> str | None:
             return f"nets[0].per_ber[{k}] lacks a ber in [0, 1] or a mean accuracy in [0, 1]"
     if tol is not None and tol not in {r["ber"] for r in rows}:
         return f"nets[0].tolerated_ber {tol:g} is not one of its per_ber rates"
-    for k, t in (("errors", str), ("thresholds", bool)):
+    for k, t in (("errors", str), ("thresholds", bool), ("per_layer", bool)):
         if k in full and not isinstance(full[k], t):
             return f"field {k!r} is not a {t.__name__}"
     if full.get("errors", "write") not in ("write", "read"):
@@ -104,9 +104,10 @@ def _write_error_sweep(path: Path) -> dict:
     problem = _sweep_problem(full)
     if problem:
         raise BnnMramError(f"--sweep {path}: not a sweep.json written by `bnnmram sweep` ({problem})")
-    if full.get("errors", "write") != "write" or full.get("thresholds") or full.get("layers") is not None:
+    if (full.get("errors", "write") != "write" or full.get("thresholds") or full.get("layers") is not None
+            or full.get("per_layer")):
         raise BnnMramError(f"--sweep {path}: a sweep of {describe(full)}; the energy model needs write "
-                           "errors in all weights only (no --read-errors, --thresholds or --layers)")
+                           "errors in all weights only (no --read-errors, --thresholds, --layers or --per-layer)")
     return full["nets"][0]
 
 

@@ -206,3 +206,22 @@ def test_conv_net_commands_that_cannot_take_it_say_so(conv_digits_net, tmp_path,
         main(["infer", "--net", str(conv_digits_net), "--dataset", "digits", "--ber", "0.01",
               "--out", str(tmp_path / "i.npz")])
     assert e.value.code == 0 and "weights flipped" in capsys.readouterr().out
+
+
+def test_per_layer_sensitivity_sweep(conv_digits_net, tmp_path, capsys):
+    """--per-layer: one curve per weighted layer, each equal to a --layers K sweep."""
+    base = ["sweep", "--net", str(conv_digits_net), "--dataset", "digits", "--ber", "1e-2,1e-1", "--trials", "2"]
+    with pytest.raises(SystemExit) as e:
+        main(base + ["--per-layer", "--out", str(tmp_path / "all")])
+    assert e.value.code == 0
+    doc = json.loads((tmp_path / "all" / "sweep.json").read_text())
+    assert doc["per_layer"] is True and [n["layers"] for n in doc["nets"]] == [[0], [2], [3]]
+    assert "one layer at a time" in (tmp_path / "all" / "sweep.md").read_text()
+    with pytest.raises(SystemExit) as e:
+        main(base + ["--layers", "2", "--out", str(tmp_path / "two")])
+    two = json.loads((tmp_path / "two" / "sweep.json").read_text())["nets"][0]["per_ber"]
+    assert [r["mean"] for r in doc["nets"][1]["per_ber"]] == [r["mean"] for r in two]
+    with pytest.raises(SystemExit) as e:
+        main(["energy", "--net", str(conv_digits_net), "--dataset", "digits", "--sweep",
+              str(tmp_path / "all" / "sweep.json"), "--out", str(tmp_path / "e")])
+    assert e.value.code == 2 and "--per-layer" in capsys.readouterr().err

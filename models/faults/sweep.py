@@ -99,17 +99,22 @@ def describe(doc) -> str:
         text += " in weights and thresholds"
     if doc.get("layers") is not None:
         text += f", layers {', '.join(map(str, doc['layers']))} only"
+    if doc.get("per_layer"):
+        text += ", one layer at a time"
     return text
 
 
 def document(sweeps: list[NetSweep], seed: int, errors: str = "write", thresholds: bool = False,
-             layers: list[int] | None = None, sources: list[dict] | None = None) -> dict:
-    """sweep.json: what was injected (`errors`, `thresholds`, `layers`), and per net its
-    summary plus where it came from (`path`, `sha256`, `dataset` of `sources`)."""
+             layers: list[int] | None = None, sources: list[dict] | None = None, per_layer: bool = False) -> dict:
+    """sweep.json: what was injected (`errors`, `thresholds`, `layers`, `per_layer`: each
+    weighted layer swept alone), and per net (per layer) its summary plus where it came from
+    (`net_path`, `net_sha256`, `dataset`, `layers` with errors: null = all)."""
     nets = [s.summary() for s in sweeps]
     for n, src in zip(nets, sources or []):
-        n.update({"net_path": src["path"], "net_sha256": src["sha256"], "dataset": src["dataset"]})
-    return {"seed": seed, "errors": errors, "thresholds": thresholds, "layers": layers, "nets": nets}
+        n.update({"net_path": src["path"], "net_sha256": src["sha256"], "dataset": src["dataset"],
+                  "layers": src.get("layers")})
+    return {"seed": seed, "errors": errors, "thresholds": thresholds, "layers": layers, "per_layer": per_layer,
+            "nets": nets}
 
 
 CSV_COLUMNS = ["net", "ber", "trial", "seed", "accuracy", "net_sha256", "net_path"]

@@ -125,6 +125,14 @@ class Net:
         return Net(layers, self.binarize_threshold, dict(self.meta))
 
 
+def describe_layer(l: Layer) -> str:
+    """One layer as its --arch token with its weight matrix: conv32k3 (32 x 9), dense10 (10 x 256)."""
+    if l.kind == "maxpool":
+        return f"pool{l.pool}"
+    name = f"conv{l.n_out}k{l.kernel}" if l.kind == "conv" else f"dense{l.n_out}"
+    return f"{name} ({l.n_out} x {l.n_in})"
+
+
 def describe_arch(net: Net) -> str:
     """The net as an --arch spec: 784-256-10 for dense nets, conv32k3-pool2-dense10 otherwise."""
     if net.is_dense:
