@@ -32,7 +32,7 @@ def train(args):
     if net_path.exists() and not args.force:
         raise BnnMramError(f"{net_path} exists; pass --force to overwrite it or choose another --out")
     if args.force:
-        outputs.prepare_dir(out)
+        outputs.check_dir(out)
     else:
         od.check()
     arch = args.arch
@@ -308,7 +308,7 @@ def synth(args):
     yosys_binary()
     boxes = [] if args.keep_mram else [l["mram_module"] for l in man["layers"] if "mram_module" in l]
     out = Path(args.out)
-    work = Path(tempfile.mkdtemp(prefix=".synth-", dir=out))
+    work = Path(tempfile.mkdtemp(prefix=".synth-", dir=outputs.make_dir(out)))
     with od:
         r = synthesize(Path(args.rtl) / man["verilog"], man["top"], work, args.target, boxes)
         r["mram_bits"] = man["mram_bits"]

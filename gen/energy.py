@@ -18,7 +18,7 @@ from models.net import netfile
 from models.faults.reference import campaign_for
 from models.errors import BnnMramError
 from models.faults.sweep import describe, parse_bers
-from .outputs import OutputDir, write_file_atomic
+from .outputs import OutputDir, make_dir, write_file_atomic
 from .synth import synthesize
 
 SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
@@ -149,7 +149,7 @@ def run(args):
         decoders = sum(l.has_weights for l in net.layers)
     tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep, args.data_dir)
     print("energy: synthesizing the SECDED (72,64) encoder and decoder for area", flush=True)
-    work = Path(tempfile.mkdtemp(prefix=".energy-", dir=out))
+    work = Path(tempfile.mkdtemp(prefix=".energy-", dir=make_dir(out)))
     ecc_area = ecc_transistors(work, decoders)
     shutil.rmtree(work, ignore_errors=True)
     opts = energy.options(bits, tol, acc_target, acc_tol, ecc_area["total"])

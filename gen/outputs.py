@@ -2,7 +2,8 @@
 atomically, committed as one consistent set.
 
 Every command names its outputs up front (`OutputDir(path, command, files)`), which
-- refuses at once a path that is a file, an unwritable folder or a full disk (one line);
+- refuses at once a path that is a file, an unwritable folder or a full disk (one line),
+  and creates nothing until the first output is written;
 - refuses to replace files that another command, or somebody else, wrote there (the folder's
   `.bnnmram.json` stamp says which command wrote which files);
 - writes each file to a temporary name beside its target and renames the whole set in one
@@ -32,35 +33,44 @@ def _nearest_existing(path: Path) -> Path:
     return p
 
 
-def check_room(folder: Path, flag: str = "--out"):
-    """One line if `folder` (an existing directory) cannot take new files."""
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError as e:
-        raise BnnMramError(f"{flag} {folder}: cannot use it ({e.strerror})") from None
-    if free < MIN_FREE_BYTES:
-        raise BnnMramError(f"{flag} {folder}: no space left on its disk ({free >> 10} KiB free)")
+def check_room(folder: Path, flag: str = "--out", given: Path | None = None):
+    """One line if `folder` (an existing directory) cannot take new files; `given` is the
+    path the user named (folder itself, or a path to be created below it)."""
+    where = f"{flag} {given or folder}" + (f": {folder}" if given and given != folder else "")
     try:
         fd, probe = tempfile.mkstemp(prefix=".bnnmram-probe-", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise BnnMramError(f"{flag} {folder}: not writable ({e.strerror})") from None
+        raise BnnMramError(f"{where} is not writable ({e.strerror})") from None
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError as e:
+        raise BnnMramError(f"{where} cannot be used ({e.strerror})") from None
+    if free < MIN_FREE_BYTES:
+        raise BnnMramError(f"{where}: no space left on its disk ({free >> 10} KiB free)")
 
 
-def prepare_dir(path, flag: str = "--out") -> Path:
-    """Create the folder `path` (and parents) or fail in one line naming why."""
+def check_dir(path, flag: str = "--out") -> Path:
+    """Before any work: `path` is, or can become, a writable folder on a disk with room.
+    Nothing is created (make_dir does that when the first output is written)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise BnnMramError(f"{flag} {path} is a file; a folder is needed there")
     base = _nearest_existing(path)
     if not base.is_dir():
         raise BnnMramError(f"{flag} {path}: {base} is a file, so no folder can be made there")
+    check_room(base, flag, path)
+    return path
+
+
+def make_dir(path, flag: str = "--out") -> Path:
+    """Create the folder `path` (and parents), or one line naming why not."""
+    path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise BnnMramError(f"{flag} {path}: cannot create the folder ({e.strerror})") from None
-    check_room(path, flag)
     return path
 
 
@@ -74,7 +84,7 @@ def check_file_target(path, suffix: str, flag: str = "--out") -> Path:
     base = _nearest_existing(path.parent)
     if not base.is_dir():
         raise BnnMramError(f"{flag} {path}: {base} is a file, so no folder can be made there")
-    prepare_dir(path.parent, flag)
+    check_dir(path.parent, flag)
     return path
 
 
@@ -97,6 +107,7 @@ def _interrupts_held():
 
 
 def _tmp_name(target: Path) -> Path:
+    make_dir(target.parent)
     # hidden, and ending in the target's suffix (libraries that pick a format by suffix agree)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=target.parent)
     os.close(fd)
@@ -144,7 +155,7 @@ class OutputDir:
 
     def check(self) -> "OutputDir":
         """Before any work: the folder can be written and holds nothing we may not replace."""
-        prepare_dir(self.path, self.flag)
+        check_dir(self.path, self.flag)
         written_by = self.stamp().get("files", {})
         for name in self.files:
             p = self.path / name

@@ -24,8 +24,9 @@ def run_cli(capsys, argv):
 
 
 def snapshot(root: Path) -> dict:
-    """Every file under root with its bytes (to prove nothing was written or changed)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file under root with its bytes, every folder as None (to prove nothing was
+    written, created or changed)."""
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None for p in sorted(root.rglob("*"))}
 
 
 def assert_one_line_error(code, err, sub, expect):
@@ -567,7 +568,7 @@ def test_bad_arguments(capsys, places, tmp_path, argv, expect):
     assert_one_line_error(code, err, sub or "", expect)
     after = snapshot(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before, "a file was changed"
-    assert not [k for k in after if k not in before], f"files appeared: {[k for k in after if k not in before]}"
+    assert not [k for k in after if k not in before], f"files or folders appeared: {[k for k in after if k not in before]}"
 
 
 def test_corpus_size():
