@@ -1,0 +1,1 @@
+"""Datasets as 8-bit pixel images, read from local files only."""
