@@ -41,6 +41,15 @@ def _store_all(out, img, o, acc, lo, hi):
 
 
 @njit(cache=True, inline="always")
+def _any_input_changed(in_changed, img, pixels):
+    """Whether any of the input pixels `pixels` (a taps or windows row) of image img changed."""
+    for t in range(pixels.shape[0]):
+        if in_changed[img, pixels[t]]:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
 def _changed(out, clean, img, o):
     d = False
     for k in range(out.shape[2]):
@@ -65,11 +74,7 @@ def bits_layer(x, in_changed, taps, w_all, w_sel, chans, pad, lo, hi, images, cl
         patch = np.empty(n_taps * wpp, np.uint64)
         acc = np.empty(n_all, np.int64)
         for o in range(n_pos):
-            full = False
-            for t in range(n_taps):
-                if in_changed[img, taps[o, t]]:
-                    full = True
-                    break
+            full = _any_input_changed(in_changed, img, taps[o])
             if not full and n_sel == 0:
                 continue
             for t in range(n_taps):
@@ -141,19 +146,14 @@ def pixel_layer(px, taps_flat, ws_sel, lo, hi, images, chans, clean, out, out_ch
 
 @njit(cache=True, parallel=True)
 def maxpool(x, in_changed, windows, images, clean, out, out_changed):
-    """OR of the input pixels windows[o, :] into output pixel o, where an input pixel of the
-    window changed (all windows when in_changed is None-like: every listed image)."""
+    """OR of the input pixels windows[o, :] into output pixel o, for the windows of the listed
+    images where an input pixel changed; out_changed as in bits_layer."""
     n_pos, n_win = windows.shape
     wpp = x.shape[2]
     for ii in prange(images.shape[0]):
         img = images[ii]
         for o in range(n_pos):
-            hit = False
-            for t in range(n_win):
-                if in_changed[img, windows[o, t]]:
-                    hit = True
-                    break
-            if not hit:
+            if not _any_input_changed(in_changed, img, windows[o]):
                 continue
             d = False
             for k in range(wpp):

@@ -45,19 +45,24 @@ def parse_arch(text: str) -> list[int]:
     return sizes
 
 
-class BinaryLinear(nn.Linear):
-    """Linear layer with binary weights sign(w) (+1 for 0) and no bias; in training, with
-    `train_ber` > 0, each binary weight is flipped with that probability per forward pass."""
-
-    def __init__(self, n_in, n_out):
-        super().__init__(n_in, n_out, bias=False)
-        self.train_ber = 0.0
+class BinaryWeights:
+    """Binary weights sign(w) (+1 for 0) of a layer's latent `weight`; with `train_ber` > 0
+    (error-aware training) each one is flipped with that probability per forward pass."""
 
     def binary_weight(self) -> torch.Tensor:
         wb = sign(self.weight)
         if self.training and self.train_ber > 0:
             wb = torch.where(torch.rand_like(wb) < self.train_ber, -wb, wb)
         return wb
+
+
+class BinaryLinear(BinaryWeights, nn.Linear):
+    """Linear layer with binary weights sign(w) (+1 for 0) and no bias; in training, with
+    `train_ber` > 0, each binary weight is flipped with that probability per forward pass."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__(n_in, n_out, bias=False)
+        self.train_ber = 0.0
 
     def forward(self, x):
         return x @ self.binary_weight().T

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import BnnMramError
-from .bnn import BINARIZE_THRESHOLD, BinaryLinear, BinaryNet, export_thresholds, sign
+from .bnn import BINARIZE_THRESHOLD, BinaryLinear, BinaryNet, BinaryWeights, export_thresholds, sign
 from .netfile import MAX_WIDTH, Layer, Net, dot_peak
 
 _TOKEN = re.compile(r"conv(\d+)k(\d+)|pool(\d+)|dense(\d+)")
@@ -90,19 +90,13 @@ def spec_shapes(spec: list[tuple], input_shape: tuple) -> list[tuple]:
     return shapes
 
 
-class BinaryConv2d(nn.Conv2d):
+class BinaryConv2d(BinaryWeights, nn.Conv2d):
     """K x K conv with binary weights sign(w) (+1 for 0), no bias, stride 1, no padding; with
     `train_ber` > 0 each binary weight is flipped with that probability per forward pass."""
 
     def __init__(self, c_in, c_out, k):
         super().__init__(c_in, c_out, k, bias=False)
         self.train_ber = 0.0
-
-    def binary_weight(self) -> torch.Tensor:
-        wb = sign(self.weight)
-        if self.training and self.train_ber > 0:
-            wb = torch.where(torch.rand_like(wb) < self.train_ber, -wb, wb)
-        return wb
 
     def forward(self, x):
         return F.conv2d(x, self.binary_weight())
