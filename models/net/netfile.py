@@ -361,7 +361,6 @@ def load(path) -> Net:
         shape = layer.out_shape
     if v == VERSION_CONV:
         _need(not Net(layers).is_dense, f"net file {path}: version 2 with dense layers only; write it as version 1")
-        layers[0].in_shape = layers[0].in_shape or _shape(layers_doc[0]["input_shape"], "", "")
     bt = doc.get("binarize_threshold", "missing")
     if layers[0].input == "binarized":
         _need(_is_int(bt) and 0 <= bt <= PIXEL_MAX, f"net file {path}: binarize_threshold must be an "
