@@ -31,11 +31,11 @@ async def accelerator_matches_golden(dut):
     prog_cycles = tb.cycle() - c0
     if prog_error:
         log.error("prog_error is set after programming only existing words")
-    log.info("programmed %d MRAM words in %d cycles", sum(f.words for f in tb.folds), prog_cycles)
+    log.info("programmed %d MRAM words in %d cycles", sum(f.words for f in tb.folds.values()), prog_cycles)
 
     readback_mismatches = []
     stored = await tb.read_back()
-    for i, f in enumerate(tb.folds):
+    for i, f in tb.folds.items():
         got = unpack_words(stored[i], f)
         want = vec[f"stored{i}"]
         bad = np.argwhere(got != want)
@@ -54,7 +54,7 @@ async def accelerator_matches_golden(dut):
                       want[n, k], got[n, k])
     flipped = int(sum((vec[f"stored{i}"] != vec[f"weights{i}"]).sum() for i in range(n_layers)))
     log.info("read-back: %d words checked, %d weights flipped by write errors",
-             sum(f.words for f in tb.folds), flipped)
+             sum(f.words for f in tb.folds.values()), flipped)
 
     images = vec["images"]
     n = len(images)

@@ -21,7 +21,11 @@ class AcceleratorTB:
     def __init__(self, dut, manifest: dict, *, stalls: bool = False, seed: int = 0):
         self.dut = dut
         self.man = manifest
-        self.folds = [LayerFold(l["n_in"], l["n_out"], l["pe"], l["simd"]) for l in manifest["layers"]]
+        # MRAM organisation of each weight layer (max-pool layers have none), by layer index
+        self.folds = {l["index"]: LayerFold(l["n_in"], l["n_out"], l["pe"], l["simd"])
+                      for l in manifest["layers"] if l["kind"] != "maxpool"}
+        inp = manifest["input"]
+        self.words_per_image, self.bytes_per_word = inp["words_per_image"], inp["bytes_per_word"]
         self.stalls = stalls
         self.rng = random.Random(seed)
         out = manifest["output"]
@@ -72,8 +76,8 @@ class AcceleratorTB:
         """Write every weight word through the MRAM programming port; wait until `prog_busy`
         is low; return `prog_error` (0: every word went to an existing layer and address)."""
         d = self.dut
-        for i, (w, f) in enumerate(zip(weights, self.folds)):
-            for addr, word in enumerate(pack_words(w, f)):
+        for i, f in self.folds.items():
+            for addr, word in enumerate(pack_words(weights[i], f)):
                 payload = i | (addr << self.layer_bits) | (word << (self.layer_bits + self.addr_bits))
                 d.prog__payload.value = payload
                 await self._handshake(d.prog__valid, d.prog__ready)
@@ -85,11 +89,11 @@ class AcceleratorTB:
         await RisingEdge(d.clk)
         return int(d.prog_error.value)
 
-    async def read_back(self) -> list[list[int]]:
+    async def read_back(self) -> dict[int, list[int]]:
         """Every stored MRAM word, layer by layer, through the 1-cycle dump port."""
         d = self.dut
-        words = []
-        for i, f in enumerate(self.folds):
+        words = {}
+        for i, f in self.folds.items():
             layer = []
             d.dump_layer.value = i
             d.dump_addr.value = 0
@@ -100,15 +104,15 @@ class AcceleratorTB:
                 await ReadOnly()
                 layer.append(d.dump_data.value.to_unsigned() & ((1 << f.word_bits) - 1))
             await RisingEdge(d.clk)
-            words.append(layer)
+            words[i] = layer
         return words
 
     async def drive_images(self, images: np.ndarray):
-        """Send images as words of SIMD_0 pixels, with random idle cycles if stalls."""
+        """Send images as the manifest's input words (bytes in image order), with random idle
+        cycles if stalls."""
         d = self.dut
-        f0 = self.folds[0]
         for img in images:
-            words = img.astype(np.uint8).reshape(f0.sf, f0.simd)
+            words = img.astype(np.uint8).reshape(self.words_per_image, self.bytes_per_word)
             for row in words:
                 if self.stalls and self.rng.random() < 0.3:
                     d.inp__valid.value = 0

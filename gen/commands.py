@@ -79,13 +79,6 @@ def train(args):
           f"disagreements), {train_seconds:.1f} s -> {net_path}")
 
 
-def require_dense(net, command: str):
-    """The hardware half takes MLPs only for now: say so in one line for a conv net."""
-    if not net.is_dense:
-        raise BnnMramError(f"`bnnmram {command}` builds fully connected nets only; this is a conv net "
-                           f"({netfile.describe_arch(net)}): its hardware is not generated yet")
-
-
 def test_images(ds, limit):
     x, y = ds.test_x, ds.test_y
     return (x[:limit], y[:limit]) if limit else (x, y)
@@ -159,7 +152,6 @@ def gen(args):
     _check_rtl_folder(out, FILES)
     od = OutputDir(out, "gen", list(FILES)).check()
     net = netfile.load(args.net)
-    require_dense(net, "gen")
     overrides = {}
     for layer, pe_simd in args.fold or []:
         if layer in overrides:
@@ -167,10 +159,11 @@ def gen(args):
         overrides[layer] = pe_simd
     folds = fold_net(net, args.pe, args.simd, overrides)
     for i, f in enumerate(folds):
-        hash_lanes_for(i, f.simd, args.mram_hash_lanes)
+        if net.layers[i].kind != "maxpool":
+            hash_lanes_for(i, f.simd, args.mram_hash_lanes)
     t0 = time.time()
     print(f"gen: elaborating {len(folds)} layers: " + ", ".join(
-        f"L{i} {f.n_in}x{f.n_out} PE={f.pe} SIMD={f.simd} ({f.cycles} cycles)" for i, f in enumerate(folds)),
+        f"L{i} {_layer_text(l, f)} ({f.cycles} cycles)" for i, (l, f) in enumerate(zip(net.layers, folds))),
         flush=True)
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
                                                  args.mram_init, args.mram_hash_lanes))
@@ -178,8 +171,18 @@ def gen(args):
         for name, text in files.items():
             od.write(name, text)
         od.commit()
+    latency = (f"latency {man['latency_cycles']} cycles" if man["latency_cycles"] is not None
+               else f"latency at most {man['latency_cycles_max']} cycles")
     print(f"gen: {out / man['verilog']} ({time.time() - t0:.1f} s): {man['cycles_per_image']} cycles/image "
-          f"(analytic, steady state), latency {man['latency_cycles']} cycles, {man['mram_bits']} MRAM bits")
+          f"(analytic, steady state), {latency}, {man['mram_bits']} MRAM bits")
+
+
+def _layer_text(layer, fold) -> str:
+    if layer.kind == "maxpool":
+        return f"pool{layer.pool}"
+    name = f"conv{layer.n_out}k{layer.kernel} {fold.n_in}x{fold.n_out}" if layer.kind == "conv" else \
+        f"{fold.n_in}x{fold.n_out}"
+    return f"{name} PE={fold.pe} SIMD={fold.simd}"
 
 
 def sim(args):
@@ -189,7 +192,6 @@ def sim(args):
     files = ["sim.json", "vectors.npz", f"sim_config_{args.sim}.json", f"results_{args.sim}.xml"]
     od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
-    require_dense(net, "sim")
     man = load_manifest(args.rtl)
     vectors.check_rtl_matches(net, man, args.rtl)
     ds = datasets.load(args.dataset, args.data_dir)

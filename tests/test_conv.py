@@ -13,26 +13,8 @@ from models.errors import BnnMramError
 from models.faults.model import ONE, FaultConfig, fault_hash, faulty_net
 from models.net import bnn, golden, netfile
 from models.net.cnn import parse_spec
-from models.net.netfile import Layer, Net
-
-
-def random_conv_net(seed=0, kind="pixel", shape=(8, 8, 2)) -> Net:
-    """conv4k3 -> pool2 -> conv3k2 -> dense5 -> dense3 with random weights and thresholds."""
-    rng = np.random.default_rng(seed)
-
-    def thr(n, n_in, k):
-        peak = netfile.dot_peak(n_in, k)
-        return rng.integers(-peak // 4, peak // 4 + 1, n), rng.integers(0, 2, n).astype(bool)
-    h, w, c = shape
-    l0 = Layer(rng.integers(0, 2, (4, 9 * c), dtype=np.uint8), kind, *thr(4, 9 * c, kind), kind="conv",
-               kernel=3, in_shape=shape)
-    l1 = Layer(np.zeros((0, 0), np.uint8), "bits", kind="maxpool", pool=2, in_shape=l0.out_shape)
-    l2 = Layer(rng.integers(0, 2, (3, 4 * 4), dtype=np.uint8), "bits", *thr(3, 16, "bits"), kind="conv",
-               kernel=2, in_shape=l1.out_shape)
-    n = int(np.prod(l2.out_shape))
-    l3 = Layer(rng.integers(0, 2, (5, n), dtype=np.uint8), "bits", *thr(5, n, "bits"))
-    l4 = Layer(rng.integers(0, 2, (3, 5), dtype=np.uint8), "bits")
-    return Net([l0, l1, l2, l3, l4], 100 if kind == "binarized" else None, {"dataset": "random"})
+from models.net.netfile import Net
+from nets import random_conv_net
 
 
 def docs_only_eval(doc: dict, images: np.ndarray) -> np.ndarray:
