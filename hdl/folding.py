@@ -145,8 +145,11 @@ def fold_net(net: Net, pe: int | None = None, simd: int | None = None,
     l0 = net.layers[0]
     pos0, pix0, _ = layer_stream(net, 0)
     p0, s0 = overrides.get(0, (pe or max(_divisors(l0.n_out, 16)), simd or max(_divisors(l0.n_in, 16))))
-    if budget is None:
-        budget = max(pos0 * -(-l0.n_in // max(s0, 1)) * -(-l0.n_out // max(p0, 1)), pix0)
+    if budget is None:   # the first layer's pace, or the slowest layer's fastest default if slower
+        budget = max([pos0 * -(-l0.n_in // max(s0, 1)) * -(-l0.n_out // max(p0, 1)), pix0] +
+                     [layer_stream(net, i)[0] * (l.n_in // max(_divisors(l.n_in, MAX_SIMD))) *
+                      (l.n_out // max(_divisors(l.n_out, MAX_PE)))
+                      for i, l in enumerate(net.layers) if l.kind != "maxpool" and i not in overrides])
     folds = []
     for i, l in enumerate(net.layers):
         positions, in_pixels, geometry = layer_stream(net, i)

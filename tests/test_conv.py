@@ -176,7 +176,7 @@ def test_sweep_of_a_conv_net_equals_the_golden_model(conv_digits_net, digits, tm
 
 
 def test_conv_net_commands_that_cannot_take_it_say_so(conv_digits_net, tmp_path, capsys):
-    for argv in (["gen", "--net", str(conv_digits_net), "--out", str(tmp_path / "rtl")],
+    for argv in (["gen", "--net", str(conv_digits_net), "--fold", "1:1:1", "--out", str(tmp_path / "rtl")],
                  ["sweep", "--net", str(conv_digits_net), "--dataset", "digits", "--read-errors",
                   "--out", str(tmp_path / "s")],
                  ["infer", "--net", str(conv_digits_net), "--dataset", "mnist", "--out", str(tmp_path / "i.npz")]):
