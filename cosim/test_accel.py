@@ -60,9 +60,7 @@ async def accelerator_matches_golden(dut):
     n = len(images)
     t_stream = time.time()
     c_stream = tb.cycle()
-    mon = cocotb.start_soon(tb.monitor(n))
-    await tb.drive_images(images)
-    await mon
+    await tb.stream(images)
     stream_seconds = time.time() - t_stream
     stream_cycles = tb.cycle() - c_stream
 
