@@ -10,12 +10,13 @@ prog_error, dump, fault), `clk` and `cycle` (outputs), and the batch ports below
 """
 TB_TOP = "bnnmram_tb"
 CLOCK_HALF_NS = 5
+BATCH_BITS = 65536   # input bits per batch at most
 
 
 def batch_images(man: dict) -> int:
     """Images per batch: whole images, at most 64 kbit of input words and 16 images."""
     image_bits = man["input"]["words_per_image"] * _width(man, "inp__payload")
-    return max(1, min(16, 65536 // image_bits))
+    return max(1, min(16, BATCH_BITS // image_bits))
 
 
 def _width(man: dict, port: str) -> int:

@@ -18,6 +18,10 @@ def parser():
                    help="simulators, comma separated")
     d.add_argument("--trials", type=positive, default=3, help="fault patterns per BER in the sweeps")
     d.add_argument("--conv-epochs", type=positive, default=5, help="epochs of the demo's conv net (short schedule)")
+    d.add_argument("--conv-images", type=positive, default=300, help="test images per Verilator run of the conv net")
+    d.add_argument("--conv-icarus-images", type=positive, default=2,
+                   help="test images per Icarus run of the conv net (Icarus evaluates its wide datapaths "
+                        "net by net: about 20 s per image)")
     d.set_defaults(func=demo.run)
     return p
 

@@ -64,18 +64,18 @@ def run(args):
     t0 = time.time()
     net_dir = out / "net"
     net = net_dir / "net.json"
-    _step("1/8 train (or reuse) the Fashion-MNIST BNN")
+    _step("1/9 train (or reuse) the Fashion-MNIST BNN")
     if trained_set_ok(net):
         print(f"demo: reusing {net} (delete {net_dir} to retrain)")
     ensure_demo_net(net, args.epochs)
     train = json.loads((net_dir / "train.json").read_text())
 
-    _step("2/8 generate the Verilog")
+    _step("2/9 generate the Verilog")
     rtl = out / "rtl"
     run_step(["gen", "--net", str(net), "--out", str(rtl)])
     man = load_manifest(rtl)
 
-    _step(f"3/8 co-simulate {args.images} test images, BER 0 and 1e-3")
+    _step(f"3/9 co-simulate {args.images} test images, BER 0 and 1e-3")
     sims = []
     for sim in args.sims:
         for ber in (0.0, 1e-3):
@@ -89,13 +89,13 @@ def run(args):
             r["exit_code"] = code
             sims.append(r)
 
-    _step("4/8 synthesize with Yosys (MRAM macros as black boxes)")
+    _step("4/9 synthesize with Yosys (MRAM macros as black boxes)")
     synths = {}
     for target in ("generic", "ice40", "xilinx"):
         run_step(["synth", "--rtl", str(rtl), "--target", target, "--out", str(out / f"synth_{target}")])
         synths[target] = json.loads((out / f"synth_{target}" / "synth.json").read_text())
 
-    _step(f"5/8 accuracy vs BER sweeps ({args.trials} fault patterns per BER), standard and error-aware")
+    _step(f"5/9 accuracy vs BER sweeps ({args.trials} fault patterns per BER), standard and error-aware")
     nets = {"fashion-mnist": [str(net)], "mnist": []}
     for dataset, tber, name in FIGURE_NETS:
         d = out / "nets" / name
@@ -110,7 +110,7 @@ def run(args):
             argv += ["--net", p_]
         run_step(argv)
 
-    _step(f"6/8 conv BNN in software: train (or reuse, {args.conv_epochs} epochs), sweep on "
+    _step(f"6/9 conv BNN in software: train (or reuse, {args.conv_epochs} epochs), sweep on "
           f"{CONV_SWEEP_IMAGES} test images")
     conv = out / "nets" / "fashion-conv"
     if not trained_set_ok(conv / "net.json"):
@@ -120,14 +120,34 @@ def run(args):
               "--limit", str(CONV_SWEEP_IMAGES), "--net", str(net), "--net", str(conv / "net.json"),
               "--out", str(out / "sweep_conv")])
 
-    _step("7/8 energy and area of the programming options")
+    _step(f"7/9 conv BNN in hardware: generate, co-simulate {args.conv_images} test images on Verilator "
+          f"({args.conv_icarus_images} on Icarus), BER 0 and 1e-3")
+    conv_rtl = out / "rtl_conv"
+    run_step(["gen", "--net", str(conv / "net.json"), "--out", str(conv_rtl)])
+    conv_man = load_manifest(conv_rtl)
+    for sim in args.sims:
+        for ber in (0.0, 1e-3):
+            d = out / f"sim_conv_{sim}_ber{ber:g}"
+            code = run_step(["sim", "--rtl", str(conv_rtl), "--net", str(conv / "net.json"), "--sim", sim,
+                             "--dataset", "fashion-mnist", "--images",
+                             str(args.conv_images if sim == "verilator" else args.conv_icarus_images),
+                             "--ber", str(ber), "--seed", "1", "--out", str(d)])
+            r = json.loads((d / "sim.json").read_text())
+            r["dir"] = str(d)
+            r["exit_code"] = code
+            r["net"] = "conv"
+            sims.append(r)
+
+    _step("8/9 energy and area of the programming options")
     run_step(["energy", "--net", str(net), "--rtl", str(rtl), "--sweep", str(out / "sweep_fashion-mnist" / "sweep.json"),
           "--out", str(out / "energy")])
 
-    _step("8/8 report")
+    _step("9/9 report")
     report = out / "report.md"
     with report_dir:
-        report_dir.write("report.md", _report(out, train, man, sims, time.time() - t0) + _report_more(out, synths))
+        report_dir.write("report.md", _report(out, train, man, [r for r in sims if r.get("net") != "conv"],
+                                              time.time() - t0) +
+                         _report_more(out, synths, conv_man, [r for r in sims if r.get("net") == "conv"]))
         report_dir.commit()
     print(f"demo: report -> {report}")
     bad = [s for s in sims if not s["passed"]]
@@ -135,7 +155,39 @@ def run(args):
         raise BnnMramError(f"{len(bad)} co-simulation(s) failed; see {report}")
 
 
-def _report_more(out, synths):
+def _sim_rows(out, sims) -> str:
+    return "\n".join(
+        f"| {s['simulator']} | {s['ber']:g} | {s['images']} | {s['weights_flipped']} | {s['mismatches']} | "
+        f"{len(s['readback_mismatches'])} | {s['accuracy']:.4f} | {s['golden_accuracy']:.4f} | "
+        f"{s['cycles_per_image']:.1f} | {s['cycles_per_image_analytic']} | {s['images_per_second']} | "
+        f"{'PASS' if s['passed'] else 'FAIL'} | `{Path(s['dir']).relative_to(out)}/sim.json` |"
+        for s in sims)
+
+
+SIM_HEADER = """| simulator | BER | images | weights flipped | mismatches | read-back mismatches | HW accuracy | golden accuracy | cycles/image measured | analytic | images/s | result | artefact |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|"""
+
+
+def _layer_rows(man) -> str:
+    rows = []
+    for l in man["layers"]:
+        if l["kind"] == "maxpool":
+            rows.append(f"| {l['index']} | pool{l['pool']} {'x'.join(map(str, l['in_shape']))} | bits | | | "
+                        f"{l['cycles']} | |")
+            continue
+        size = f"{l['n_in']}x{l['n_out']}"
+        if l["kind"] == "conv":
+            size = f"conv k{l['kernel']} {'x'.join(map(str, l['in_shape']))} -> {'x'.join(map(str, l['out_shape']))} ({size})"
+        rows.append(f"| {l['index']} | {size} | {l['input']} | {l['pe']} | {l['simd']} | {l['cycles']} | "
+                    f"{l['mram_words']} x {l['mram_word_bits']} |")
+    return "\n".join(rows)
+
+
+LAYER_HEADER = """| layer | size | input | PE | SIMD | cycles/image | MRAM words x bits |
+|---|---|---|---|---|---|---|"""
+
+
+def _report_more(out, synths, conv_man, conv_sims):
     g, i, x = synths["generic"], synths["ice40"], synths["xilinx"]
     sweeps = "".join(f"""
 ### {d}
@@ -144,7 +196,7 @@ def _report_more(out, synths):
 """ for d in ("fashion-mnist", "mnist"))
     conv = json.loads((out / "nets" / "fashion-conv" / "train.json").read_text())
     sweeps += f"""
-### Conv BNN (software; hardware generation is the next step)
+### Conv BNN
 `{conv['arch_spec']}` on Fashion-MNIST, trained here for {conv['epochs']} epochs in
 {conv['train_seconds']:.0f} s (the demo's short schedule; the README's command trains the full one):
 integer golden test accuracy **{conv['test_accuracy']:.4f}** on all 10,000 test images (float BNN
@@ -153,6 +205,17 @@ integer golden test accuracy **{conv['test_accuracy']:.4f}** on all 10,000 test 
 
 {(out / "sweep_conv" / "sweep.md").read_text()}
 ![accuracy vs BER, conv vs MLP](sweep_conv/sweep.png)
+
+#### Conv BNN in hardware (`rtl_conv/`, same fault seed 1)
+Sliding windows, conv MVTUs, bit max-pools and a flatten, every weight in the MRAM macros:
+analytic steady state **{conv_man['cycles_per_image']} cycles/image** (the slowest layer), latency at
+most {conv_man['latency_cycles_max']} cycles, {conv_man['mram_bits']} MRAM weight bits.
+
+{LAYER_HEADER}
+{_layer_rows(conv_man)}
+
+{SIM_HEADER}
+{_sim_rows(out, conv_sims)}
 """
     en = (out / "energy" / "energy.md").read_text().split("\n", 1)[1].replace("(energy_vs_ber.png)", "(energy/energy_vs_ber.png)")
     return f"""
@@ -173,14 +236,6 @@ error-aware training extends tolerance to about 4e-2. Measured here:
 
 
 def _report(out, train, man, sims, seconds):
-    rows = "\n".join(
-        f"| {s['simulator']} | {s['ber']:g} | {s['images']} | {s['weights_flipped']} | {s['mismatches']} | "
-        f"{len(s['readback_mismatches'])} | {s['accuracy']:.4f} | {s['golden_accuracy']:.4f} | "
-        f"{s['cycles_per_image']:.1f} | {s['cycles_per_image_analytic']} | {s['images_per_second']} | "
-        f"{'PASS' if s['passed'] else 'FAIL'} | `{Path(s['dir']).relative_to(out)}/sim.json` |"
-        for s in sims)
-    layers = "\n".join(f"| {l['index']} | {l['n_in']}x{l['n_out']} | {l['input']} | {l['pe']} | {l['simd']} | "
-                       f"{l['cycles']} | {l['mram_words']} x {l['mram_word_bits']} |" for l in man["layers"])
     return f"""# bnnmram demo report
 
 Fashion-MNIST, `{'-'.join(map(str, man['arch']))}` BNN, generated accelerator co-simulated
@@ -196,18 +251,17 @@ bit-for-bit against the PyTorch integer golden model. Total time {seconds:.0f} s
 - MRAM: {man['mram_bits']} weight bits; read latency {man['mram']['read_latency']} cycle(s),
   programming pulse {man['mram']['write_cycles']} cycles (at least the fault hashing time per word)
 
-| layer | size | input | PE | SIMD | cycles/image | MRAM words x bits |
-|---|---|---|---|---|---|---|
-{layers}
+{LAYER_HEADER}
+{_layer_rows(man)}
 
 ## Co-simulation (same images, fault seed 1)
 
-| simulator | BER | images | weights flipped | mismatches | read-back mismatches | HW accuracy | golden accuracy | cycles/image measured | analytic | images/s | result | artefact |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
-{rows}
+{SIM_HEADER}
+{_sim_rows(out, sims)}
 
 ## Artefacts
 - net file: `net/net.json` (format: docs/netfile.md), training log: `net/train.json`, PyTorch weights `net/model.pt`
 - Verilog: `rtl/{man['verilog']}`, manifest `rtl/manifest.json`, lint waivers `rtl/{man['lint_waivers']}`
 - co-simulation results: `sim_*/sim.json`, test vectors `sim_*/vectors.npz`, cocotb results `sim_*/results_*.xml`
+- conv net: `nets/fashion-conv/`, its Verilog `rtl_conv/`, co-simulations `sim_conv_*/`
 """

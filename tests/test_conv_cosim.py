@@ -80,3 +80,22 @@ def test_conv_binarized_input_and_other_folding(tmp_path, simulator):
     code, r = _sim(rtl, net, tmp_path, "--sim", simulator, "--images", "15", "--ber", "0.04", "--seed", "6",
                    "--stalls")
     assert code == 0 and r["passed"]
+
+
+def test_plain_cpp_harness_agrees_and_catches_a_difference(conv_rtl, conv_net, tmp_path):
+    """The plain C++ Verilator harness (the speed reference) runs the same vectors bit-exactly,
+    at the analytic cycles per image, and reports mismatches when the expectations are wrong."""
+    import numpy as np
+    from cosim import plain
+    code, r = _sim(conv_rtl, conv_net, tmp_path, "--sim", "verilator", "--images", "12", "--ber", "0.03")
+    assert code == 0
+    vec = tmp_path / "sim" / "vectors.npz"
+    p = plain.run(conv_rtl, vec, tmp_path / "plain")
+    man = json.loads((conv_rtl / "manifest.json").read_text())
+    assert p["mismatches"] == 0 and p["prog_error"] == 0 and p["images"] == 12
+    assert p["cycles_per_image"] == man["cycles_per_image"]
+    d = dict(np.load(vec))
+    d["scores"] = d["scores"].copy()
+    d["scores"][3, 0] += 1
+    np.savez(tmp_path / "wrong.npz", **d)
+    assert plain.run(conv_rtl, tmp_path / "wrong.npz", tmp_path / "plain2")["mismatches"] == 1
