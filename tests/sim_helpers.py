@@ -25,3 +25,15 @@ async def get(ctx, stream):
     payload, = await ctx.tick().sample(stream.payload).until(stream.valid)
     ctx.set(stream.ready, 0)
     return payload
+
+
+async def program(ctx, top, net, folds, cfg):
+    """Fault configuration, then every weight word of every weight layer through `prog`."""
+    from hdl.folding import pack_words
+    ctx.set(top.fault.seed, cfg.seed)
+    ctx.set(top.fault.t01, cfg.t01)
+    ctx.set(top.fault.t10, cfg.t10)
+    for i, (l, f) in enumerate(zip(net.layers, folds)):
+        if l.kind != "maxpool":
+            for a, w in enumerate(pack_words(l.weights, f)):
+                await put(ctx, top.prog, {"layer": i, "addr": a, "data": w})

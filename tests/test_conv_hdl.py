@@ -6,7 +6,7 @@ import torch
 
 from hdl.accelerator import Accelerator
 from hdl.flatten import Flatten
-from hdl.folding import PoolFold, fold_net, pack_words
+from hdl.folding import PoolFold, fold_net
 from hdl.maxpool import MaxPool
 from hdl.mram import MramParams
 from hdl.sliding_window import SlidingWindow
@@ -15,7 +15,7 @@ from models.faults.model import FaultConfig, faulty_net
 from models.net import golden
 from models.net.conv import maxpool_bits, patch_index
 from nets import random_conv_net
-from sim_helpers import run_to_end
+from sim_helpers import program, run_to_end
 
 
 def _stream(unit, items, n_out, rng, stalls):
@@ -88,16 +88,7 @@ def _run_conv_accelerator(net, folds, images, cfg, *, stall_seed=None):
     results, cycles = [], []
 
     async def driver(ctx):
-        ctx.set(top.fault.seed, cfg.seed)
-        ctx.set(top.fault.t01, cfg.t01)
-        ctx.set(top.fault.t10, cfg.t10)
-        for i, (l, f) in enumerate(zip(net.layers, folds)):
-            if l.kind != "maxpool":
-                for a, w in enumerate(pack_words(l.weights, f)):
-                    ctx.set(top.prog.payload, {"layer": i, "addr": a, "data": w})
-                    ctx.set(top.prog.valid, 1)
-                    await ctx.tick().until(top.prog.ready)
-        ctx.set(top.prog.valid, 0)
+        await program(ctx, top, net, folds, cfg)
         await ctx.tick().repeat(20)
         for img in images:
             for px in _pack(img.reshape(-1, c), 8):

@@ -12,7 +12,7 @@ from hdl.mvtu import MVTU
 from hdl.pixel_buffer import PixelBuffer
 from models.net import golden
 from models.faults.model import FaultConfig, fault_hash, faulty_net, stored_bits
-from sim_helpers import get, put, run_to_end
+from sim_helpers import get, program, put, run_to_end
 
 
 def test_hash_logic_equals_python_model():
@@ -126,12 +126,7 @@ def _run_accelerator(net, folds, images, cfg, *, stall_seed=None, mram=MramParam
     results, cycles = [], []
 
     async def driver(ctx):
-        ctx.set(top.fault.seed, cfg.seed)
-        ctx.set(top.fault.t01, cfg.t01)
-        ctx.set(top.fault.t10, cfg.t10)
-        for i, (l, f) in enumerate(zip(net.layers, folds)):
-            for a, w in enumerate(pack_words(l.weights, f)):
-                await put(ctx, top.prog, {"layer": i, "addr": a, "data": w})
+        await program(ctx, top, net, folds, cfg)
         await ctx.tick().repeat(20)
         for img in images:
             for row in img.reshape(folds[0].sf, folds[0].simd):
