@@ -40,7 +40,7 @@ class SlidingWindow(wiring.Component):
         out_free = Signal()
         primed = Signal()     # the line buffer's read data is valid (one cycle after reset)
         m.d.sync += primed.eq(1)
-        m.d.comb += [complete.eq((x >= k - 1) & (y >= k - 1)),
+        m.d.comb += [complete.eq(1 if k == 1 else (x >= k - 1) & (y >= k - 1)),  # K=1: every pixel
                      out_free.eq(~self.out.valid | self.out.ready),
                      self.inp.ready.eq(primed & (~complete | out_free)),
                      accept.eq(self.inp.valid & self.inp.ready)]

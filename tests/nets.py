@@ -40,3 +40,26 @@ def random_conv_net(seed=0, kind="pixel", shape=(8, 8, 2)) -> Net:
     l3 = Layer(rng.integers(0, 2, (5, n), dtype=np.uint8), "bits", *thr(5, n, "bits"))
     l4 = Layer(rng.integers(0, 2, (3, 5), dtype=np.uint8), "bits")
     return Net([l0, l1, l2, l3, l4], 100 if kind == "binarized" else None, {"dataset": "random"})
+
+
+def random_spec_net(spec: str, shape, seed=0, kind="pixel") -> Net:
+    """A net of the --arch spec (convCkK, poolP, denseN) on `shape` inputs, random weights and
+    thresholds spread around zero so activations take both values."""
+    from models.net.cnn import parse_spec
+    rng = np.random.default_rng(seed)
+    layers, shape = [], tuple(shape)
+    parsed = parse_spec(spec)
+    for i, l in enumerate(parsed):
+        k = kind if i == 0 else "bits"
+        if l[0] == "pool":
+            layers.append(Layer(np.zeros((0, 0), np.uint8), "bits", kind="maxpool", pool=l[1], in_shape=shape))
+        else:
+            n_in = l[2] * l[2] * shape[2] if l[0] == "conv" else int(np.prod(shape))
+            w = rng.integers(0, 2, (l[1], n_in), dtype=np.uint8)
+            spread = int(np.sqrt(n_in) * (64 if k == "pixel" else 1)) + 1
+            t, f = (None, None) if i == len(parsed) - 1 else \
+                (rng.integers(-spread, spread + 1, l[1]), rng.integers(0, 2, l[1]).astype(bool))
+            extra = {"kind": "conv", "kernel": l[2], "in_shape": shape} if l[0] == "conv" else {}
+            layers.append(Layer(w, k, t, f, **extra))
+        shape = layers[-1].out_shape
+    return Net(layers, 100 if kind == "binarized" else None, {"dataset": "random"})

@@ -14,7 +14,7 @@ from models.errors import BnnMramError
 from models.faults.model import FaultConfig, faulty_net
 from models.net import golden
 from models.net.conv import maxpool_bits, patch_index
-from nets import random_conv_net
+from nets import random_conv_net, random_spec_net
 from sim_helpers import program, run_to_end
 
 
@@ -152,3 +152,29 @@ def test_conv_folding_per_layer():
         fold_net(net, overrides={1: (1, 1)})
     with pytest.raises(BnnMramError, match=r"layer 0 \(18 patch bits, 4 output channels\): SIMD=4 does not divide"):
         fold_net(net, overrides={0: (1, 4)})
+
+
+EDGE_SHAPES = [
+    ("conv3k1-conv2k3-pool2-dense4", (6, 6, 2), "pixel"),     # 1x1 conv: no line buffer
+    ("conv2k4-dense3", (4, 6, 1), "binarized"),                # kernel = height: one output row
+    ("conv3k2-pool3-dense4-dense3", (7, 7, 1), "pixel"),       # pool to one pixel: flatten of 1
+    ("conv2k3-conv3k2-dense3", (5, 5, 3), "binarized"),        # conv to flatten, no pool
+]
+
+
+@pytest.mark.parametrize("spec,shape,kind", EDGE_SHAPES, ids=[e[0] for e in EDGE_SHAPES])
+def test_conv_edge_shapes_bit_exact_and_lint_clean(spec, shape, kind, tmp_path):
+    """Unusual shapes stay bit-exact with errors and stalls, and their Verilog lints clean."""
+    from cosim.lint import lint
+    from hdl.generate import generate
+    net = random_spec_net(spec, shape, seed=len(spec), kind=kind)
+    folds = fold_net(net)
+    images = np.random.default_rng(3).integers(0, 256, (4, int(np.prod(shape))), dtype=np.uint8)
+    cfg = FaultConfig(seed=2, ber=0.05)
+    g = golden.run(faulty_net(net, cfg), images)
+    results, _ = _run_conv_accelerator(net, folds, images, cfg, stall_seed=4)
+    assert [r[1] for r in results] == g.scores.tolist()
+    files, _ = generate(net, folds)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert lint(tmp_path) == []
