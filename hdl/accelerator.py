@@ -26,7 +26,6 @@ from amaranth.utils import ceil_log2
 
 from models.net.netfile import Net
 from .flatten import Flatten
-from .folding import LayerFold
 from .maxpool import MaxPool
 from .mram import FaultConfigSignature, MramParams
 from .mvtu import MVTU, PIXEL_BITS, output_layout

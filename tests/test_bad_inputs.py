@@ -528,6 +528,8 @@ ARGS = [
     (["demo", "--sims", "verilator,questa", "--out", "{out}"], "choose from icarus, verilator"),
     (["demo", "--images", "0", "--out", "{out}"], "must be a positive integer"),
     (["demo", "--trials", "0", "--out", "{out}"], "must be a positive integer"),
+    (["demo", "--conv-images", "0", "--out", "{out}"], "must be a positive integer"),
+    (["demo", "--conv-icarus-images", "-2", "--out", "{out}"], "must be a positive integer"),
     (["demo", "--epochs", "x", "--out", "{out}"], "'x' is not an integer"),
     (["demo", "--out", "{file}"], "is a file"),
     (["demo", "--out", "{user_report_dir}"], "report.md exists and was not written by `bnnmram demo`"),
