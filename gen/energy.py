@@ -144,7 +144,8 @@ def run(args):
     decoders = None
     if args.rtl:
         man = load_manifest(args.rtl)
-        decoders = sum(math.ceil(l["mram_word_bits"] / energy.ECC_DATA_BITS) for l in man["layers"])
+        decoders = sum(math.ceil(l["mram_word_bits"] / energy.ECC_DATA_BITS) for l in man["layers"]
+                       if l["kind"] != "maxpool")   # max-pool layers have no MRAM
     else:
         decoders = sum(l.has_weights for l in net.layers)
     tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep, args.data_dir)

@@ -260,7 +260,7 @@ def _manifest_problem(doc) -> str | None:
             return f"layer {i}: in_size/out_size inconsistent with arch {doc['arch']}"
         if l["kind"] == "maxpool":
             continue
-        for k in ("n_in", "n_out", "pe", "simd"):
+        for k in ("n_in", "n_out", "pe", "simd", "mram_words", "mram_word_bits"):
             if not _positive_int(l.get(k)):
                 return f"layer {i}: field {k!r} missing or not a positive integer"
         if l["n_in"] % l["simd"] or l["n_out"] % l["pe"]:

@@ -99,3 +99,16 @@ def test_plain_cpp_harness_agrees_and_catches_a_difference(conv_rtl, conv_net, t
     d["scores"][3, 0] += 1
     np.savez(tmp_path / "wrong.npz", **d)
     assert plain.run(conv_rtl, tmp_path / "wrong.npz", tmp_path / "plain2")["mismatches"] == 1
+
+
+def test_energy_reads_a_conv_manifest(conv_rtl, conv_net, tmp_path):
+    """`bnnmram energy --rtl` on conv RTL: one SECDED decoder per MRAM word of the weight layers
+    (max-pool layers have none), no error."""
+    with pytest.raises(SystemExit) as e:
+        main(["energy", "--net", str(conv_net), "--rtl", str(conv_rtl), "--dataset", "digits",
+              "--trials", "1", "--out", str(tmp_path / "e")])
+    assert e.value.code == 0
+    doc = json.loads((tmp_path / "e" / "energy.json").read_text())
+    assert doc["weight_bits"] == sum(l["n_in"] * l["n_out"] for l in
+                                     json.loads((conv_rtl / "manifest.json").read_text())["layers"]
+                                     if l["kind"] != "maxpool")
