@@ -36,6 +36,7 @@ demo: setup
 bench: setup
 	$(PY) -m gen.bench_cosim --out build/bench
 	$(PY) -m gen.bench_sweep --out build/bench
+	$(PY) -m gen.bench_cnv --out build/bench/cnv
 
 clean:
 	rm -rf build
