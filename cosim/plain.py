@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hdl.folding import LayerFold, pack_words
 from hdl.generate import load_manifest
 from models.errors import BnnMramError
 from . import tools
+from .payloads import decode_result, input_words, prog_words, weight_folds
 from .runner import VERILATOR_ARGS
+from .wrapper import port_width
 
 HARNESS = Path(__file__).resolve().parent / "harness" / "harness.cpp"
 MAGIC = 0x484E4E42
@@ -54,22 +55,13 @@ def run(rtl_dir, vectors_path, workdir) -> dict:
     man = load_manifest(rtl_dir)
     exe = build(rtl_dir)
     vec = np.load(vectors_path)
-    ports = {p["name"]: p["width"] for p in man["ports"]}
-    prog_w, inp_w, out_w = _w32(ports["prog__payload"]), _w32(ports["inp__payload"]), _w32(ports["out__payload"])
-    lb, ab = man["prog"]["layer_bits"], man["prog"]["addr_bits"]
-    prog = []
-    for l in man["layers"]:
-        if l["kind"] == "maxpool":
-            continue
-        fold = LayerFold(l["n_in"], l["n_out"], l["pe"], l["simd"])
-        for addr, word in enumerate(pack_words(vec[f"weights{l['index']}"], fold)):
-            prog += _words32(l["index"] | addr << lb | word << (lb + ab), prog_w)
+    prog_w, inp_w, out_w = (_w32(port_width(man, p)) for p in ("prog__payload", "inp__payload", "out__payload"))
+    weights = {i: vec[f"weights{i}"] for i in weight_folds(man)}
+    prog = [w for payload in prog_words(man, weights) for w in _words32(payload, prog_w)]
     images = vec["images"]
-    wpi, bpw = man["input"]["words_per_image"], man["input"]["bytes_per_word"]
-    inp = []
-    for img in images:
-        for w in img.astype(np.uint8).reshape(wpi, bpw):
-            inp += _words32(int.from_bytes(w.tobytes(), "little"), inp_w)
+    wpi = man["input"]["words_per_image"]
+    inp = [w for img in images for row in input_words(man, img)
+           for w in _words32(int.from_bytes(row.tobytes(), "little"), inp_w)]
     seed, t01, t10, so = (int(v) for v in vec["fault"])
     header = [MAGIC, len(prog) // prog_w, prog_w, len(images), wpi, inp_w, out_w, seed,
               t01 & 0xFFFFFFFF, t01 >> 32, t10 & 0xFFFFFFFF, t10 >> 32, so]
@@ -84,14 +76,10 @@ def run(rtl_dir, vectors_path, workdir) -> dict:
     raw = np.frombuffer(res.read_bytes(), np.uint32)
     per = raw[:len(images) * (out_w + 2)].reshape(len(images), out_w + 2)
     cycles_lo, cycles_hi, ns_lo, ns_hi, prog_error = (int(v) for v in raw[-5:])
-    out = man["output"]
-    cb, sb = out["class_bits"], out["score_bits"]
     mismatches = 0
     for k, row in enumerate(per):
-        payload = sum(int(v) << (32 * i) for i, v in enumerate(row[:out_w]))
-        scores = [(payload >> (cb + j * sb)) & ((1 << sb) - 1) for j in range(out["classes"])]
-        scores = [s - (1 << sb) if s >> (sb - 1) else s for s in scores]
-        mismatches += int(payload & ((1 << cb) - 1)) != int(vec["pred"][k]) or scores != [int(v) for v in vec["scores"][k]]
+        cls, scores = decode_result(man, sum(int(v) << (32 * i) for i, v in enumerate(row[:out_w])))
+        mismatches += cls != int(vec["pred"][k]) or scores != [int(v) for v in vec["scores"][k]]
     cycles = cycles_lo | cycles_hi << 32
     seconds = (ns_lo | ns_hi << 32) / 1e9
     done = per[:, out_w].astype(np.int64) | per[:, out_w + 1].astype(np.int64) << 32

@@ -11,8 +11,8 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, ValueChange
 from cocotb.utils import get_sim_time
 
-from hdl.folding import LayerFold, pack_words
-from .wrapper import CLOCK_HALF_NS, batch_images
+from .payloads import decode_result, prog_words, weight_folds
+from .wrapper import CLOCK_HALF_NS, batch_images, port_width
 
 CLOCK_NS = 2 * CLOCK_HALF_NS
 
@@ -29,18 +29,11 @@ class AcceleratorTB:
     def __init__(self, dut, manifest: dict, *, stalls: bool = False, seed: int = 0):
         self.dut = dut
         self.man = manifest
-        # MRAM organisation of each weight layer (max-pool layers have none), by layer index
-        self.folds = {l["index"]: LayerFold(l["n_in"], l["n_out"], l["pe"], l["simd"])
-                      for l in manifest["layers"] if l["kind"] != "maxpool"}
-        inp = manifest["input"]
-        self.words_per_image, self.bytes_per_word = inp["words_per_image"], inp["bytes_per_word"]
+        self.folds = weight_folds(manifest)   # MRAM organisation of each weight layer
+        self.words_per_image = manifest["input"]["words_per_image"]
         self.stalls = stalls
         self.rng = random.Random(seed)
-        out = manifest["output"]
-        self.cls_bits, self.score_bits, self.classes = out["class_bits"], out["score_bits"], out["classes"]
-        prog = manifest["prog"]
-        self.layer_bits, self.addr_bits = prog["layer_bits"], prog["addr_bits"]
-        self.out_width = next(p["width"] for p in manifest["ports"] if p["name"] == "out__payload")
+        self.out_width = port_width(manifest, "out__payload")
         self.results = []   # (cycle, cls, scores)
         self.reset_ns = 0
 
@@ -92,12 +85,10 @@ class AcceleratorTB:
         """Write every weight word through the MRAM programming port; wait until `prog_busy`
         is low; return `prog_error` (0: every word went to an existing layer and address)."""
         d = self.dut
-        for i, f in self.folds.items():
-            for addr, word in enumerate(pack_words(weights[i], f)):
-                payload = i | (addr << self.layer_bits) | (word << (self.layer_bits + self.addr_bits))
-                d.prog__payload.value = payload
-                await self._handshake(d.prog__valid, d.prog__ready)
-                d.prog__valid.value = 0
+        for payload in prog_words(self.man, weights):
+            d.prog__payload.value = payload
+            await self._handshake(d.prog__valid, d.prog__ready)
+            d.prog__valid.value = 0
         # programming has finished once prog_busy is low (the manifest's contract)
         await ReadOnly()
         if d.prog_busy.value == 1:
@@ -123,14 +114,6 @@ class AcceleratorTB:
             words[i] = layer
         return words
 
-    def _decode(self, payload: int):
-        cls = payload & ((1 << self.cls_bits) - 1)
-        scores = []
-        for j in range(self.classes):
-            v = (payload >> (self.cls_bits + j * self.score_bits)) & ((1 << self.score_bits) - 1)
-            scores.append(v - (1 << self.score_bits) if v >> (self.score_bits - 1) else v)
-        return cls, scores
-
     async def _source(self, batches):
         d = self.dut
         for seq, batch in enumerate(batches, 1):
@@ -146,6 +129,7 @@ class AcceleratorTB:
     async def _sink(self, batches):
         d = self.dut
         width = self.out_width
+        mask = (1 << width) - 1
         for seq, batch in enumerate(batches, 1):
             d.sink_results.value = len(batch)
             d.sink_seq.value = seq % 256
@@ -157,9 +141,7 @@ class AcceleratorTB:
             data, unknown = _bits(d.sink_data.value)
             stamps, _ = _bits(d.sink_cycles.value)
             for k in range(len(batch)):
-                mask = (1 << width) - 1
-                payload = (data >> (k * width)) & mask
-                cls, scores = self._decode(payload)
+                cls, scores = decode_result(self.man, (data >> (k * width)) & mask)
                 if (unknown >> (k * width)) & mask:   # X/Z output bits never match the golden model
                     cls = -1
                 self.results.append(((stamps >> (32 * k)) & 0xFFFFFFFF, cls, scores))

@@ -15,11 +15,12 @@ BATCH_BITS = 65536   # input bits per batch at most
 
 def batch_images(man: dict) -> int:
     """Images per batch: whole images, at most 64 kbit of input words and 16 images."""
-    image_bits = man["input"]["words_per_image"] * _width(man, "inp__payload")
+    image_bits = man["input"]["words_per_image"] * port_width(man, "inp__payload")
     return max(1, min(16, BATCH_BITS // image_bits))
 
 
-def _width(man: dict, port: str) -> int:
+def port_width(man: dict, port: str) -> int:
+    """Width in bits of a top-level port of the accelerator, from the manifest."""
     return next(p["width"] for p in man["ports"] if p["name"] == port)
 
 
@@ -33,7 +34,7 @@ def _xorshift(name: str) -> str:
 def verilog(man: dict) -> str:
     """Verilog text of bnnmram_tb for the accelerator described by `man`."""
     top = man["top"]
-    iw, ow = _width(man, "inp__payload"), _width(man, "out__payload")
+    iw, ow = port_width(man, "inp__payload"), port_width(man, "out__payload")
     words = batch_images(man) * man["input"]["words_per_image"]
     results = batch_images(man)
     wb = max(1, words.bit_length())

@@ -178,10 +178,10 @@ def gen(args):
 
 
 def _layer_text(layer, fold) -> str:
+    """A layer in gen's progress line: its arch token (dense: inputs x neurons) and folding."""
     if layer.kind == "maxpool":
-        return f"pool{layer.pool}"
-    name = f"conv{layer.n_out}k{layer.kernel} {fold.n_in}x{fold.n_out}" if layer.kind == "conv" else \
-        f"{fold.n_in}x{fold.n_out}"
+        return netfile.describe_layer(layer)
+    name = netfile.describe_layer(layer) if layer.kind == "conv" else f"{fold.n_in}x{fold.n_out}"
     return f"{name} PE={fold.pe} SIMD={fold.simd}"
 
 

@@ -47,28 +47,17 @@ def window_fifo_depth(layer) -> int:
     return (layer.kernel - 1) * w + layer.kernel
 
 
-def fifo_stream(m, fifo, width, name):
-    """The read side of a SyncFIFOBuffered as a stream."""
-    s = stream.Signature(width).create(path=(name,))
-    m.d.comb += [s.valid.eq(fifo.r_rdy), s.payload.eq(fifo.r_data), fifo.r_en.eq(s.ready)]
-    return s
-
-
 class Accelerator(wiring.Component):
     def __init__(self, net: Net, folds: list, mram: MramParams = MramParams()):
         if net.layers[-1].kind != "dense":
             raise ValueError("the last layer must be dense (it gives the class scores)")
         self.net, self.folds, self.mram = net, folds, mram
-        self.conv = not net.is_dense
-        # one MVTU per weight layer, None for max-pool layers: indices are net layer indices
-        self.units = []
-        for i, (l, f) in enumerate(zip(net.layers, folds)):
-            if l.kind == "maxpool":
-                self.units.append(None)
-                continue
-            pre_binarized = self.conv and i == 0 and l.input == "binarized"
-            self.units.append(MVTU(l, i, f, binarize_threshold=net.binarize_threshold, mram=mram,
-                                   elem_bits=1 if pre_binarized else None))
+        # one MVTU per weight layer, None for max-pool layers: indices are net layer indices;
+        # a binarized first conv layer gets bits (binarized before its sliding window)
+        self.units = [None if l.kind == "maxpool" else
+                      MVTU(l, i, f, binarize_threshold=net.binarize_threshold, mram=mram,
+                           elem_bits=1 if l.kind == "conv" and l.input == "binarized" else None)
+                      for i, (l, f) in enumerate(zip(net.layers, folds))]
         self.mvtus = [(i, u) for i, u in enumerate(self.units) if u is not None]
         self.addr_bits = max(u.mram.addr_bits for _, u in self.mvtus)
         self.data_bits = max(u.mram.width for _, u in self.mvtus)
@@ -103,17 +92,15 @@ class Accelerator(wiring.Component):
         for i, (l, u) in enumerate(zip(net.layers, self.units)):
             if l.kind == "conv":
                 h, w, c = l.in_shape
-                elem = PIXEL_BITS if (i == 0 and u.elem_bits == PIXEL_BITS) else 1
-                if i == 0 and l.input == "binarized":
+                if l.input == "binarized":
                     prev = self._binarize(m, prev)
                 if i > 0:   # let the layer upstream run ahead by the window's longest burst
                     m.submodules[f"window_fifo{i}"] = fifo = SyncFIFOBuffered(
                         width=c, depth=window_fifo_depth(l))
-                    m.d.comb += [fifo.w_data.eq(prev.payload), fifo.w_en.eq(prev.valid),
-                                 prev.ready.eq(fifo.w_rdy)]
-                    prev = fifo_stream(m, fifo, c, f"window_fifo{i}_out")
+                    wiring.connect(m, prev, fifo.w_stream)
+                    prev = fifo.r_stream
                 m.submodules[f"window{i}"] = swu = SlidingWindow(height=h, width=w, channels=c,
-                                                                 kernel=l.kernel, elem_bits=elem)
+                                                                 kernel=l.kernel, elem_bits=u.elem_bits)
                 wiring.connect(m, prev, swu.inp)
                 wiring.connect(m, swu.out, u.inp)
                 prev = u.out

@@ -238,10 +238,10 @@ def _manifest_problem(doc) -> str | None:
     if "/" in doc["verilog"] or doc["verilog"].startswith("."):
         return f"field 'verilog' {doc['verilog']!r} must be a file name in the folder"
     for k in ("layer_bits", "addr_bits", "data_bits"):
-        if not isinstance(doc["prog"].get(k), int) or isinstance(doc["prog"].get(k), bool) or doc["prog"][k] < 1:
+        if not _positive_int(doc["prog"].get(k)):
             return f"field 'prog.{k}' missing or not a positive integer"
     for k in ("class_bits", "score_bits", "classes"):
-        if not isinstance(doc["output"].get(k), int) or doc["output"][k] < 1:
+        if not _positive_int(doc["output"].get(k)):
             return f"field 'output.{k}' missing or not a positive integer"
     if not isinstance(doc["mram"].get("pulse_cycles"), list) or not isinstance(doc["mram"].get("init_state"), int):
         return "field 'mram' lacks pulse_cycles or init_state"

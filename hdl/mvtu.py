@@ -73,10 +73,10 @@ def hw_thresholds(layer: Layer) -> list[int]:
 
 class MVTU(wiring.Component):
     def __init__(self, layer: Layer, index: int, fold: LayerFold, *, binarize_threshold=None,
-                 mram: MramParams = MramParams(), buffered: bool | None = None, elem_bits: int | None = None):
-        """buffered: take SIMD-pixel words into a PixelBuffer (default: a dense first layer);
-        otherwise the payload is the whole vector of N_in elements of elem_bits (default 8 for
-        pixel/binarized inputs, 1 for bits; 1 for binarized inputs means already binarized)."""
+                 mram: MramParams = MramParams(), elem_bits: int | None = None):
+        """A dense first layer takes SIMD-pixel words into a PixelBuffer; every other layer takes
+        the whole vector of N_in elements of elem_bits (default 8 for pixel/binarized inputs, 1
+        for bits; 1 for binarized inputs means already binarized)."""
         if (layer.n_in, layer.n_out) != (fold.n_in, fold.n_out):
             raise ValueError(f"layer {index}: folding is for {fold.n_in}x{fold.n_out}, "
                              f"layer is {layer.n_in}x{layer.n_out}")
@@ -86,7 +86,7 @@ class MVTU(wiring.Component):
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes)
         self.first = layer.input in ("pixel", "binarized")
-        self.buffered = (self.first and layer.kind == "dense") if buffered is None else buffered
+        self.buffered = self.first and layer.kind == "dense"
         self.elem_bits = (PIXEL_BITS if self.first else 1) if elem_bits is None else elem_bits
         if layer.input == "pixel" and self.elem_bits != PIXEL_BITS:
             raise ValueError(f"layer {index}: 8-bit pixel inputs need elem_bits={PIXEL_BITS}")
