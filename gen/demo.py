@@ -48,6 +48,22 @@ def ensure_demo_net(net: Path, epochs: int = 20) -> Path:
     return net
 
 
+def cosimulate(prefix: Path, rtl, net, simulators, images: dict, dataset="fashion-mnist") -> list[dict]:
+    """`bnnmram sim` on each simulator at BER 0 and 1e-3 (fault seed 1) into `<prefix>_<sim>_ber<B>`;
+    each sim.json with its folder (`dir`) and exit code."""
+    results = []
+    for sim in simulators:
+        for ber in (0.0, 1e-3):
+            d = prefix.with_name(f"{prefix.name}_{sim}_ber{ber:g}")
+            code = run_step(["sim", "--rtl", str(rtl), "--net", str(net), "--sim", sim, "--dataset", dataset,
+                             "--images", str(images[sim]), "--ber", str(ber), "--seed", "1", "--out", str(d)])
+            r = json.loads((d / "sim.json").read_text())
+            r["dir"] = str(d)
+            r["exit_code"] = code
+            results.append(r)
+    return results
+
+
 def run(args):
     from cosim import tools
     from hdl.generate import load_manifest
@@ -76,18 +92,7 @@ def run(args):
     man = load_manifest(rtl)
 
     _step(f"3/9 co-simulate {args.images} test images, BER 0 and 1e-3")
-    sims = []
-    for sim in args.sims:
-        for ber in (0.0, 1e-3):
-            d = out / f"sim_{sim}_ber{ber:g}"
-            code = run_step(["sim", "--rtl", str(rtl), "--net", str(net), "--sim", sim,
-                         "--dataset", "fashion-mnist", "--images", str(args.images if sim == "verilator"
-                                                                       else args.icarus_images),
-                         "--ber", str(ber), "--seed", "1", "--out", str(d)])
-            r = json.loads((d / "sim.json").read_text())
-            r["dir"] = str(d)
-            r["exit_code"] = code
-            sims.append(r)
+    sims = cosimulate(out / "sim", rtl, net, args.sims, {"verilator": args.images, "icarus": args.icarus_images})
 
     _step("4/9 synthesize with Yosys (MRAM macros as black boxes)")
     synths = {}
@@ -125,18 +130,8 @@ def run(args):
     conv_rtl = out / "rtl_conv"
     run_step(["gen", "--net", str(conv / "net.json"), "--out", str(conv_rtl)])
     conv_man = load_manifest(conv_rtl)
-    conv_sims = []
-    for sim in args.sims:
-        for ber in (0.0, 1e-3):
-            d = out / f"sim_conv_{sim}_ber{ber:g}"
-            code = run_step(["sim", "--rtl", str(conv_rtl), "--net", str(conv / "net.json"), "--sim", sim,
-                             "--dataset", "fashion-mnist", "--images",
-                             str(args.conv_images if sim == "verilator" else args.conv_icarus_images),
-                             "--ber", str(ber), "--seed", "1", "--out", str(d)])
-            r = json.loads((d / "sim.json").read_text())
-            r["dir"] = str(d)
-            r["exit_code"] = code
-            conv_sims.append(r)
+    conv_sims = cosimulate(out / "sim_conv", conv_rtl, conv / "net.json", args.sims,
+                           {"verilator": args.conv_images, "icarus": args.conv_icarus_images})
 
     _step("8/9 energy and area of the programming options")
     run_step(["energy", "--net", str(net), "--rtl", str(rtl), "--sweep", str(out / "sweep_fashion-mnist" / "sweep.json"),
