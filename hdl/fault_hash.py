@@ -1,7 +1,8 @@
 """The fault model's hash in Amaranth: the very `models.faults.model.mix` rounds, on 32-bit Values."""
 from amaranth.hdl import C, Cat, Signal, Value
 
-from models.faults.model import WRITE_BITS, mix
+from models.arx import mix
+from models.faults.model import WRITE_BITS
 
 
 class AmaranthOps:

@@ -7,7 +7,7 @@ Per fault pattern the engine redoes only what the flipped weights change, on int
   reused for every BER: a flip is `hash < threshold`; for one rate up to 1/8 the flips come
   from the weights below that rate's threshold, found once per seed;
 - every layer keeps its error-free raw dot products r = x @ W (x = pixel - 128 for the
-  pixel layer, input bits 0/1 otherwise) and output bits, with thresholds moved into that
+  pixel layer, the sample counts' 2c - N for an sc layer, input bits 0/1 otherwise) and output bits, with thresholds moved into that
   raw domain (bit = (r >= tt) xor invert); bits pass between layers packed, 64 a word;
 - the first layer's inputs never change: per flipped weight it adds -2 w x_input to its
   neuron, one add over all images (feature-major, int16 sums of the flipped inputs grouped
@@ -27,6 +27,7 @@ import torch
 
 from . import kernels
 from ..errors import BnnMramError
+from ..net import stochastic
 from .model import (MAX_NEURONS, ONE, READ_BLOCK, FaultConfig, read_flips, stored_thresholds,
                      uniform_threshold, write_failures)
 from ..net.netfile import Net
@@ -59,13 +60,14 @@ def int_matmul(x8: torch.Tensor, w8t: torch.Tensor, out: torch.Tensor | None = N
         return r if out is None else out.copy_(r)
 
 
-def raw_thresholds(t, invert, w_sum, pixel: bool) -> np.ndarray:
+def raw_thresholds(t, invert, w_sum, offset: int | None) -> np.ndarray:
     """Thresholds tt int32 [n_out] in the raw domain: (r >= tt) xor invert <=> the neuron's
-    comparison on dot (dot >= t, or dot <= t if inverted), where dot = r + 128 * w_sum for
-    pixel inputs (r = (pixel - 128) @ W) and dot = 2r - w_sum for bit inputs."""
+    comparison on dot (dot >= t, or dot <= t if inverted), where dot = r + offset * w_sum for
+    value inputs (r = (value - offset) @ W: pixels with offset 128, sc values 2c - N with
+    offset 0) and dot = 2r - w_sum for bit inputs (offset None)."""
     t = np.asarray(t, np.int64)
-    if pixel:  # dot <= t <=> not (r >= t - 128 ws + 1)
-        base = t - 128 * w_sum
+    if offset is not None:  # dot <= t <=> not (r >= t - offset ws + 1)
+        base = t - offset * w_sum
         tt = np.where(invert, base + 1, base)
     else:      # 2r - ws >= t <=> r >= ceil((t + ws) / 2); 2r - ws <= t <=> not r >= floor(..) + 1
         s = t + w_sum
@@ -107,11 +109,12 @@ class _Layer:
         if self.n_out > MAX_NEURONS:  # the fault model's bound
             raise BnnMramError(f"a layer of {self.n_out} neurons: the fault model and the campaign "
                                f"engine take at most {MAX_NEURONS}")
-        self.pixel = layer.input == "pixel"
+        # value inputs x = value - offset (int8): pixels - 128, or sc values 2c - N; bits: None
+        self.offset = {"pixel": 128, "sc": 0}.get(layer.input)
         self.is_output = layer.is_output
         self.first = prev is None
         self.prev = prev
-        self.x_max = 128 if self.pixel else 1                         # largest |input|
+        self.x_max = {"pixel": 128, "sc": max(layer.samples, 1)}.get(layer.input, 1)  # largest |x|
         self.w8 = (2 * self.bits.astype(np.int8) - 1)                 # +-1 [n_out, n_in]
         self.w_t = np.ascontiguousarray(self.w8.T)                    # [n_in, n_out]
         self.w_sum = self.w8.sum(1, dtype=np.int64)
@@ -125,7 +128,7 @@ class _Layer:
                                f"{kernels.FLIP_SUM_MAX} (int16 dots)")
         self.t = np.asarray(layer.thresholds, np.int64)
         self.invert = np.asarray(layer.flip, bool)
-        self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.pixel)
+        self.tt = raw_thresholds(self.t, self.invert, self.w_sum, self.offset)
         inv8 = self.invert.view(np.int8)
         self.act_packed = np.empty((n, (self.n_out + 63) // 64), np.uint64)
         if self.first:
@@ -185,7 +188,7 @@ class _Layer:
 
     def scores(self, r, w_sum):
         """Class scores (the golden model's dots) from raw dots."""
-        return r + 128 * w_sum if self.pixel else 2 * r - w_sum
+        return 2 * r - w_sum if self.offset is None else r + self.offset * w_sum
 
 
 class _Flips:
@@ -259,6 +262,8 @@ class Campaign:
             x_t = _transposed(px, xor=0x80)
         elif first.input == "pixel":
             x_t = _transposed((px.astype(np.int16) - 128).astype(np.int8))
+        elif first.input == "sc":
+            x_t = _transposed(stochastic.values(px, net.sc_seed, first.samples))
         elif first.input == "binarized":
             x_t = _transposed((px >= net.binarize_threshold).astype(np.int8))
         else:
@@ -331,7 +336,7 @@ class Campaign:
             if l.is_output:
                 return self._output(l, flips, changed)
             t, invert = self._thresholds(i, l, cfg)
-            tt = raw_thresholds(t, invert, flips.w_sum, l.pixel)
+            tt = raw_thresholds(t, invert, flips.w_sum, l.offset)
             neurons = flips.neurons()  # and, with threshold errors, those whose threshold changed
             if self.threshold_errors:
                 neurons = np.union1d(neurons, np.flatnonzero((tt != l.tt) | (invert != l.invert)))
@@ -408,7 +413,7 @@ class Campaign:
                 hidden = not l.is_output
                 args = (l.t, l.invert.view(np.int8), l.act[lo:hi], l.count[lo:hi], l.idx[lo:hi], none) \
                     if hidden else (none, np.zeros(0, np.int8), np.zeros((0, 0), np.int8), count, idx, pred[lo:hi])
-                kernels.read_error_layer(l.x[lo:hi], int(l.pixel), count, idx, l.dot[lo:hi], l.w8, l.w_t,
+                kernels.read_error_layer(l.x[lo:hi], -1 if l.offset is None else l.offset, count, idx, l.dot[lo:hi], l.w8, l.w_t,
                                          start, cells, *args)
                 if hidden:
                     count, idx = l.count[lo:hi], l.idx[lo:hi]

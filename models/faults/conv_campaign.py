@@ -15,11 +15,15 @@ import numpy as np
 import torch
 
 from ..errors import BnnMramError
+from ..net import stochastic
 from ..net.conv import patch_index
 from ..net.netfile import Net
 from ..net.xnor import popcount_threshold
 from . import conv_kernels as ck
 from .model import FaultConfig, layer_hash, stored_thresholds, write_failures
+
+
+VALUE_INPUTS = ("pixel", "sc")   # first layers of integer values (pixels, sc 2c - N), not bits
 
 
 def _wpp(c: int) -> int:
@@ -60,7 +64,7 @@ class _Stage:
             self.taps = ((oy.reshape(-1, 1) + ky.reshape(1, -1)) * w + (ox.reshape(-1, 1) + kx.reshape(1, -1)))
             self.taps = self.taps.astype(np.int64)
             self.out_pixels, self.out_c = self.taps.shape[0], layer.n_out
-            if self.first and layer.input == "pixel":
+            if self.first and layer.input in VALUE_INPUTS:
                 self.taps_flat = patch_index(tuple(in_shape), k).astype(np.int64)
         else:  # maxpool
             h, w, c = in_shape
@@ -70,7 +74,7 @@ class _Stage:
             self.windows = ((oy.reshape(-1, 1) * p + py.reshape(1, -1)) * w
                             + (ox.reshape(-1, 1) * p + px.reshape(1, -1))).astype(np.int64)
             self.out_pixels, self.out_c, self.in_c = self.windows.shape[0], c, c
-        self.pixel = self.first and layer.input == "pixel"
+        self.pixel = self.first and layer.input in VALUE_INPUTS   # dots of values, not popcounts
         self.is_output = layer.is_output
         if layer.has_weights:
             self.pad = self.taps.shape[1] * (64 * _wpp(self.in_c) - self.in_c)
@@ -141,6 +145,8 @@ class ConvCampaign:
         h, w, c = first.in_shape
         if first.input == "pixel":
             x = px
+        elif first.input == "sc":
+            x = stochastic.values(px, net.sc_seed, first.samples)
         else:
             b = (px >= net.binarize_threshold) if first.input == "binarized" else px
             x = pack_map(b.astype(np.uint8), h * w, c)

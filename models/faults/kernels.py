@@ -9,7 +9,8 @@ int64 indices) and cached on disk after their first compilation (about 20 s, onc
 import numpy as np
 from numba import njit, prange, types
 
-from .model import GOLDEN, MASK32, ROUNDS, WRITE_BITS
+from ..arx import GOLDEN, MASK32, ROUNDS
+from .model import WRITE_BITS
 
 IMAGE_TILE = 512  # images per parallel work item of the feature-major kernels
 
@@ -352,10 +353,10 @@ def clean_input_packed(x_t, r_t, act_packed, neurons, starts, mids, flip_in, tt,
 @njit("void(int8[:, ::1], int64, int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], int8[:, ::1], "
       "int64[::1], int64[::1], int64[::1], int8[::1], int8[:, ::1], int32[::1], uint16[:, ::1], "
       "int64[::1])", parallel=True, cache=True)
-def read_error_layer(x_old, pixel, count_in, idx_in, dot, w8, w_t, flip_start, flip_cell,
+def read_error_layer(x_old, offset, count_in, idx_in, dot, w8, w_t, flip_start, flip_cell,
                      t, inv, act, count, idx, pred):
     """One layer of a block of images under read errors, in the golden model's dot domain
-    (dot = sum w * x, x = pixel value, or +-1 for bits): image i's inputs differ from the
+    (dot = sum w * x, x = x_old + offset for value inputs, or +-1 for bits, offset -1): image i's inputs differ from the
     error-free x_old in the bits idx_in[i, :count_in[i]], and its reads of the weights
     (j, k) in flip_cell[flip_start[i]:flip_start[i+1]] (cells (i * n_out + j) * n_in + k,
     faults.read_flips) are inverted: dot_j += -2 w_jk x'_k.
@@ -372,7 +373,7 @@ def read_error_layer(x_old, pixel, count_in, idx_in, dot, w8, w_t, flip_start, f
             for j in range(n_out):
                 acc[j] = d_row[j]
             for k in range(x_row.shape[0]):
-                x_row[k] = np.int32(x_old[i, k]) + 128 if pixel else 2 * np.int32(x_old[i, k]) - 1
+                x_row[k] = np.int32(x_old[i, k]) + offset if offset >= 0 else 2 * np.int32(x_old[i, k]) - 1
             for c in range(count_in[i]):  # a bit input turned to s = +-1 from -s: dot += 2 s w
                 k = idx_in[i, c]
                 x_row[k] = -x_row[k]

@@ -19,51 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arx import MASK32, NumpyOps, mix
 from ..errors import BnnMramError
 from ..net.netfile import MAX_LAYERS as NET_MAX_LAYERS, MAX_WIDTH
 
-ROUNDS = 8
-GOLDEN = 0x9E3779B9
-MASK32 = 0xFFFFFFFF
 ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
 MAX_NEURONS = MAX_INPUTS = MAX_WIDTH  # 16-bit neuron and index fields of the hash
 MAX_LAYERS = NET_MAX_LAYERS  # 7 bits; layers 128..255 of the hash name thresholds
 WRITE_BITS = 24  # the write count's field in the hash (wraps after 2**24 writes of a word)
-
-
-def mix(v0, v1, seed, ops):
-    """The ARX rounds, generic over `ops` (add, rotl, rotr, const, node) so NumPy and
-    Amaranth evaluate the very same function. `node` names a round's result (a wire in logic)."""
-    for r in range(ROUNDS):
-        key = ops.node(ops.add(seed, ops.const((r * GOLDEN) & MASK32)))
-        v0 = ops.node(ops.add(ops.rotr(v0, 8), v1) ^ key)
-        v1 = ops.node(ops.rotl(v1, 3) ^ v0)
-    return v0 ^ v1
-
-
-class NumpyOps:
-    """32-bit unsigned arithmetic on NumPy arrays."""
-
-    @staticmethod
-    def const(c):
-        return np.uint32(c)
-
-    @staticmethod
-    def add(a, b):
-        return (np.asarray(a, np.uint32) + np.asarray(b, np.uint32)).astype(np.uint32)
-
-    @staticmethod
-    def rotl(x, r):
-        x = np.asarray(x, np.uint32)
-        return ((x << np.uint32(r)) | (x >> np.uint32(32 - r))).astype(np.uint32)
-
-    @staticmethod
-    def rotr(x, r):
-        return NumpyOps.rotl(x, 32 - r)
-
-    @staticmethod
-    def node(x):
-        return x
 
 
 def fault_hash(seed, layer, neuron, index, write=0):

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import BnnMramError
+from . import stochastic
 from .netfile import Layer, Net, dot_peak
 
 BINARIZE_THRESHOLD = 128  # binarized-input option: pixel >= 128 is +1
@@ -82,8 +83,30 @@ class BinaryNet(nn.Module):
         for fc in self.fcs:
             fc.train_ber = float(ber)
 
+    def set_input(self, binarize_input: bool = False, sc_samples: int = 0, sc_seed: int = 0):
+        """The first layer's input: 8-bit pixels, binarized pixels, or N = sc_samples stochastic
+        samples per pixel (models.net.stochastic; fresh samples every training minibatch, the
+        seeded ones in evaluation and export)."""
+        if binarize_input and sc_samples:
+            raise BnnMramError("choose binarized or stochastic (sc) input, not both")
+        self.binarize_input = bool(binarize_input)
+        self.sc_samples = stochastic.check_samples(sc_samples) if sc_samples else 0
+        self.sc_seed = int(sc_seed)
+        if not 0 <= self.sc_seed <= 0xFFFFFFFF:
+            raise BnnMramError(f"sc seed must be in [0, 2**32 - 1], not {sc_seed}")
+
+    @property
+    def input_kind(self) -> str:
+        return "sc" if self.sc_samples else "binarized" if self.binarize_input else "pixel"
+
     def input_values(self, pixels: torch.Tensor) -> torch.Tensor:
-        """uint8 pixels as the first layer's float inputs (0..255, or +-1 when binarized)."""
+        """uint8 pixels as the first layer's float inputs (0..255, +-1 when binarized, the
+        sample counts' 2c - N for sc inputs)."""
+        if self.sc_samples:
+            if self.training:
+                return stochastic.random_values(pixels, self.sc_samples)
+            v = stochastic.values(pixels.numpy(), self.sc_seed, self.sc_samples)
+            return torch.from_numpy(v).to(torch.float32)
         x = pixels.to(torch.float32)
         if self.binarize_input:
             x = torch.where(x >= BINARIZE_THRESHOLD, 1.0, -1.0)
@@ -100,10 +123,10 @@ class BinaryNet(nn.Module):
 
 
 class BNN(BinaryNet):
-    def __init__(self, arch: list[int], binarize_input: bool = False):
+    def __init__(self, arch: list[int], binarize_input: bool = False, sc_samples: int = 0, sc_seed: int = 0):
         super().__init__()
         self.arch = list(arch)
-        self.binarize_input = binarize_input
+        self.set_input(binarize_input, sc_samples, sc_seed)
         self.fcs = nn.ModuleList(BinaryLinear(a, b) for a, b in zip(arch[:-1], arch[1:]))
         for fc in self.fcs:
             nn.init.uniform_(fc.weight, -1, 1)
@@ -171,14 +194,21 @@ def export(model, meta: dict | None = None) -> Net:
     layers = []
     for i, fc in enumerate(model.fcs):
         bits = (fc.weight.detach() >= 0).to(torch.uint8).numpy()
-        kind = ("binarized" if model.binarize_input else "pixel") if i == 0 else "bits"
+        kind = model.input_kind if i == 0 else "bits"
+        samples = model.sc_samples if i == 0 else 0
         if i == len(model.fcs) - 1:
-            layers.append(Layer(bits, kind))
+            layers.append(Layer(bits, kind, samples=samples))
             continue
-        dot_max = dot_peak(fc.in_features, kind)
+        dot_max = dot_peak(fc.in_features, kind, samples)
         t, f = export_thresholds(model, i, dot_max)
-        layers.append(Layer(bits, kind, t, f))
-    return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}))
+        layers.append(Layer(bits, kind, t, f, samples=samples))
+    return export_net(model, layers, meta)
+
+
+def export_net(model, layers, meta) -> Net:
+    """The Net of exported layers with the model's input settings."""
+    return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}),
+               model.sc_seed if model.sc_samples else None)
 
 
 def check_arch(arch, train_x, train_y, input_shape=None):
@@ -201,7 +231,7 @@ def check_arch(arch, train_x, train_y, input_shape=None):
 
 
 def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
-          binarize_input=False, train_ber=0.0, progress=None, input_shape=None):
+          binarize_input=False, train_ber=0.0, progress=None, input_shape=None, sc_samples=0, sc_seed=0):
     """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch.
     `arch`: MLP sizes [784, 256, 10], or a conv spec (models.net.cnn.parse_spec) with the
     images' `input_shape` (H, W, C)."""
@@ -211,9 +241,9 @@ def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
         raise BnnMramError(f"learning rate must be a positive number, not {lr!r}")
     if isinstance(arch[0], tuple):
         from .cnn import ConvBNN
-        model = ConvBNN(arch, input_shape, binarize_input)
+        model = ConvBNN(arch, input_shape, binarize_input, sc_samples, sc_seed)
     else:
-        model = BNN(arch, binarize_input)
+        model = BNN(arch, binarize_input, sc_samples, sc_seed)
     model.train_ber = float(train_ber)
     x = torch.from_numpy(np.array(train_x))  # a writable copy
     y = torch.from_numpy(np.array(train_y))

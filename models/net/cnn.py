@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import BnnMramError
-from .bnn import BINARIZE_THRESHOLD, BinaryLinear, BinaryNet, BinaryWeights, export_thresholds, sign
+from .bnn import BinaryLinear, BinaryNet, BinaryWeights, export_net, export_thresholds, sign
 from .netfile import MAX_WIDTH, Layer, Net, dot_peak
 
 _TOKEN = re.compile(r"conv(\d+)k(\d+)|pool(\d+)|dense(\d+)")
@@ -103,10 +103,11 @@ class BinaryConv2d(BinaryWeights, nn.Conv2d):
 
 
 class ConvBNN(BinaryNet):
-    def __init__(self, spec: list[tuple], input_shape: tuple, binarize_input: bool = False):
+    def __init__(self, spec: list[tuple], input_shape: tuple, binarize_input: bool = False,
+                 sc_samples: int = 0, sc_seed: int = 0):
         super().__init__()
         self.spec, self.input_shape = list(spec), tuple(input_shape)
-        self.binarize_input = binarize_input
+        self.set_input(binarize_input, sc_samples, sc_seed)
         self.shapes = spec_shapes(self.spec, self.input_shape)
         self.weighted = nn.ModuleList()   # conv and dense layers, in order
         self.bns = nn.ModuleList()        # one per thresholded (hidden) layer, in order
@@ -171,10 +172,11 @@ class ConvBNN(BinaryNet):
 def export(model: ConvBNN, meta: dict | None = None) -> Net:
     """The trained net as integer layers (net file version 2)."""
     model.eval()
-    kind0 = "binarized" if model.binarize_input else "pixel"
+    kind0 = model.input_kind
     layers, shape, w_i, bn_i = [], model.input_shape, 0, 0
     for i, spec in enumerate(model.spec):
         kind = kind0 if i == 0 else "bits"
+        samples = model.sc_samples if i == 0 else 0
         if spec[0] == "pool":
             layers.append(Layer(np.zeros((0, 0), np.uint8), kind, kind="maxpool", pool=spec[1], in_shape=shape))
         else:
@@ -186,10 +188,10 @@ def export(model: ConvBNN, meta: dict | None = None) -> Net:
             bits = bits.numpy()
             conv = dict(kind="conv", kernel=spec[2], in_shape=shape) if spec[0] == "conv" else {}
             if i == len(model.spec) - 1:
-                layers.append(Layer(bits, kind))
+                layers.append(Layer(bits, kind, samples=samples))
             else:
-                t, f = export_thresholds(model, bn_i, dot_peak(bits.shape[1], kind))
+                t, f = export_thresholds(model, bn_i, dot_peak(bits.shape[1], kind, samples))
                 bn_i += 1
-                layers.append(Layer(bits, kind, t, f, **conv))
+                layers.append(Layer(bits, kind, t, f, samples=samples, **conv))
         shape = model.shapes[i]
-    return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}))
+    return export_net(model, layers, meta)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import stochastic
 from .conv import maxpool_bits, patches
 from .xnor import dot_from_popcount
 from .netfile import Net
@@ -17,13 +18,22 @@ class GoldenResult:
     activations: list         # uint8 [B, out_size] bits of each hidden (conv, pool) layer
 
 
+def first_input(net: Net, images) -> torch.Tensor:
+    """What layer 0 reads from uint8 images [B, pixels]: the pixels, or for sc nets the
+    values 2c - N of the stochastic sample counts (int8, models.net.stochastic)."""
+    if net.layers[0].input == "sc":
+        return torch.from_numpy(stochastic.values(images, net.sc_seed, net.layers[0].samples))
+    return torch.from_numpy(np.array(images, np.uint8))
+
+
 def _dots(layer, x: torch.Tensor, binarize_threshold) -> torch.Tensor:
-    """Integer dot products [N, n_out] of rows x [N, n_in] (pixels or bits) with the weights.
+    """Integer dot products [N, n_out] of rows x [N, n_in] (pixels, sc values 2c - N, or bits)
+    with the weights.
 
     float32 products: every term and partial sum is an integer below 2**24 (n_in <= 65536,
-    pixels <= 255, docs/netfile.md), so float32 is exact in any summation order."""
+    |inputs| <= 255, docs/netfile.md), so float32 is exact in any summation order."""
     w = torch.from_numpy(layer.weights).to(torch.float32)
-    if layer.input == "pixel":
+    if layer.input in ("pixel", "sc"):
         return (x.to(torch.float32) @ (2 * w - 1).T).round().to(torch.int64)
     b = (x >= binarize_threshold) if layer.input == "binarized" else x
     b = b.to(torch.float32)
@@ -63,11 +73,12 @@ CONV_BATCH = 128  # images at a time through conv layers (their patch matrices a
 
 def run(net: Net, images: np.ndarray) -> GoldenResult:
     """Evaluate the net on uint8 images [B, pixels] (channel-last, row-major)."""
+    images = np.asarray(images, np.uint8)
     if not net.is_dense and len(images) > CONV_BATCH:
         parts = [run(net, images[s:s + CONV_BATCH]) for s in range(0, len(images), CONV_BATCH)]
         return GoldenResult(np.concatenate([p.scores for p in parts]), np.concatenate([p.pred for p in parts]),
                             [np.concatenate(a) for a in zip(*[p.activations for p in parts])])
-    x = torch.from_numpy(np.array(images, np.uint8))
+    x = first_input(net, images)
     acts = []
     for i, layer in enumerate(net.layers):
         if layer.is_output:

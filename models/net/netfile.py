@@ -21,15 +21,16 @@ VERSION = 1          # nets of dense layers only
 VERSION_CONV = 2     # nets with conv / maxpool layers
 VERSIONS = (VERSION, VERSION_CONV)
 KINDS = ("dense", "conv", "maxpool")
-INPUT_KINDS = ("pixel", "binarized", "bits")
+INPUT_KINDS = ("pixel", "binarized", "sc", "bits")
 PIXEL_MAX = 255
 MAX_WIDTH = 1 << 16  # neurons or inputs of a layer (the fault hash's coordinate fields)
 MAX_LAYERS = 128     # layers of a net (the fault hash's layer field)
 
 
-def dot_peak(n_in: int, input_kind: str) -> int:
-    """Largest |dot product| of a layer: n_in * 255 for 8-bit pixel inputs, else n_in."""
-    return n_in * (PIXEL_MAX if input_kind == "pixel" else 1)
+def dot_peak(n_in: int, input_kind: str, samples: int = 0) -> int:
+    """Largest |dot product| of a layer: n_in * 255 for 8-bit pixel inputs, n_in * N for N
+    stochastic samples per pixel, else n_in."""
+    return n_in * {"pixel": PIXEL_MAX, "sc": samples}.get(input_kind, 1)
 
 
 @dataclass
@@ -41,7 +42,9 @@ class Layer:
     weights: uint8 [n_out, n_in], 1 codes +1 and 0 codes -1; a dense row per neuron, a conv row
     per output channel over the K*K*C_in patch (bit (ky*K + kx)*C_in + c); maxpool: [0, 0].
     input: "pixel" (8-bit unsigned pixels times +-1 weights), "binarized" (pixels compared
-    with the net's binarize_threshold, then XNOR-popcount) or "bits" (XNOR-popcount).
+    with the net's binarize_threshold, then XNOR-popcount), "sc" (each pixel as `samples` = N
+    stochastic bits, models.net.stochastic; XNOR popcounts summed over the N binary images) or
+    "bits" (XNOR-popcount).
     thresholds/flip: hidden layers (per neuron / output channel); neuron j outputs 1 iff
     dot_j >= thresholds[j] (flip[j] false) or dot_j <= thresholds[j] (flip[j] true). Output
     layer: None, its integer dot products are the class scores.
@@ -56,6 +59,7 @@ class Layer:
     kernel: int = 0
     pool: int = 0
     in_shape: tuple | None = None
+    samples: int = 0     # N of an "sc" first layer, 0 otherwise
 
     @property
     def n_out(self) -> int:
@@ -75,7 +79,12 @@ class Layer:
 
     @property
     def dot_peak(self) -> int:
-        return dot_peak(self.n_in, self.input)
+        return dot_peak(self.n_in, self.input, self.samples)
+
+    @property
+    def xnor_terms(self) -> int:
+        """XNOR terms a popcount of this layer sums: n_in, times N for an sc layer."""
+        return self.n_in * (self.samples if self.input == "sc" else 1)
 
     @property
     def out_shape(self) -> tuple:
@@ -103,6 +112,14 @@ class Net:
     layers: list[Layer]
     binarize_threshold: int | None = None
     meta: dict = field(default_factory=dict)
+    sc_seed: int | None = None   # seed of the stochastic input (layer 0 input "sc"), else None
+
+    @property
+    def sc(self) -> dict | None:
+        """{"samples": N, "seed": seed} of an sc net (the file's `sc` field), else None."""
+        if self.layers[0].input != "sc":
+            return None
+        return {"samples": self.layers[0].samples, "seed": self.sc_seed}
 
     @property
     def is_dense(self) -> bool:
@@ -122,7 +139,7 @@ class Net:
         """The same net with other binary weights (e.g. as stored by a faulty MRAM)."""
         layers = [dataclasses.replace(l, weights=np.asarray(w).astype(np.uint8))
                   for w, l in zip(weights, self.layers)]
-        return Net(layers, self.binarize_threshold, dict(self.meta))
+        return Net(layers, self.binarize_threshold, dict(self.meta), self.sc_seed)
 
 
 def describe_layer(l: Layer) -> str:
@@ -179,6 +196,7 @@ def to_dict(net: Net) -> dict:
         "arch": net.arch,
         "binarize_threshold": net.binarize_threshold,
         "meta": net.meta,
+        **({"sc": net.sc} if net.sc else {}),
         "layers": [],
     }
     for i, l in enumerate(net.layers):
@@ -252,7 +270,7 @@ LAYER_FIELDS = {
 }
 
 
-def _layer(d, i: int, last: bool, shape, where: str, version: int) -> Layer:
+def _layer(d, i: int, last: bool, shape, where: str, version: int, samples: int = 0) -> Layer:
     """Layer i of a file; `shape` is its input's shape ((H, W, C), or (n,) once flat)."""
     _need(isinstance(d, dict), f"{where}: not a JSON object")
     if version == VERSION:
@@ -272,6 +290,7 @@ def _layer(d, i: int, last: bool, shape, where: str, version: int) -> Layer:
     input_kind = d.get("input")
     _need(input_kind in INPUT_KINDS, f"{where}: unknown input kind {input_kind!r}")
     _need((input_kind == "bits") == (i > 0), f"{where}: input kind {input_kind!r} is wrong for this position")
+    samples = samples if input_kind == "sc" else 0
     _need(d.get("output") == ("scores" if last else "bits"),
           f"{where}: output kind {d.get('output')!r} is wrong for this position")
     if kind == "maxpool":
@@ -312,14 +331,15 @@ def _layer(d, i: int, last: bool, shape, where: str, version: int) -> Layer:
         extra = {"thresholds", "flip"} & set(d)
         if extra:
             raise BnnMramError(f"{where}: the output layer has no {sorted(extra)[0]}")
-        return Layer(w, input_kind, kind=kind)
-    peak = dot_peak(n_in, input_kind)
+        return Layer(w, input_kind, kind=kind, samples=samples)
+    peak = dot_peak(n_in, input_kind, samples)
     t = _int_list(d.get("thresholds"), n_out, -peak - 1, peak + 1, where, "thresholds")
     f = d.get("flip")
     _need(isinstance(f, list) and len(f) == n_out, f"{where}: flip must be a list of n_out={n_out} booleans")
     for j, v in enumerate(f):
         _need(isinstance(v, bool), f"{where}: flip[{j}] = {v!r} is not true or false")
-    return Layer(w, input_kind, t, np.asarray(f, bool), kind=kind, kernel=kernel, in_shape=in_shape)
+    return Layer(w, input_kind, t, np.asarray(f, bool), kind=kind, kernel=kernel, in_shape=in_shape,
+                 samples=samples)
 
 
 def load(path) -> Net:
@@ -340,7 +360,7 @@ def load(path) -> Net:
     except (TypeError, ValueError, RecursionError):
         ok = False
     _need(ok, f"net file {path} is corrupt: checksum mismatch")
-    known = {"format", "version", "arch", "binarize_threshold", "meta", "layers", "sha256"}
+    known = {"format", "version", "arch", "binarize_threshold", "meta", "layers", "sha256", "sc"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise BnnMramError(f"net file {path}: unknown field {unknown[0]!r}")
@@ -355,8 +375,20 @@ def load(path) -> Net:
     else:
         first = layers_doc[0] if isinstance(layers_doc[0], dict) else {}
         shape = (first.get("n_in"),) if _is_int(first.get("n_in")) else (1,)
+    is_sc = isinstance(layers_doc[0], dict) and layers_doc[0].get("input") == "sc"
+    sc = doc.get("sc")
+    if is_sc:
+        _need(isinstance(sc, dict) and set(sc) == {"samples", "seed"}, f"net file {path}: an sc net "
+              "needs sc = {\"samples\": N, \"seed\": S}")
+        _need(_is_int(sc["samples"]) and sc["samples"] in (1, 2, 4, 8, 16, 32, 64),
+              f"net file {path}: sc samples must be a power of two in 1..64, not {sc['samples']!r}")
+        _need(_is_int(sc["seed"]) and 0 <= sc["seed"] <= 0xFFFFFFFF,
+              f"net file {path}: sc seed must be an integer in [0, 2**32 - 1], not {sc['seed']!r}")
+    else:
+        _need("sc" not in doc, f"net file {path}: sc belongs to nets whose layer 0 input is sc")
     for i, d in enumerate(layers_doc):
-        layer = _layer(d, i, i == len(layers_doc) - 1, shape, f"net file {path}, layer {i}", v)
+        layer = _layer(d, i, i == len(layers_doc) - 1, shape, f"net file {path}, layer {i}", v,
+                       sc["samples"] if is_sc else 0)
         layers.append(layer)
         shape = layer.out_shape
     if v == VERSION_CONV:
@@ -367,7 +399,7 @@ def load(path) -> Net:
               f"integer in [0, {PIXEL_MAX}] for binarized input, not {bt!r}")
     else:
         _need(bt is None, f"net file {path}: binarize_threshold must be null unless layer 0's input is binarized")
-    net = Net(layers, bt, doc["meta"])
+    net = Net(layers, bt, doc["meta"], sc["seed"] if is_sc else None)
     _need(doc.get("arch") == net.arch and all(_is_int(a) for a in doc["arch"]),
           f"net file {path}: arch {doc.get('arch')!r} does not match its layers {net.arch}")
     return net
