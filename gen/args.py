@@ -7,6 +7,7 @@ import argparse
 import math
 
 from models.errors import BnnMramError
+from models.net import stochastic
 from models.net.netfile import MAX_WIDTH
 
 from . import commands, energy
@@ -66,6 +67,13 @@ def positive(text: str) -> int:
         _refuse(f"must be a positive integer, not {text}")
     if v > 10**9:
         _refuse(f"{text} is absurdly large")
+    return v
+
+
+def sc_samples(text: str) -> int:
+    v = _convert(text, int, "sc samples ")
+    if v not in stochastic.SAMPLES:
+        _refuse(f"sc samples must be a power of two in 1..64, not {text}")
     return v
 
 
@@ -165,7 +173,13 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     t.add_argument("--seed", type=seed, default=0)
     t.add_argument("--batch", type=positive, default=100)
     t.add_argument("--lr", type=learning_rate, default=5e-3)
-    t.add_argument("--binarize-input", action="store_true", help="binarize pixels (>= 128) instead of 8-bit inputs")
+    t.add_argument("--input", choices=("pixel", "binarized", "sc"), default=None,
+                   help="first layer input: 8-bit pixels (default), binarized pixels (>= 128), or sc: "
+                        "--sc-samples stochastic bits per pixel (docs/netfile.md)")
+    t.add_argument("--binarize-input", action="store_true", help="the same as --input binarized")
+    t.add_argument("--sc-samples", type=sc_samples, default=None, help="N stochastic samples per pixel "
+                   "for --input sc: a power of two in 1..64 (default 16)")
+    t.add_argument("--sc-seed", type=seed, default=0, help="seed of the sc samples' hash (default 0)")
     t.add_argument("--train-ber", type=ber, default=0.0, help="error-aware training: flip weights at this rate per minibatch")
     t.add_argument("--out", required=True, help="output folder")
     t.add_argument("--force", action="store_true", help="overwrite an existing net in --out")

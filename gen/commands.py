@@ -23,6 +23,20 @@ def fault_config(args) -> FaultConfig:
 
 
 TRAIN_FILES = ["net.json", "model.pt", "train.json"]
+DEFAULT_SC_SAMPLES = 16  # --input sc without --sc-samples
+
+
+def input_choice(args) -> str:
+    """The first layer's input kind from --input, --binarize-input and --sc-samples (one line
+    if they contradict each other); fills in the default --sc-samples of sc nets."""
+    kind = args.input or ("binarized" if args.binarize_input else "pixel")
+    if args.binarize_input and kind != "binarized":
+        raise BnnMramError(f"--binarize-input contradicts --input {kind}")
+    if args.sc_samples is not None and kind != "sc":
+        raise BnnMramError(f"--sc-samples needs --input sc (the input is {kind})")
+    if kind == "sc" and args.sc_samples is None:
+        args.sc_samples = DEFAULT_SC_SAMPLES
+    return kind
 
 
 def train(args):
@@ -36,18 +50,21 @@ def train(args):
     else:
         od.check()
     arch = args.arch
+    input_kind = input_choice(args)
     ds = datasets.load(args.dataset, args.data_dir)
     bnn.check_arch(arch, ds.train_x, ds.train_y, ds.shape)
     print(f"train: {ds.name} {len(ds.train_x)} train / {len(ds.test_x)} test images {'x'.join(map(str, ds.shape))}, "
-          f"arch {cnn.spec_text(arch)}, {args.epochs} epochs, seed {args.seed}", flush=True)
+          f"arch {cnn.spec_text(arch)}, {args.epochs} epochs, seed {args.seed}, input {input_kind}"
+          + (f" ({args.sc_samples} samples/pixel, sc seed {args.sc_seed})" if input_kind == "sc" else ""), flush=True)
     t0 = time.time()
 
     def progress(epoch, loss, seconds):
         print(f"  epoch {epoch:3d}/{args.epochs}  loss {loss:.4f}  {seconds:6.1f} s", flush=True)
 
     model = bnn.train(arch, ds.train_x, ds.train_y, epochs=args.epochs, seed=args.seed,
-                      batch=args.batch, lr=args.lr, binarize_input=args.binarize_input,
-                      train_ber=args.train_ber, progress=progress, input_shape=ds.shape)
+                      batch=args.batch, lr=args.lr, binarize_input=input_kind == "binarized",
+                      train_ber=args.train_ber, progress=progress, input_shape=ds.shape,
+                      sc_samples=args.sc_samples if input_kind == "sc" else 0, sc_seed=args.sc_seed)
     train_seconds = time.time() - t0
     meta = {"dataset": ds.name, "epochs": args.epochs, "seed": args.seed, "train_ber": args.train_ber}
     net = bnn.export(model, meta)
@@ -57,7 +74,8 @@ def train(args):
         "dataset": ds.name, "arch": net.arch, "arch_spec": netfile.describe_arch(net),
         "input_shape": list(ds.shape),
         "epochs": args.epochs, "seed": args.seed, "batch": args.batch, "lr": args.lr,
-        "binarize_input": args.binarize_input, "train_ber": args.train_ber,
+        "binarize_input": input_kind == "binarized", "input": input_kind, "train_ber": args.train_ber,
+        "sc": net.sc,
         "test_images": int(len(ds.test_y)),
         "test_accuracy": float((g.pred == ds.test_y).mean()),
         "float_test_accuracy": float((float_pred == ds.test_y).mean()),

@@ -1,6 +1,7 @@
 """The generated accelerator: pixel stream -> layer 0 -> ... -> output layer -> {class, scores}.
 
-MLPs: MVTU per dense layer. Conv nets: a conv layer is a SlidingWindow feeding an MVTU over
+MLPs: MVTU per dense layer. Nets with stochastic (sc) input turn pixels into sample counts in
+an ScEncoder first (one pixel per cycle; conv nets: one pixel of C channels per cycle). Conv nets: a conv layer is a SlidingWindow feeding an MVTU over
 its patches, a max-pool layer a MaxPool unit, and the first dense layer after them takes its
 input from a Flatten unit; every stream between them carries one channel-last pixel.
 
@@ -29,6 +30,7 @@ from .flatten import Flatten
 from .maxpool import MaxPool
 from .mram import FaultConfigSignature, MramParams
 from .mvtu import MVTU, PIXEL_BITS, output_layout
+from .sc_encoder import ScEncoder
 from .sliding_window import SlidingWindow
 
 
@@ -85,10 +87,21 @@ class Accelerator(wiring.Component):
                                            for k in range(c)]))]
         return bits
 
+    def _sc_encoder(self, m, source):
+        """Pixels -> sc sample counts, ahead of layer 0 (models.net.stochastic)."""
+        l0, word = self.net.layers[0], input_word_bits(self.net, self.folds) // PIXEL_BITS
+        lanes = l0.in_shape[2] if l0.kind == "conv" else 1
+        m.submodules.sc_encoder = enc = ScEncoder(elems=word, lanes=lanes, pixels=l0.in_size,
+                                                  samples=l0.samples, seed=self.net.sc_seed)
+        wiring.connect(m, source, enc.inp)
+        return enc.out
+
     def _pipeline(self, m):
         """Wire the layers; return the output layer's stream."""
         prev = wiring.flipped(self.inp)
         net = self.net
+        if net.layers[0].input == "sc":
+            prev = self._sc_encoder(m, prev)
         for i, (l, u) in enumerate(zip(net.layers, self.units)):
             if l.kind == "conv":
                 h, w, c = l.in_shape

@@ -112,7 +112,8 @@ def default_fold(n_in: int, n_out: int, budget: int) -> tuple[int, int]:
 def layer_stream(net: Net, i: int) -> tuple[int, int, tuple]:
     """(positions, in_pixels, (K, W, OH)) of layer i: input vectors per image; the pixels its
     input stream carries per image when that stream is one pixel per cycle (conv and max-pool
-    layers, and the dense layer that flattens a conv output; 0 for the dense layers of MLPs);
+    layers, the dense layer that flattens a conv output, and an MLP's sc first layer behind its
+    ScEncoder; 0 for the other dense layers of MLPs);
     and a conv layer's kernel, input width and output rows (zeros otherwise)."""
     layer = net.layers[i]
     if layer.kind == "conv":
@@ -125,6 +126,8 @@ def layer_stream(net: Net, i: int) -> tuple[int, int, tuple]:
     if i > 0 and net.layers[i - 1].kind != "dense":
         oh, ow, _ = net.layers[i - 1].out_shape
         return 1, oh * ow, (0, 0, 0)
+    if i == 0 and layer.input == "sc":   # its ScEncoder converts one pixel per cycle
+        return 1, layer.n_in, (0, 0, 0)
     return 1, 0, (0, 0, 0)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from models.net import netfile
+from models.net import netfile, stochastic
 from models.errors import BnnMramError
 from models.net.netfile import Net
 from .accelerator import Accelerator, input_word_bits, window_fifo_depth
@@ -41,21 +41,22 @@ lint_off -rule DECLFILENAME
 """
 
 
-def latency_cycles(folds: list[LayerFold], read_latency: int) -> int:
+def latency_cycles(folds: list[LayerFold], read_latency: int, sc: bool = False) -> int:
     """MLPs: cycles from the edge that accepts an image's last input word to its result being
     valid on `out`, pipeline empty: per layer its NF*SF issue cycles, the MRAM read latency,
     one accumulate and one threshold/score cycle, and the output FIFO; plus one cycle to mark
-    the pixel buffer full."""
-    return 1 + sum(f.cycles + read_latency + FIFO_CYCLES + 1 for f in folds)
+    the pixel buffer full, and one for the sc encoder's output register."""
+    return 1 + int(sc) + sum(f.nf * f.sf + read_latency + FIFO_CYCLES + 1 for f in folds)
 
 
 CONV_STAGE_CYCLES = 8  # per layer: window, window FIFO, MRAM-independent MVTU stages, output FIFO
 
 
-def latency_cycles_max(folds: list, read_latency: int) -> int:
+def latency_cycles_max(folds: list, read_latency: int, sc: bool = False) -> int:
     """Conv nets: an upper bound of the same latency. After an image's last input word each
-    layer has at most one image of work left (its cycles per image) plus its pipeline stages."""
-    return sum(f.cycles + read_latency + CONV_STAGE_CYCLES for f in folds)
+    layer has at most one image of work left (its cycles per image) plus its pipeline stages
+    (and the sc encoder's output register)."""
+    return int(sc) + sum(f.cycles + read_latency + CONV_STAGE_CYCLES for f in folds)
 
 
 def _ports(text: str) -> list[dict]:
@@ -75,9 +76,11 @@ def input_word_text(net: Net, folds: list) -> str:
                 f"an image is {h * w} consecutive words, its {h} x {w} pixels in row-major order "
                 "(word y*W + x), so the image's bytes in channel-last order (y*W + x)*C + c, taken "
                 f"{c} at a time")
+    sc = (f"; sc net: the encoder converts one pixel per cycle, so inp__ready is high once every "
+          f"{folds[0].simd} cycles (input.cycles_per_word)") if net.sc else ""
     return (f"inp__payload: {folds[0].simd} pixels of 8 bits, pixel k of the word in bits [8k, 8k+8); "
             f"an image is {folds[0].sf} consecutive words carrying its pixels in row-major order "
-            "(pixel index y*W + x), first pixel in the first word")
+            "(pixel index y*W + x), first pixel in the first word" + sc)
 
 
 def interface(net: Net, folds: list, top: Accelerator, params: dict) -> dict:
@@ -177,25 +180,39 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
         "layers": [layer_entry(i, l, f, u, params["read_latency"])
                    for i, (l, f, u) in enumerate(zip(net.layers, folds, top.units))],
         "cycles_per_image": cycles_per_image(folds),
-        "latency_cycles": latency_cycles(folds, params["read_latency"]) if net.is_dense else None,
+        "latency_cycles": latency_cycles(folds, params["read_latency"], net.sc is not None) if net.is_dense else None,
         "mram_bits": sum(l.n_in * l.n_out for l in net.layers),
     }
     if not net.is_dense:
-        doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"])
+        doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"], net.sc is not None)
     return doc
+
+
+def sc_section(net: Net, folds: list) -> dict | None:
+    """The stochastic input of an sc net (models.net.stochastic), None for other nets."""
+    if net.sc is None:
+        return None
+    return {**net.sc, "count_bits": stochastic.count_bits(net.sc["samples"]),
+            "hash_lanes": net.layers[0].in_shape[2] if net.layers[0].kind == "conv" else 1,
+            "what": "an ScEncoder turns each pixel into its count c of N stochastic samples "
+                    "(docs/netfile.md) before layer 0, one pixel per cycle; the input port still "
+                    "takes 8-bit pixels"}
 
 
 def input_section(net: Net, folds: list) -> dict:
     word_bytes = input_word_bits(net, folds) // PIXEL_BITS
     words = net.layers[0].in_size // word_bytes
+    sc = sc_section(net, folds)
     if net.layers[0].kind == "conv":
         h, w, c = net.layers[0].in_shape
         return {"port": "inp__payload", "pixels_per_word": 1, "channels": c, "bytes_per_word": c,
-                "pixel_bits": PIXEL_BITS, "words_per_image": words, "shape": [h, w, c],
+                "pixel_bits": PIXEL_BITS, "words_per_image": words, "cycles_per_word": 1, "shape": [h, w, c],
+                "sc": sc,
                 "layout": "channel c of a word's pixel in bits [8c, 8c+8); one pixel per word, words "
                           "in row-major pixel order: byte k of word j is image byte j*C + k"}
     return {"port": "inp__payload", "pixels_per_word": folds[0].simd, "bytes_per_word": word_bytes,
             "pixel_bits": PIXEL_BITS, "words_per_image": words,
+            "cycles_per_word": folds[0].simd if sc else 1, "sc": sc,
             "layout": "pixel k of a word in bits [8k, 8k+8); words in row-major pixel order: byte k of "
                       "word j is image byte j*pixels_per_word + k"}
 

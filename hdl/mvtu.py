@@ -1,7 +1,8 @@
 """Matrix-vector-threshold unit: one folded BNN layer (FINN-style PE x SIMD).
 
 Every cycle it reads one MRAM word (PE x SIMD weight bits) and one SIMD-wide input slice,
-adds PE partial sums (XNOR-popcount for bits, +-pixel for 8-bit inputs) into PE
+adds PE partial sums (XNOR-popcount for bits, +-pixel for 8-bit inputs, the popcount of N
+stochastic samples' XNORs, w ? c : N - c, for sc sample counts c) into PE
 accumulators, and after SF cycles compares them with the neuron thresholds (hidden layers)
 or keeps them as class scores (output layer). NF * SF cycles per image, issued back to back;
 a new image starts only when the output FIFO has room for it (credits), so the pipeline
@@ -21,6 +22,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
+from models.net import stochastic
 from models.net.netfile import Layer
 from models.net.xnor import dot_from_popcount, popcount_threshold
 from .delay import delay
@@ -65,18 +67,20 @@ def threshold_shape(layer: Layer):
 
 
 def hw_thresholds(layer: Layer) -> list[int]:
-    """Thresholds in the accumulator's domain: dot for pixels, popcount for bits."""
+    """Thresholds in the accumulator's domain: dot for pixels, popcount for bits and sc
+    samples (over n_in * N XNOR terms)."""
     if layer.input == "pixel":
         return [int(t) for t in layer.thresholds]
-    return [popcount_threshold(t, layer.n_in, f) for t, f in zip(layer.thresholds, layer.flip)]
+    return [popcount_threshold(t, layer.xnor_terms, f) for t, f in zip(layer.thresholds, layer.flip)]
 
 
 class MVTU(wiring.Component):
     def __init__(self, layer: Layer, index: int, fold: LayerFold, *, binarize_threshold=None,
                  mram: MramParams = MramParams(), elem_bits: int | None = None):
-        """A dense first layer takes SIMD-pixel words into a PixelBuffer; every other layer takes
-        the whole vector of N_in elements of elem_bits (default 8 for pixel/binarized inputs, 1
-        for bits; 1 for binarized inputs means already binarized)."""
+        """A dense first layer takes SIMD-element words into a PixelBuffer; every other layer
+        takes the whole vector of N_in elements of elem_bits (default 8 for pixel/binarized
+        inputs, log2(N) + 1 for sc sample counts (hdl.sc_encoder upstream), 1 for bits; 1 for
+        binarized inputs means already binarized)."""
         if (layer.n_in, layer.n_out) != (fold.n_in, fold.n_out):
             raise ValueError(f"layer {index}: folding is for {fold.n_in}x{fold.n_out}, "
                              f"layer is {layer.n_in}x{layer.n_out}")
@@ -85,12 +89,14 @@ class MVTU(wiring.Component):
         self.mram = MramMacro(layer=index, pe=fold.pe, simd=fold.simd, sf=fold.sf, depth=fold.words,
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes)
-        self.first = layer.input in ("pixel", "binarized")
+        self.first = layer.input in ("pixel", "binarized", "sc")
         self.buffered = self.first and layer.kind == "dense"
-        self.elem_bits = (PIXEL_BITS if self.first else 1) if elem_bits is None else elem_bits
-        if layer.input == "pixel" and self.elem_bits != PIXEL_BITS:
-            raise ValueError(f"layer {index}: 8-bit pixel inputs need elem_bits={PIXEL_BITS}")
-        in_width = fold.simd * PIXEL_BITS if self.buffered else layer.n_in * self.elem_bits
+        natural = {"pixel": PIXEL_BITS, "binarized": PIXEL_BITS,
+                   "sc": stochastic.count_bits(max(layer.samples, 1))}.get(layer.input, 1)
+        self.elem_bits = natural if elem_bits is None else elem_bits
+        if layer.input in ("pixel", "sc") and self.elem_bits != natural:
+            raise ValueError(f"layer {index}: {layer.input} inputs need elem_bits={natural}")
+        in_width = (fold.simd if self.buffered else layer.n_in) * self.elem_bits
         out_shape = output_layout(layer) if layer.is_output else unsigned(layer.n_out)
         super().__init__({
             "inp": In(stream.Signature(in_width)),
@@ -144,7 +150,7 @@ class MVTU(wiring.Component):
 
         # ---- input slice, aligned to the MRAM read latency L -----------------------------
         if self.buffered:
-            m.submodules.pixels = buf = PixelBuffer(width=simd * PIXEL_BITS, words=sf_n)
+            m.submodules.pixels = buf = PixelBuffer(width=simd * self.elem_bits, words=sf_n)
             wiring.connect(m, wiring.flipped(self.inp), buf.inp)
             m.d.comb += [avail.eq(buf.avail), buf.rd_addr.eq(sf), buf.release.eq(release)]
             x, x_latency = buf.rd_data, 1
@@ -163,6 +169,12 @@ class MVTU(wiring.Component):
             acc_shape = score_shape(layer)
             pix = [x.word_select(s, PIXEL_BITS) for s in range(simd)]
             partials = [tree_sum(Mux(w[p * simd + s], pix[s], -pix[s])
+                                 for s in range(simd)) for p in range(pe)]
+        elif layer.input == "sc":   # popcount of the N samples' XNORs: c if w = 1, else N - c
+            acc_shape = unsigned(bits_for(layer.xnor_terms))
+            cnt = [x.word_select(s, self.elem_bits) for s in range(simd)]
+            n = layer.samples
+            partials = [tree_sum(Mux(w[p * simd + s], cnt[s], C(n, self.elem_bits) - cnt[s])[:self.elem_bits]
                                  for s in range(simd)) for p in range(pe)]
         else:
             acc_shape = unsigned(bits_for(layer.n_in))
@@ -191,7 +203,7 @@ class MVTU(wiring.Component):
             if layer.input == "pixel":
                 vals = accs
             else:
-                vals = [dot_from_popcount(Cat(a, C(0, 1)).as_signed(), layer.n_in) for a in accs]
+                vals = [dot_from_popcount(Cat(a, C(0, 1)).as_signed(), layer.xnor_terms) for a in accs]
             with m.If(fin):
                 for p in range(pe):
                     for j in range(nf_n):

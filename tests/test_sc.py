@@ -151,3 +151,11 @@ def test_conv_campaign_equals_golden(n):
     for cfg in CFGS:
         want = golden.run(faulty_net(net, cfg, thresholds=True), PIXELS).pred
         assert np.array_equal(camp.predict(cfg).numpy(), want), cfg
+
+
+def test_documented_known_answer():
+    """docs/netfile.md's table of r(i, k) for seed 0, N = 4 (a third party's check)."""
+    doc = (__import__("pathlib").Path(__file__).parents[1] / "docs" / "netfile.md").read_text()
+    assert "`37 101 165 229`, `4 68 132 196`, `17 81 145 209`, `40 104 168 232`" in doc
+    assert stochastic.thresholds(0, 4, 4).tolist() == [[37, 101, 165, 229], [4, 68, 132, 196],
+                                                       [17, 81, 145, 209], [40, 104, 168, 232]]
