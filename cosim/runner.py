@@ -1,4 +1,5 @@
 """Build (cached per design) and run the cocotb test under Icarus or Verilator."""
+import fcntl
 import hashlib
 import json
 import os
@@ -68,6 +69,18 @@ def build(rtl_dir, simulator: str, *, waves: bool = False, man: dict | None = No
     stamp = build_dir / ".built"
     if stamp.exists():
         return build_dir
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    # one builder per model: concurrent processes (Dask workers) wait here, then find it built;
+    # the lock goes with its process, so a builder that dies leaves the next one to rebuild
+    with open(build_dir.parent / f".{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            _build(build_dir, src, tb_text, man, simulator, waves)
+    return build_dir
+
+
+def _build(build_dir: Path, src: Path, tb_text: str, man: dict, simulator: str, waves: bool):
+    stamp = build_dir / ".built"
     runner = _runner(simulator)
     print(f"sim: building {wrapper.TB_TOP} around {man['top']} for {simulator} in {build_dir}", flush=True)
     t0 = time.time()
@@ -86,7 +99,6 @@ def build(rtl_dir, simulator: str, *, waves: bool = False, man: dict | None = No
     except (SystemExit, Exception) as e:
         raise BnnMramError(f"{simulator} failed to build {src}: {e}") from None
     stamp.write_text(f"{time.time() - t0:.1f} s\n")
-    return build_dir
 
 
 def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bool = False,

@@ -10,7 +10,7 @@ from models.errors import BnnMramError
 from models.net import stochastic
 from models.net.netfile import MAX_WIDTH
 
-from . import commands, energy
+from . import commands, energy, regress
 
 DATA_DIR_HELP = "CIFAR-10: folder of your python batches (or $BNNMRAM_CIFAR10_DIR)"
 MAX_WEIGHTS = 1 << 26  # weights of a whole net trained here
@@ -132,6 +132,18 @@ def fold(text: str):
     return layer, (pe, simd)
 
 
+def seed_list(text: str) -> list[int]:
+    return [seed(t.strip()) for t in text.split(",")]
+
+
+def fault_modes(text: str) -> list[str]:
+    modes = [t.strip() for t in text.split(",")]
+    for m in modes:
+        if m not in ("ber", "switch"):
+            _refuse(f"unknown fault mode {m!r}: ber or switch")
+    return modes
+
+
 def dataset(text: str) -> str:
     from models.data.datasets import NAMES
     if text not in NAMES:
@@ -158,6 +170,14 @@ def add_fault_args(p: argparse.ArgumentParser):
     g.add_argument("--rate10", type=ber, default=None, help="failure rate of 1->0 writes (default --ber)")
     g.add_argument("--init-state", type=int, choices=(0, 1), default=0,
                    help="'switch' mode: MRAM content before programming")
+
+
+def add_cluster_args(p):
+    """--workers / --scheduler: run the command's tasks on Dask (gen.cluster)."""
+    p.add_argument("--workers", type=positive, default=None,
+                   help="run on a local Dask cluster of this many worker processes")
+    p.add_argument("--scheduler", default=None,
+                   help="run on an existing Dask cluster: its scheduler address, tcp://HOST:PORT")
 
 
 def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentParser, object]:
@@ -240,8 +260,27 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
                    help="the BER is of weight reads at each inference (every image its own errors), "
                         "not of writes (sweep model only)")
     w.add_argument("--limit", type=positive, default=None, help="first K test images only")
+    add_cluster_args(w)
     w.add_argument("--out", required=True)
     w.set_defaults(func=commands.sweep)
+
+    r = sub.add_parser("regress", help="a matrix of co-simulations (nets x foldings x simulators x BERs x "
+                       "fault modes x seeds x stalls) on Dask, with JSON, JUnit XML and Markdown reports")
+    r.add_argument("--matrix", default=None, help="TOML file describing the matrix (options below override it)")
+    r.add_argument("--net", action="append", default=None, help="net file; repeat for more nets")
+    r.add_argument("--dataset", type=dataset, default=None, help="test images from this dataset (default fashion-mnist)")
+    r.add_argument("--folding", action="append", default=None,
+                   help="'default' or LAYER:PE:SIMD[,LAYER:PE:SIMD...]; repeat for more foldings")
+    r.add_argument("--sims", type=simulators, default=None, help="comma list (default verilator,icarus)")
+    r.add_argument("--ber", type=ber_list, default=None, help="comma list of bit error rates (default 0,1e-3,1e-2)")
+    r.add_argument("--fault-modes", type=fault_modes, default=None, help="comma list of ber, switch (default ber)")
+    r.add_argument("--seeds", type=seed_list, default=None, help="comma list of fault seeds (default 1)")
+    r.add_argument("--images", type=positive, default=None, help="test images per run (default 100)")
+    r.add_argument("--stalls", choices=("off", "on", "both"), default=None,
+                   help="input gaps and output backpressure (default off)")
+    add_cluster_args(r)
+    r.add_argument("--out", required=True, help="output folder: regress.json, regress.xml, regress.md, rtl/, builds/, runs/")
+    r.set_defaults(func=regress.command)
 
     y = sub.add_parser("synth", help="Yosys area of the generated logic (MRAM macros as black boxes)")
     y.add_argument("--rtl", required=True)

@@ -291,16 +291,23 @@ def sweep(args):
     runs = [(i, layers, labels[i]) for i in range(n)] if not args.per_layer else [
         (i, [k], f"{labels[i]}: layer {k} {netfile.describe_layer(l)}")
         for i, net in enumerate(nets) for k, l in enumerate(net.layers) if l.has_weights]
-    results, sources = [], []
-    bar = tqdm(total=len(runs) * args.trials * len(bers), unit="trial", desc="sweep")
-    for i, run_layers, label in runs:
-        ds = data[dsets[i % len(dsets)]]
-        x, y = test_images(ds, args.limit)
-        camp = campaign_for(nets[i], x, y, run_layers, thresholds=args.thresholds, read_errors=args.read_errors)
-        results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
-        sources.append({"path": str(args.net[i]), "sha256": netfile.digest(nets[i]), "dataset": dsets[i % len(dsets)],
-                        "layers": run_layers})
-    bar.close()
+    sources = [{"path": str(args.net[i]), "sha256": netfile.digest(nets[i]), "dataset": dsets[i % len(dsets)],
+                "layers": run_layers} for i, run_layers, _ in runs]
+    if args.workers or args.scheduler:   # the points as Dask tasks (gen.sweep_shards)
+        from . import sweep_shards
+        keys = [(str(Path(args.net[i]).resolve()), src["sha256"], src["dataset"], args.data_dir, args.limit,
+                 None if run_layers is None else tuple(run_layers), args.thresholds, args.read_errors)
+                for (i, run_layers, _), src in zip(runs, sources)]
+        results = sweep_shards.sweep(keys, [r[2] for r in runs], bers, args.trials, args.seed,
+                                     args.scheduler, args.workers)
+    else:
+        results = []
+        bar = tqdm(total=len(runs) * args.trials * len(bers), unit="trial", desc="sweep")
+        for i, run_layers, label in runs:
+            x, y = test_images(data[dsets[i % len(dsets)]], args.limit)
+            camp = campaign_for(nets[i], x, y, run_layers, thresholds=args.thresholds, read_errors=args.read_errors)
+            results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
+        bar.close()
     doc = sw.document(results, args.seed, "read" if args.read_errors else "write", args.thresholds,
                       None if args.per_layer else layers, sources, per_layer=args.per_layer)
     with od:

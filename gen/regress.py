@@ -1,0 +1,372 @@
+"""`bnnmram regress`: a sign-off regression, the matrix nets x foldings x simulators x BERs x
+fault modes x seeds x stalls, every co-simulation a Dask task (gen.cluster).
+
+The RTL is generated once per (net, folding) in this process (`bnnmram gen` into
+OUT/rtl/<design>); each simulator model is built once per design by a build task that the
+design's runs wait for (the build cache in cosim.runner is locked, so concurrent workers never
+build one model twice); each run is exactly one `bnnmram sim` into OUT/runs/<run id>, and its
+row names that command. A run's result depends on its parameters only, not on the worker or the
+order, so any number of workers gives the same regress.json apart from the `timing` fields.
+
+The matrix file (TOML, docs in README "bnnmram regress"): every key optional, command-line
+options override it.
+
+    nets = ["build/demo/net/net.json"]   # paths relative to the file
+    dataset = "fashion-mnist"
+    foldings = ["default", "0:8:16,1:4:16"]
+    simulators = ["verilator", "icarus"]
+    bers = [0.0, 1e-3, 1e-2]
+    fault_modes = ["ber"]                # "switch": failure to switch, 0->1 and 1->0 at the BER
+    seeds = [1, 2, 3, 4]
+    images = 100
+    stalls = [false]
+"""
+import contextlib
+import json
+import os
+import sys
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from models.errors import BnnMramError
+from models.net import netfile
+from .outputs import OutputDir
+
+FILES = ["regress.json", "regress.xml", "regress.md"]
+KEYS = {"nets": list, "dataset": str, "foldings": list, "simulators": list, "bers": list, "fault_modes": list,
+        "seeds": list, "images": int, "stalls": list}
+FAULT_MODES = ("ber", "switch")
+DEFAULTS = {"dataset": "fashion-mnist", "foldings": ["default"], "simulators": ["verilator", "icarus"],
+            "bers": [0.0, 1e-3, 1e-2], "fault_modes": ["ber"], "seeds": [1], "images": 100, "stalls": [False]}
+
+
+@dataclass
+class Matrix:
+    nets: list
+    dataset: str = DEFAULTS["dataset"]
+    foldings: list = field(default_factory=lambda: list(DEFAULTS["foldings"]))
+    simulators: list = field(default_factory=lambda: list(DEFAULTS["simulators"]))
+    bers: list = field(default_factory=lambda: list(DEFAULTS["bers"]))
+    fault_modes: list = field(default_factory=lambda: list(DEFAULTS["fault_modes"]))
+    seeds: list = field(default_factory=lambda: list(DEFAULTS["seeds"]))
+    images: int = DEFAULTS["images"]
+    stalls: list = field(default_factory=lambda: list(DEFAULTS["stalls"]))
+
+    def check(self, where: str) -> "Matrix":
+        """One line naming the first bad entry."""
+        from cosim.tools import SIMULATORS
+        from models.data.datasets import NAMES
+        if not self.nets:
+            raise BnnMramError(f"{where}: no nets (give nets = [...] or --net)")
+        for k in ("nets", "foldings", "simulators", "bers", "fault_modes", "seeds", "stalls"):
+            v = getattr(self, k)
+            if not isinstance(v, list) or not v:
+                raise BnnMramError(f"{where}: {k} must be a non-empty list")
+            if len(set(map(repr, v))) != len(v):
+                raise BnnMramError(f"{where}: {k} lists a value twice")
+        for p in self.nets:
+            if not isinstance(p, str) or not Path(p).is_file():
+                raise BnnMramError(f"{where}: net file {p!r} does not exist")
+        if self.dataset not in NAMES:
+            raise BnnMramError(f"{where}: unknown dataset {self.dataset!r} (one of {', '.join(NAMES)})")
+        for f in self.foldings:
+            fold_args(f, where)
+        for s in self.simulators:
+            if s not in SIMULATORS:
+                raise BnnMramError(f"{where}: unknown simulator {s!r} (one of {', '.join(SIMULATORS)})")
+        for b in self.bers:
+            if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 <= b <= 1:
+                raise BnnMramError(f"{where}: bit error rate {b!r} is not a number in [0, 1]")
+        for m in self.fault_modes:
+            if m not in FAULT_MODES:
+                raise BnnMramError(f"{where}: unknown fault mode {m!r} (ber or switch)")
+        for s in self.seeds:
+            if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2 ** 32:
+                raise BnnMramError(f"{where}: seed {s!r} is not a 32-bit unsigned integer")
+        if isinstance(self.images, bool) or not isinstance(self.images, int) or self.images < 2:
+            raise BnnMramError(f"{where}: images must be an integer >= 2, not {self.images!r}")
+        for s in self.stalls:
+            if not isinstance(s, bool):
+                raise BnnMramError(f"{where}: stalls entries must be true or false, not {s!r}")
+        self.bers = [float(b) for b in self.bers]
+        return self
+
+
+def fold_args(text, where: str = "folding") -> list[str]:
+    """`bnnmram gen` arguments of a folding: "default", or "L:PE:SIMD[,L:PE:SIMD...]"."""
+    from .args import fold
+    if not isinstance(text, str):
+        raise BnnMramError(f"{where}: folding {text!r} must be a string")
+    if text == "default":
+        return []
+    out = []
+    for part in text.split(","):
+        try:
+            fold(part.strip())
+        except Exception:
+            raise BnnMramError(f"{where}: folding {text!r} must be 'default' or LAYER:PE:SIMD[,LAYER:PE:SIMD...]") from None
+        out += ["--fold", part.strip()]
+    return out
+
+
+def load_matrix(path) -> dict:
+    """The matrix file's keys (paths of nets made relative to the file's folder)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BnnMramError(f"matrix file {path} does not exist")
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise BnnMramError(f"matrix file {path} is not valid TOML ({str(e).splitlines()[0]})") from None
+    for k, v in doc.items():
+        if k not in KEYS:
+            raise BnnMramError(f"matrix file {path}: unknown key {k!r} (known: {', '.join(KEYS)})")
+        if not isinstance(v, KEYS[k]) or isinstance(v, bool):
+            raise BnnMramError(f"matrix file {path}: {k} must be a {KEYS[k].__name__}")
+    if "nets" in doc:
+        doc["nets"] = [str((path.parent / p).resolve()) if isinstance(p, str) else p for p in doc["nets"]]
+    return doc
+
+
+def matrix_from(args) -> Matrix:
+    """The matrix file (if any) with the command-line options on top."""
+    doc = load_matrix(args.matrix) if args.matrix else {}
+    cli = {"nets": args.net, "dataset": args.dataset, "foldings": args.folding, "simulators": args.sims,
+           "bers": args.ber, "fault_modes": args.fault_modes, "seeds": args.seeds, "images": args.images,
+           "stalls": {"off": [False], "on": [True], "both": [False, True]}.get(args.stalls)}
+    doc.update({k: v for k, v in cli.items() if v is not None})
+    if "nets" not in doc:
+        raise BnnMramError("regress: no nets (give --net or a --matrix file with nets = [...])")
+    return Matrix(**doc).check(args.matrix or "regress")
+
+
+@dataclass(frozen=True)
+class Run:
+    index: int
+    design: str
+    net: str
+    folding: str
+    simulator: str
+    ber: float
+    fault_mode: str
+    seed: int
+    images: int
+    stalls: bool
+    dataset: str
+
+    @property
+    def id(self) -> str:
+        return (f"{self.design}-{self.simulator}-{self.fault_mode}{self.ber:g}-seed{self.seed}"
+                + ("-stalls" if self.stalls else ""))
+
+    def sim_argv(self, rtl: Path, out: Path) -> list[str]:
+        """The one `bnnmram sim` command of this run."""
+        argv = ["sim", "--rtl", str(rtl), "--net", self.net, "--dataset", self.dataset, "--sim", self.simulator,
+                "--images", str(self.images), "--seed", str(self.seed), "--out", str(out)]
+        if self.fault_mode == "switch":
+            argv += ["--fault-mode", "switch", "--rate01", f"{self.ber:g}", "--rate10", f"{self.ber:g}"]
+        else:
+            argv += ["--ber", f"{self.ber:g}"]
+        return argv + (["--stalls"] if self.stalls else [])
+
+
+def plan(m: Matrix) -> tuple[dict, list[Run]]:
+    """Designs {name: (net, folding)} and the runs, in matrix order."""
+    designs, runs = {}, []
+    for i, net in enumerate(m.nets):
+        for j, folding in enumerate(m.foldings):
+            name = f"net{i}-fold{j}"
+            designs[name] = (net, folding)
+            for sim in m.simulators:
+                for mode in m.fault_modes:
+                    for ber in m.bers:
+                        for seed in m.seeds:
+                            for stalls in m.stalls:
+                                runs.append(Run(len(runs), name, net, folding, sim, ber, mode, seed, m.images,
+                                                stalls, m.dataset))
+    return designs, runs
+
+
+# ---- tasks (run on the workers) --------------------------------------------------------------
+
+@contextlib.contextmanager
+def _output_to(path: Path):
+    """The process's stdout and stderr (file descriptors, so simulators too) into `path`."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def build_task(rtl: str, simulator: str, log: str) -> str | None:
+    """Build one simulator model of one design (its output into `log`); the error line, or None."""
+    from cosim import runner, tools
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _output_to(Path(log)):
+            tools.prepare(simulator)
+            runner.build(rtl, simulator)
+        return None
+    except BnnMramError as e:
+        return str(e)
+
+
+def sim_task(run: Run, rtl: str, out: str, build_error: str | None) -> dict:
+    """One co-simulation (`bnnmram sim`); its row of regress.json."""
+    from .demo import run_step
+    t0 = time.time()
+    row = {"status": "error", "error": build_error}
+    if build_error is None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        try:
+            with _output_to(Path(out) / "sim.log"):
+                code = run_step(run.sim_argv(Path(rtl), Path(out)))
+            r = json.loads((Path(out) / "sim.json").read_text())
+            row = {"status": "pass" if code == 0 and r["passed"] else "fail", "error": None,
+                   **{k: r[k] for k in ("mismatches", "weights_flipped", "accuracy", "golden_accuracy",
+                                        "cycles_per_image", "cycles_per_image_analytic", "prog_error")},
+                   "readback_mismatches": len(r["readback_mismatches"])}
+        except BnnMramError as e:
+            row = {"status": "error", "error": str(e)}
+        except (OSError, ValueError, KeyError) as e:
+            row = {"status": "error", "error": f"no usable sim.json ({e})"}
+    row["seconds"] = round(time.time() - t0, 2)
+    return row
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+def command(args):
+    from .cluster import client, gather
+    from .demo import run_step
+    m = matrix_from(args)
+    out = Path(args.out)
+    od = OutputDir(out, "regress", FILES).check()
+    designs, runs = plan(m)
+    nets = {p: netfile.load(p) for p in m.nets}
+    print(f"regress: {len(runs)} runs: {len(m.nets)} net(s) x {len(m.foldings)} folding(s) x "
+          f"{len(m.simulators)} simulator(s) x {len(m.fault_modes)} fault mode(s) x {len(m.bers)} BER(s) x "
+          f"{len(m.seeds)} seed(s) x {len(m.stalls)} stall setting(s), {m.images} images each", flush=True)
+    rtl = {}
+    for name, (net, folding) in designs.items():
+        rtl[name] = (out / "rtl" / name).resolve()
+        print(f"regress: {name}: bnnmram gen --net {net} {' '.join(fold_args(folding))}".rstrip(), flush=True)
+        code = run_step(["gen", "--net", net, "--out", str(rtl[name])] + fold_args(folding))
+        if code:
+            raise BnnMramError(f"regress: bnnmram gen failed for {name}")
+    t0 = time.time()
+    with client(args.scheduler, args.workers, "regress") as c:
+        workers = len(c.scheduler_info()["workers"])
+        builds = {(d, s): c.submit(build_task, str(rtl[d]), s, str((out / "builds" / f"{d}-{s}.log").resolve()),
+                                   pure=False, key=f"build-{d}-{s}-{time.time_ns()}")
+                  for d in designs for s in m.simulators}
+        futures = {}
+        for r in runs:
+            f = c.submit(sim_task, r, str(rtl[r.design]), str((out / "runs" / r.id).resolve()),
+                         builds[(r.design, r.simulator)], pure=False, key=f"sim-{r.id}-{time.time_ns()}")
+            futures[f] = r
+        rows = [None] * len(runs)
+        for fut, row in gather(c, list(futures), "regress"):
+            r = futures[fut]
+            rows[r.index] = _row(r, row, rtl[r.design], out.resolve())
+            if row["status"] != "pass":
+                tqdm_write(f"regress: {row['status'].upper()} {r.id}: "
+                           f"{row.get('error') or str(row.get('mismatches')) + ' mismatches'}; reproduce: "
+                           f"{rows[r.index]['reproduce']}")
+    wall = time.time() - t0
+    doc = report(m, designs, rtl, nets, rows, {"wall_seconds": round(wall, 2), "workers": workers,
+                                                 "scheduler": args.scheduler or "local"})
+    with od:
+        od.write("regress.json", json.dumps(doc, indent=1) + "\n")
+        od.write("regress.xml", junit(doc))
+        od.write("regress.md", markdown(doc))
+        od.commit()
+    s = doc["summary"]
+    print(f"regress: {s['passed']} passed, {s['failed']} failed, {s['errors']} errors of {s['runs']} runs "
+          f"in {wall:.1f} s on {workers} worker(s) -> {out / 'regress.json'}, regress.xml, regress.md")
+    return 0 if s["passed"] == s["runs"] else 1
+
+
+def tqdm_write(text: str):
+    from tqdm import tqdm
+    tqdm.write(text)
+
+
+def _row(r: Run, row: dict, rtl: Path, out: Path) -> dict:
+    argv = r.sim_argv(rtl, out / "rerun" / r.id)   # a new folder: the run's own stays as it was
+    return {"id": r.id, "design": r.design, "net": r.net, "folding": r.folding, "simulator": r.simulator,
+            "fault_mode": r.fault_mode, "ber": r.ber, "seed": r.seed, "images": r.images, "stalls": r.stalls,
+            **row, "reproduce": "bnnmram " + " ".join(argv)}
+
+
+def report(m: Matrix, designs, rtl, nets, rows, timing) -> dict:
+    """regress.json: the matrix, the designs, every run's row, the summary; timings apart."""
+    seconds = [r.pop("seconds") for r in rows]
+    count = {s: sum(r["status"] == s for r in rows) for s in ("pass", "fail", "error")}
+    return {"format": "bnnmram-regress", "version": 1, "matrix": asdict(m),
+            "designs": {d: {"net": n, "net_sha256": netfile.digest(nets[n]), "folding": f, "rtl": str(rtl[d])}
+                        for d, (n, f) in designs.items()},
+            "runs": rows,
+            "summary": {"runs": len(rows), "passed": count["pass"], "failed": count["fail"], "errors": count["error"],
+                        "mismatches": sum(r.get("mismatches") or 0 for r in rows)},
+            "timing": {**timing, "run_seconds": {r["id"]: s for r, s in zip(rows, seconds)},
+                       "sum_run_seconds": round(sum(seconds), 2)}}
+
+
+def junit(doc) -> str:
+    """JUnit XML: one testsuite per design, one testcase per run (CI systems read this)."""
+    suites = ET.Element("testsuites", name="bnnmram regress", tests=str(doc["summary"]["runs"]),
+                        failures=str(doc["summary"]["failed"]), errors=str(doc["summary"]["errors"]))
+    secs = doc["timing"]["run_seconds"]
+    for d in doc["designs"]:
+        runs = [r for r in doc["runs"] if r["design"] == d]
+        s = ET.SubElement(suites, "testsuite", name=d, tests=str(len(runs)),
+                          failures=str(sum(r["status"] == "fail" for r in runs)),
+                          errors=str(sum(r["status"] == "error" for r in runs)),
+                          time=f"{sum(secs[r['id']] for r in runs):.2f}")
+        for r in runs:
+            case = ET.SubElement(s, "testcase", classname=f"regress.{d}", name=r["id"], time=f"{secs[r['id']]:.2f}")
+            if r["status"] == "fail":
+                ET.SubElement(case, "failure", message=f"{r['mismatches']} mismatches, "
+                              f"{r['readback_mismatches']} read-back mismatches").text = "reproduce: " + r["reproduce"]
+            elif r["status"] == "error":
+                ET.SubElement(case, "error", message=r["error"] or "error").text = "reproduce: " + r["reproduce"]
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def markdown(doc) -> str:
+    s, t = doc["summary"], doc["timing"]
+    lines = [f"# bnnmram regress: {s['passed']} passed, {s['failed']} failed, {s['errors']} errors of {s['runs']} runs",
+             "", f"Wall time {t['wall_seconds']} s on {t['workers']} worker(s) ({t['scheduler']}); the runs took "
+             f"{t['sum_run_seconds']} s together.", "",
+             "| design | net | folding |", "|---|---|---|"]
+    lines += [f"| {d} | {v['net']} | {v['folding']} |" for d, v in doc["designs"].items()]
+    lines += ["", "| run | status | mismatches | accuracy | golden | cycles/image (analytic) | s |", "|---|---|---|---|---|---|---|"]
+    for r in doc["runs"]:
+        acc = f"{100 * r['accuracy']:.2f} %" if r.get("accuracy") is not None else ""
+        gold = f"{100 * r['golden_accuracy']:.2f} %" if r.get("golden_accuracy") is not None else ""
+        cyc = (f"{r['cycles_per_image']} ({r['cycles_per_image_analytic']})"
+               if r.get("cycles_per_image") is not None else "")
+        lines.append(f"| {r['id']} | {r['status']} | {r.get('mismatches', '')} | {acc} | {gold} | {cyc} | "
+                     f"{t['run_seconds'][r['id']]} |")
+    bad = [r for r in doc["runs"] if r["status"] != "pass"]
+    if bad:
+        lines += ["", "## Failing runs (each reproduced by one command)", ""]
+        lines += [f"- {r['id']}: {r.get('error') or str(r['mismatches']) + ' mismatches'}  \n  `{r['reproduce']}`"
+                  for r in bad]
+    return "\n".join(lines) + "\n"

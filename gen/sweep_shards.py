@@ -1,0 +1,55 @@
+"""`bnnmram sweep --workers N | --scheduler ADDR`: the sweep's (net, BER, trial) points as Dask
+tasks. Each worker builds a net's campaign once (cached per worker process) and returns the
+accuracy of its points; the results land in the same matrix the single-process sweep fills, so
+sweep.csv is byte-identical (tests/test_regress.py)."""
+from functools import lru_cache
+
+import numpy as np
+
+from models.faults.model import FaultConfig
+from models.faults.sweep import NetSweep
+from .cluster import client, gather
+
+
+@lru_cache(maxsize=8)
+def _campaign(net_path, sha, dataset, data_dir, limit, layers, thresholds, read_errors):
+    """The campaign of one sweep run, built once per worker process (sha: the net's identity)."""
+    from models.data import datasets
+    from models.faults.reference import campaign_for
+    from models.net import netfile
+    from .commands import test_images
+    x, y = test_images(datasets.load(dataset, data_dir), limit)
+    return campaign_for(netfile.load(net_path), x, y, None if layers is None else list(layers),
+                        thresholds=thresholds, read_errors=read_errors)
+
+
+def point_accuracy(run: tuple, ber: float, seed: int | None) -> float:
+    """Accuracy of one sweep point: `run` = the _campaign key; seed None: error-free."""
+    camp = _campaign(*run)
+    return camp.accuracy(FaultConfig() if seed is None else FaultConfig(seed=seed, ber=ber))
+
+
+def sweep(runs: list[tuple], labels: list[str], bers: list, trials: int, seed: int,
+          scheduler: str | None, workers: int | None) -> list[NetSweep]:
+    """NetSweeps of `runs` (campaign keys) as the single-process sweep computes them: trial t
+    uses fault seed seed + t at every BER."""
+    with client(scheduler, workers, "sweep") as c:
+        futures, where = [], {}
+        for r, run in enumerate(runs):
+            f = c.submit(point_accuracy, run, 0.0, None, pure=False)
+            futures.append(f)
+            where[f.key] = (r, None, None)
+            for t in range(trials):
+                for i, b in enumerate(bers):
+                    f = c.submit(point_accuracy, run, b, (seed + t) % 2**32, pure=False)
+                    futures.append(f)
+                    where[f.key] = (r, i, t)
+        acc = [np.zeros((len(bers), trials)) for _ in runs]
+        clean = [None] * len(runs)
+        for fut, a in gather(c, futures, "sweep", "point"):
+            r, i, t = where[fut.key]
+            if i is None:
+                clean[r] = a
+            else:
+                acc[r][i, t] = a
+    return [NetSweep(label, clean[r], list(bers), acc[r]) for r, label in enumerate(labels)]
