@@ -77,3 +77,19 @@ def test_train_refuses_contradicting_input_options(tmp_path, capsys):
     assert _run(["train", "--dataset", "digits", "--arch", "64-10", "--input", "sc", "--sc-samples", "3",
                  "--out", str(tmp_path / "b")]) != 0
     assert "power of two" in capsys.readouterr().err
+
+
+def test_infer_sweep_and_energy_take_sc_nets(sc_mlp, tmp_path):
+    """Write errors, sweeps and the energy table work for sc nets as for the others."""
+    net, rtl = sc_mlp
+    assert _run(["infer", "--net", str(net), "--dataset", "digits", "--ber", "0.05", "--seed", "2",
+                 "--out", str(tmp_path / "i.npz")]) == 0
+    assert _run(["sweep", "--net", str(net), "--dataset", "digits", "--ber", "1e-5,1e-4,...,1e-1", "--trials", "3",
+                 "--out", str(tmp_path / "s")]) == 0
+    doc = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    rows = doc["nets"][0]["per_ber"]
+    assert rows[-1]["mean"] < rows[0]["mean"]          # 10 % write errors cost accuracy
+    assert _run(["energy", "--net", str(net), "--rtl", str(rtl), "--dataset", "digits", "--sweep",
+                 str(tmp_path / "s" / "sweep.json"), "--out", str(tmp_path / "e")]) == 0
+    e = json.loads((tmp_path / "e" / "energy.json").read_text())
+    assert e["weight_bits"] == 64 * 32 + 32 * 10 and e["tolerated_ber"] == doc["nets"][0]["tolerated_ber"]
