@@ -10,9 +10,11 @@ Steps (each prints its command; finished steps are reused, so an interrupted run
    cycles per image), synthesize each (Yosys generic: transistors, hierarchical, so the first
    layer's modules are read off; xilinx: LUTs of the whole design and of the first layer's
    modules synthesized alone), MRAM macros as black boxes;
-3. energy per inference (models/mram/inference.py: logic by switched capacitance plus MRAM
+3. co-simulate each on Verilator (200 test images, BER 1e-3, bit-exact against the golden model,
+   cycles per image measured);
+4. energy per inference (models/mram/inference.py: logic by switched capacitance plus MRAM
    reads);
-4. writes `sc.json` and `sc.md` (the tables for README and docs/figures).
+5. writes `sc.json` and `sc.md` (the tables for README and docs/figures).
 The accuracy-vs-BER sweep of the same nets is a `bnnmram sweep` (docs/figures/README.md).
 """
 import argparse
@@ -71,6 +73,13 @@ def area(out: Path, name: str, net: Path) -> dict:
             r = synthesize(rtl / man["verilog"], m, d, "xilinx", [f"{man['top']}.layer0.mram"] if m.endswith("layer0") else [])
             (d / "synth.json").write_text(json.dumps(r, indent=1) + "\n")
         res["first_layer_lut"] += json.loads((d / "synth.json").read_text())["lut"]
+    sim = out / "sim" / name
+    if not (sim / "sim.json").exists():
+        step(["sim", "--rtl", str(rtl), "--net", str(net), "--dataset", "fashion-mnist", "--sim", "verilator",
+              "--images", "200", "--ber", "1e-3", "--seed", "1", "--out", str(sim)])
+    r = json.loads((sim / "sim.json").read_text())
+    res["cosim"] = {k: r[k] for k in ("images", "ber", "mismatches", "weights_flipped", "cycles_per_image",
+                                      "cycles_per_image_analytic", "passed")}
     e = inference_energy(res["generic"]["transistors"], man["cycles_per_image"], man["mram_bits"])
     e1 = inference_energy(res["first_layer_transistors"], man["cycles_per_image"], 0)
     res["energy_pj"] = {"logic": round(e.logic_pj, 1), "mram_read": round(e.mram_read_pj, 1),
@@ -83,12 +92,18 @@ def markdown(doc) -> str:
     lines = ["| first layer input | test accuracy (%) | vs 8-bit pixels (points) |", "|---|---|---|"]
     for name, a in acc.items():
         lines.append(f"| {name} | {100 * a:.2f} | {100 * (a - acc['pixel']):+.2f} |")
-    lines += ["", "| design (784 cycles/image) | transistors (generic) | of which first layer | Xilinx LUTs | "
-              "first layer LUTs | logic pJ/inference | + MRAM reads = total pJ |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| design | cycles/image | transistors (generic) | of which first layer | Xilinx LUTs | "
+              "first layer LUTs | logic pJ/inference | + MRAM reads = total pJ |", "|---|---|---|---|---|---|---|---|"]
     for name, a in doc["area"].items():
-        lines.append(f"| {name} | {a['generic']['transistors']:,} | {a['first_layer_transistors']:,} | "
+        lines.append(f"| {name} | {a['cycles_per_image']} | {a['generic']['transistors']:,} | {a['first_layer_transistors']:,} | "
                      f"{a['xilinx']['lut']:,} | {a['first_layer_lut']:,} | {a['energy_pj']['logic']:,.0f} | "
                      f"{a['energy_pj']['total']:,.0f} |")
+    lines += ["", "| design | Verilator images | BER | mismatches | weights flipped | cycles/image measured (analytic) |",
+              "|---|---|---|---|---|---|"]
+    for name, a in doc["area"].items():
+        c = a["cosim"]
+        lines.append(f"| {name} | {c['images']} | {c['ber']:g} | {c['mismatches']} | {c['weights_flipped']} | "
+                     f"{c['cycles_per_image']} ({c['cycles_per_image_analytic']}) |")
     lines += ["", "| | seed (SC-BNN, ASIC) | measured here |", "|---|---|---|"]
     for name, c in doc["comparison"].items():
         lines.append(f"| {name} | area -{100 * SEED_PAPER['area_saving']:.0f} %, energy "

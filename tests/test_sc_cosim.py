@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from gen.cli import main
+from cli_helpers import run_cli as _run
 
 
 def _run(args):
