@@ -8,12 +8,6 @@ import pytest
 from cli_helpers import run_cli as _run
 
 
-def _run(args):
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    return e.value.code
-
-
 @pytest.fixture(scope="module")
 def sc_mlp(tmp_path_factory):
     """(net, rtl) of a 64-32-10 MLP with 8 stochastic samples per pixel, trained on the digits."""
