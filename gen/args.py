@@ -175,7 +175,8 @@ def add_fault_args(p: argparse.ArgumentParser):
 def add_cluster_args(p):
     """--workers / --scheduler: run the command's tasks on Dask (gen.cluster)."""
     p.add_argument("--workers", type=positive, default=None,
-                   help="run on a local Dask cluster of this many worker processes")
+                   help="run on a local Dask cluster of this many worker processes (regress: "
+                        "default one per core; sweep: default in this process, no Dask)")
     p.add_argument("--scheduler", default=None,
                    help="run on an existing Dask cluster: its scheduler address, tcp://HOST:PORT")
 
