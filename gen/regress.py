@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from tqdm import tqdm
+
 from models.errors import BnnMramError
 from models.net import netfile
 from .outputs import OutputDir
@@ -284,7 +286,7 @@ def command(args):
             r = futures[fut]
             rows[r.index] = _row(r, row, rtl[r.design], out.resolve())
             if row["status"] != "pass":
-                tqdm_write(f"regress: {row['status'].upper()} {r.id}: "
+                tqdm.write(f"regress: {row['status'].upper()} {r.id}: "
                            f"{row.get('error') or str(row.get('mismatches')) + ' mismatches'}; reproduce: "
                            f"{rows[r.index]['reproduce']}")
     wall = time.time() - t0
@@ -299,11 +301,6 @@ def command(args):
     print(f"regress: {s['passed']} passed, {s['failed']} failed, {s['errors']} errors of {s['runs']} runs "
           f"in {wall:.1f} s on {workers} worker(s) -> {out / 'regress.json'}, regress.xml, regress.md")
     return 0 if s["passed"] == s["runs"] else 1
-
-
-def tqdm_write(text: str):
-    from tqdm import tqdm
-    tqdm.write(text)
 
 
 def _row(r: Run, row: dict, rtl: Path, out: Path) -> dict:

@@ -188,7 +188,7 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     return doc
 
 
-def sc_section(net: Net, folds: list) -> dict | None:
+def sc_section(net: Net) -> dict | None:
     """The stochastic input of an sc net (models.net.stochastic), None for other nets."""
     if net.sc is None:
         return None
@@ -202,7 +202,7 @@ def sc_section(net: Net, folds: list) -> dict | None:
 def input_section(net: Net, folds: list) -> dict:
     word_bytes = input_word_bits(net, folds) // PIXEL_BITS
     words = net.layers[0].in_size // word_bytes
-    sc = sc_section(net, folds)
+    sc = sc_section(net)
     if net.layers[0].kind == "conv":
         h, w, c = net.layers[0].in_shape
         return {"port": "inp__payload", "pixels_per_word": 1, "channels": c, "bytes_per_word": c,

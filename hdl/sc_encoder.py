@@ -16,9 +16,8 @@ from amaranth.lib.wiring import In, Out
 from models.net import stochastic
 from models.arx import mix
 from .fault_hash import AmaranthOps
+from .mvtu import PIXEL_BITS
 from .widths import index_shape
-
-PIXEL_BITS = 8
 
 
 class ScEncoder(wiring.Component):
@@ -38,15 +37,12 @@ class ScEncoder(wiring.Component):
 
     def count(self, m, pixel, index, name):
         """c of one pixel (8-bit Value) at pixel index `index` (Value)."""
-        s = stochastic.stratum(self.samples)
-        low = s.bit_length() - 1                 # log2 S = 8 - log2 N
         idx = Signal(32, name=f"{name}_index")
         m.d.comb += idx.eq(index)
         u = mix(C(stochastic.SC_TAG, 32), idx, C(self.seed, 32), AmaranthOps(m, f"{name}_hash"))
-        hi = pixel[low:] if low < PIXEL_BITS else C(0, 1)
-        above = (pixel[:low] > u[:low]) if low else C(0, 1)
-        c = Signal(self.count_bits, name=f"{name}_count")
-        m.d.comb += c.eq(hi + above)
+        c = Signal(self.count_bits, name=f"{name}_count")   # the model's own expression, on Values
+        m.d.comb += c.eq(stochastic.counts_from_dither(pixel, u & (stochastic.stratum(self.samples) - 1),
+                                                       self.samples))
         return c
 
     def elaborate(self, platform):

@@ -8,7 +8,7 @@ from hdl.sc_encoder import ScEncoder
 from models.faults.model import FaultConfig, faulty_net
 from models.net import golden, stochastic
 from nets import SC_SEED, random_conv_net, random_net
-from sim_helpers import run_to_end
+from sim_helpers import put, run_to_end
 from test_conv_hdl import _run_conv_accelerator
 from test_hdl import _run_accelerator
 
@@ -27,10 +27,7 @@ def test_encoder_counts_equal_the_model_under_stalls(elems, lanes, samples):
         for w in words:
             if rng.random() < 0.3:
                 await ctx.tick().repeat(int(rng.integers(1, 4)))
-            ctx.set(enc.inp.payload, w)
-            ctx.set(enc.inp.valid, 1)
-            await ctx.tick().until(enc.inp.ready)
-            ctx.set(enc.inp.valid, 0)
+            await put(ctx, enc.inp, w)
 
     async def consumer(ctx):
         while len(got) < len(words):

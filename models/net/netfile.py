@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BnnMramError
+from . import stochastic
 
 FORMAT = "bnnmram-net"
 VERSION = 1          # nets of dense layers only
@@ -380,7 +381,7 @@ def load(path) -> Net:
     if is_sc:
         _need(isinstance(sc, dict) and set(sc) == {"samples", "seed"}, f"net file {path}: an sc net "
               "needs sc = {\"samples\": N, \"seed\": S}")
-        _need(_is_int(sc["samples"]) and sc["samples"] in (1, 2, 4, 8, 16, 32, 64),
+        _need(_is_int(sc["samples"]) and sc["samples"] in stochastic.SAMPLES,
               f"net file {path}: sc samples must be a power of two in 1..64, not {sc['samples']!r}")
         _need(_is_int(sc["seed"]) and 0 <= sc["seed"] <= 0xFFFFFFFF,
               f"net file {path}: sc seed must be an integer in [0, 2**32 - 1], not {sc['seed']!r}")

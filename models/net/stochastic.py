@@ -24,7 +24,6 @@ popcounts before the threshold: with weight bits w (1 = +1),
 and thresholds compare this dot (range [-N * n_in, N * n_in]) as in every other layer.
 """
 import numpy as np
-import torch
 
 from ..arx import NumpyOps, mix
 from ..errors import BnnMramError
@@ -70,7 +69,8 @@ def thresholds(seed: int, pixels: int, samples: int) -> np.ndarray:
 
 
 def counts_from_dither(pixels, u, samples: int):
-    """c = (p >> (8 - log2 N)) + ((p mod S) > u) on NumPy arrays or torch tensors (broadcast)."""
+    """c = (p >> (8 - log2 N)) + ((p mod S) > u) on NumPy arrays, torch tensors (broadcast) or
+    Amaranth Values (hdl.sc_encoder): one expression for the model and the logic."""
     s = stratum(samples)
     shift = s.bit_length() - 1
     return (pixels >> shift) + ((pixels & (s - 1)) > u)
@@ -88,9 +88,10 @@ def values(images: np.ndarray, seed: int, samples: int) -> np.ndarray:
     return (2 * counts(images, seed, samples).astype(np.int16) - samples).astype(np.int8)
 
 
-def random_values(pixels: torch.Tensor, samples: int, generator=None) -> torch.Tensor:
+def random_values(pixels, samples: int, generator=None):
     """2c - N as float32 with a fresh uniform u per pixel and image (training: new stochastic
     samples every minibatch), from uint8 pixels [B, pixels]."""
+    import torch   # here, not at import: the net file reader needs this module without torch
     u = torch.randint(0, stratum(samples), pixels.shape, generator=generator, dtype=torch.int16)
     c = counts_from_dither(pixels.to(torch.int16), u, samples)
     return (2 * c - samples).to(torch.float32)
