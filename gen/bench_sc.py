@@ -70,7 +70,8 @@ def area(out: Path, name: str, net: Path) -> dict:
         d = out / "synth" / f"{name}-xilinx-{m.split('.')[-1]}"
         if not (d / "synth.json").exists():
             print(f"bench_sc: Yosys xilinx on module {m} alone", flush=True)
-            r = synthesize(rtl / man["verilog"], m, d, "xilinx", [f"{man['top']}.layer0.mram"] if m.endswith("layer0") else [])
+            mram = man["layers"][0]["mram_module"]   # black box inside the first layer's MVTU
+            r = synthesize(rtl / man["verilog"], m, d, "xilinx", [mram] if mram.startswith(m + ".") else [])
             (d / "synth.json").write_text(json.dumps(r, indent=1) + "\n")
         res["first_layer_lut"] += json.loads((d / "synth.json").read_text())["lut"]
     sim = out / "sim" / name

@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 
 from models.faults.model import FaultConfig
-from models.faults.sweep import NetSweep
+from models.faults.sweep import NetSweep, trial_config
 from .cluster import client, gather
 
 
@@ -23,25 +23,24 @@ def _campaign(net_path, sha, dataset, data_dir, limit, layers, thresholds, read_
                         thresholds=thresholds, read_errors=read_errors)
 
 
-def point_accuracy(run: tuple, ber: float, seed: int | None) -> float:
-    """Accuracy of one sweep point: `run` = the _campaign key; seed None: error-free."""
-    camp = _campaign(*run)
-    return camp.accuracy(FaultConfig() if seed is None else FaultConfig(seed=seed, ber=ber))
+def point_accuracy(run: tuple, cfg: FaultConfig) -> float:
+    """Accuracy of one sweep point: `run` = the _campaign key."""
+    return _campaign(*run).accuracy(cfg)
 
 
 def sweep(runs: list[tuple], labels: list[str], bers: list, trials: int, seed: int,
           scheduler: str | None, workers: int | None) -> list[NetSweep]:
-    """NetSweeps of `runs` (campaign keys) as the single-process sweep computes them: trial t
-    uses fault seed seed + t at every BER."""
+    """NetSweeps of `runs` (campaign keys) as the single-process sweep computes them
+    (models.faults.sweep.trial_config)."""
     with client(scheduler, workers, "sweep") as c:
         futures, where = [], {}
         for r, run in enumerate(runs):
-            f = c.submit(point_accuracy, run, 0.0, None, pure=False)
+            f = c.submit(point_accuracy, run, FaultConfig(), pure=False)
             futures.append(f)
             where[f.key] = (r, None, None)
             for t in range(trials):
                 for i, b in enumerate(bers):
-                    f = c.submit(point_accuracy, run, b, (seed + t) % 2**32, pure=False)
+                    f = c.submit(point_accuracy, run, trial_config(seed, t, b), pure=False)
                     futures.append(f)
                     where[f.key] = (r, i, t)
         acc = [np.zeros((len(bers), trials)) for _ in runs]

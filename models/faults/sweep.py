@@ -77,13 +77,19 @@ class NetSweep:
                 "tolerated_ber": tolerated, "tolerance": TOLERANCE}
 
 
+def trial_config(seed: int, t: int, ber: float) -> FaultConfig:
+    """The fault pattern of trial t at one BER: fault seed `seed + t` at every BER (nested
+    fault sets, less noise)."""
+    return FaultConfig(seed=(seed + t) % 2**32, ber=ber)
+
+
 def run(campaign: Campaign, label: str, bers, trials: int, seed: int, progress=None) -> NetSweep:
-    """Trial t uses fault seed `seed + t` at every BER (nested fault sets, less noise)."""
+    """Every trial at every BER (trial_config), and the error-free accuracy."""
     acc = np.zeros((len(bers), trials))
     clean = campaign.accuracy(FaultConfig())
     for t in range(trials):
         for i, b in enumerate(bers):
-            acc[i, t] = campaign.accuracy(FaultConfig(seed=(seed + t) % 2**32, ber=b))
+            acc[i, t] = campaign.accuracy(trial_config(seed, t, b))
             if progress:
                 progress(1)
     return NetSweep(label, clean, list(bers), acc)
