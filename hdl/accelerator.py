@@ -17,7 +17,8 @@ Top-level ports (Verilog names in the manifest):
 - `prog_busy`: high while any MRAM macro is writing a word (programming is finished when it
   is low after the last transfer on `prog`).
 - `dump_layer`, `dump_addr` -> `dump_data` (1 cycle): read-back of stored MRAM words.
-- `fault`: seed, 33-bit thresholds t01/t10, switch_only (models.faults.model), run-time.
+- `fault`: the memory technology's run-time fault ports (ST-MRAM: seed, 33-bit thresholds
+  t01/t10, switch_only, models.faults.model; RRAM: seed and device codes, models.faults.device).
 """
 from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data, stream, wiring
@@ -73,7 +74,7 @@ class Accelerator(wiring.Component):
             "dump_layer": In(self.layer_bits),
             "dump_addr": In(self.addr_bits),
             "dump_data": Out(self.data_bits),
-            "fault": In(FaultConfigSignature()),
+            "fault": In(FaultConfigSignature(mram.memory)),
             "prog_busy": Out(1),
             "prog_error": Out(1),
         })
@@ -136,8 +137,7 @@ class Accelerator(wiring.Component):
         m = Module()
         for i, u in self.mvtus:
             m.submodules[f"layer{i}"] = u
-            for name in ("seed", "t01", "t10", "switch_only"):  # one config, every macro
-                m.d.comb += getattr(u.fault, name).eq(getattr(self.fault, name))
+            wiring.connect(m, wiring.flipped(self.fault), u.fault)   # one config, every macro
         wiring.connect(m, self._pipeline(m), wiring.flipped(self.out))
 
         # programming: route to the selected layer's macro; a word for a layer that does not

@@ -88,7 +88,8 @@ class MVTU(wiring.Component):
         self.binarize_threshold = binarize_threshold
         self.mram = MramMacro(layer=index, pe=fold.pe, simd=fold.simd, sf=fold.sf, depth=fold.words,
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
-                              init_state=mram.init_state, hash_lanes=mram.hash_lanes)
+                              init_state=mram.init_state, hash_lanes=mram.hash_lanes,
+                              memory=mram.memory)
         self.first = layer.input in ("pixel", "binarized", "sc")
         self.buffered = self.first and layer.kind == "dense"
         natural = {"pixel": PIXEL_BITS, "binarized": PIXEL_BITS,
@@ -104,7 +105,7 @@ class MVTU(wiring.Component):
             "prog": In(stream.Signature(prog_layout(self.mram.addr_bits, self.mram.width))),
             "dump_addr": In(self.mram.addr_bits),
             "dump_data": Out(self.mram.width),
-            "fault": In(FaultConfigSignature()),
+            "fault": In(FaultConfigSignature(mram.memory)),
         })
 
     def elaborate(self, platform):

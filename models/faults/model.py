@@ -22,6 +22,7 @@ import numpy as np
 from ..arx import MASK32, NumpyOps, mix
 from ..errors import BnnMramError
 from ..net.netfile import MAX_LAYERS as NET_MAX_LAYERS, MAX_WIDTH
+from .device import DeviceFaults, device_failures, error_rates
 
 ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
 MAX_NEURONS = MAX_INPUTS = MAX_WIDTH  # 16-bit neuron and index fields of the hash
@@ -58,8 +59,13 @@ class FaultConfig:
     rate_01: float | None = None  # failure rate of writing a 1 (0->1 switch in "switch" mode)
     rate_10: float | None = None  # failure rate of writing a 0 (1->0 switch)
     init_state: int = 0          # "switch" mode: every cell's value before the first write
+    device: DeviceFaults | None = None  # resistive cells: device-level errors (models.faults.device)
 
     def __post_init__(self):
+        if self.device is not None and (self.mode != "ber" or self.ber or self.rate_01 is not None
+                                        or self.rate_10 is not None):
+            raise BnnMramError("a resistive cell's write errors come from its devices: no --ber, "
+                               "--rate01/--rate10 or switch mode beside a programming condition")
         if self.mode not in ("ber", "switch"):
             raise BnnMramError(f"fault mode must be 'ber' or 'switch', not {self.mode!r}")
         if self.init_state not in (0, 1):
@@ -86,12 +92,20 @@ class FaultConfig:
 
     @property
     def realised_rates(self) -> tuple[float, float]:
-        """The rates the quantised thresholds really give (0->1 / write-1, 1->0 / write-0)."""
+        """The rates the quantised thresholds (or device model) really give (write-1, write-0)."""
+        if self.device is not None:
+            return error_rates(self.device)
         return self.t01 / ONE, self.t10 / ONE
+
+    def ports(self) -> dict:
+        """The hardware macro's run-time fault port values (name -> int), docs/fault-model.md."""
+        if self.device is not None:
+            return {"seed": int(self.seed), **self.device.ports()}
+        return {"seed": int(self.seed), "t01": self.t01, "t10": self.t10, "switch_only": int(self.switch_only)}
 
     @property
     def is_zero(self) -> bool:
-        return self.t01 == 0 and self.t10 == 0
+        return self.device is None and self.t01 == 0 and self.t10 == 0
 
 
 def layer_hash(shape, layer: int, seed: int, write: int = 0) -> np.ndarray:
@@ -113,6 +127,8 @@ def write_failures(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarr
                            f"coordinate ranges (65536 neurons/inputs, 128 layers)")
     if cfg.is_zero:
         return np.zeros(bits.shape, bool)
+    if cfg.device is not None:
+        return device_failures(bits, layer, cfg.seed, cfg.device, write, hashes)
     h = layer_hash(bits.shape, layer, cfg.seed, write) if hashes is None else hashes
 
     def below(t):  # h < T with T in [0, 2**32], on uint32 without widening
@@ -128,7 +144,10 @@ def write_failures(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarr
 
 def uniform_threshold(cfg: FaultConfig) -> int | None:
     """T where every write fails alike (mode 'ber', one rate): a write fails <=> hash < T, as
-    write_failures decides it. None where failures depend on the bit written or the old content."""
+    write_failures decides it. None where failures depend on the bit written, the old content or
+    the devices of a resistive cell."""
+    if cfg.device is not None:
+        return None
     return cfg.t01 if not cfg.switch_only and cfg.t01 == cfg.t10 else None
 
 

@@ -1,0 +1,185 @@
+"""Behavioural weight-memory macro with write-error injection, for every memory technology:
+the technology's cell (hdl/memory/__init__.py) brings its fault ports and its per-bit
+write-error logic, the macro everything else.
+
+Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
+
+- `prog` (stream of {addr, data}): programming. A write holds the port busy for
+  max(write_cycles, PE*SIMD/lanes) pulse cycles plus one commit cycle; during the pulse the
+  fault logic hashes `lanes` bits (hash_lanes, rounded down to a divisor of SIMD) per cycle
+  with `models.faults.model`' function of the bit's logical
+  coordinates (layer, neuron, input index, write count), so any folding flips the same weights.
+- `rd_addr` / `rd_data`: inference read, `read_latency` cycles (>= 1).
+- `dump_addr` / `dump_data`: read-back for testbenches, 1 cycle.
+- `fault`: run-time fault configuration, the cell's ports (ST-MRAM: `seed`, `t01`, `t10`
+  (33-bit thresholds, T = round(rate * 2**32)), `switch_only`, see models.faults.model;
+  resistive cells: `seed` and the device codes of models.faults.device).
+
+Each word keeps a write counter (24 bits, the width of the hash's write field, as in
+`models.faults.model`), so re-programming draws fresh errors.
+"""
+from dataclasses import dataclass
+
+from amaranth.hdl import C, Cat, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from models.errors import BnnMramError
+from models.faults.model import WRITE_BITS
+
+from ..delay import delay
+from ..widths import memory
+from . import cell as technology_cell
+from .resistive import Z_BITS, z_table_init
+
+
+@dataclass(frozen=True)
+class MramParams:
+    """Generation parameters of every MRAM macro in a design."""
+
+    read_latency: int = 1   # cycles from rd_addr to rd_data
+    write_cycles: int = 4   # programming pulse, cycles (at least the hashing time)
+    init_state: int = 0     # value of every cell before the first write
+    hash_lanes: int | None = None  # fault hashes per cycle during a write (None: auto)
+    memory: str = "stmram"  # the memory technology (models/memory, hdl/memory)
+
+
+DEFAULT_HASH_LANES = 8
+
+
+def hash_lanes_for(layer: int, simd: int, hash_lanes: int | None) -> int:
+    """Bits hashed per programming cycle in a macro of SIMD-bit rows: a row is hashed in equal
+    chunks, so the lanes must divide SIMD. None: the largest divisor of SIMD up to 8."""
+    divisors = [d for d in range(1, simd + 1) if simd % d == 0]
+    if hash_lanes is None:
+        return max(d for d in divisors if d <= DEFAULT_HASH_LANES)
+    if hash_lanes < 1 or simd % hash_lanes:
+        raise BnnMramError(f"MRAM hash lanes {hash_lanes} cannot be built in layer {layer}: a row of "
+                           f"SIMD={simd} weight bits is hashed in equal chunks, so the lanes must divide "
+                           f"{simd} (choose one of {', '.join(map(str, divisors))})")
+    return hash_lanes
+
+
+class FaultConfigSignature(wiring.Signature):
+    """The run-time fault ports of a memory technology's cell (default ST-MRAM)."""
+
+    def __init__(self, memory: str = "stmram"):
+        super().__init__({name: Out(width) for name, width in technology_cell(memory).ports.items()})
+
+
+def prog_layout(addr_bits: int, data_bits: int) -> data.StructLayout:
+    return data.StructLayout({"addr": addr_bits, "data": data_bits})
+
+
+class MramMacro(wiring.Component):
+    """Parameters: layer index, pe, simd, sf (synapse folds), depth (words), read_latency
+    (cycles), write_cycles (programming pulse, cycles), init_state (0/1, every cell)."""
+
+    def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
+                 hash_lanes=None, memory="stmram"):
+        if read_latency < 1:
+            raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
+        if write_cycles < 1:
+            raise ValueError(f"MRAM write pulse must be >= 1 cycle, not {write_cycles!r}")
+        if init_state not in (0, 1):
+            raise ValueError(f"MRAM initial state must be 0 or 1, not {init_state!r}")
+        self.layer, self.pe, self.simd, self.sf, self.depth = layer, pe, simd, sf, depth
+        self.width = pe * simd
+        self.read_latency, self.write_cycles, self.init_state = read_latency, write_cycles, init_state
+        self.addr_bits = max(1, ceil_log2(depth))
+        self.lanes = hash_lanes_for(layer, simd, hash_lanes)
+        self.chunks = pe * simd // self.lanes
+        self.cell = technology_cell(memory)
+        super().__init__({
+            "prog": In(stream.Signature(prog_layout(self.addr_bits, self.width))),
+            "rd_addr": In(self.addr_bits),
+            "rd_data": Out(self.width),
+            "dump_addr": In(self.addr_bits),
+            "dump_data": Out(self.width),
+            "fault": In(FaultConfigSignature(memory)),
+        })
+
+    @property
+    def pulse_cycles(self) -> int:
+        return max(self.write_cycles, self.chunks)
+
+    def elaborate(self, platform):
+        m = Module()
+        ones = (1 << self.width) - 1
+        m.submodules.cells = cells = memory(shape=self.width, depth=self.depth,
+                                            init=[ones if self.init_state else 0] * self.depth)
+        m.submodules.counts = counts = memory(shape=WRITE_BITS, depth=self.depth, init=[])
+
+        # Inference read: sync port plus (read_latency - 1) register stages.
+        rd = cells.read_port()
+        m.d.comb += rd.addr.eq(self.rd_addr)
+        m.d.comb += self.rd_data.eq(delay(m, rd.data, self.read_latency - 1, "rd_stage"))
+
+        dump = cells.read_port()
+        m.d.comb += [dump.addr.eq(self.dump_addr), self.dump_data.eq(dump.data)]
+
+        # Programming: accept, hash `lanes` bits per pulse cycle, commit.
+        addr = Signal(self.addr_bits)
+        wdata = Signal(self.width)
+        result = Signal(self.width)
+        row = Signal(range(self.pe + 1))
+        cycle = Signal(range(self.pulse_cycles + 1))
+        nf = Signal(range(self.depth // self.sf + 1))
+        sf = Signal(range(self.sf + 1))
+        old = cells.read_port(domain="comb")
+        count = counts.read_port(domain="comb")
+        wr = cells.write_port()
+        wc = counts.write_port()
+        m.d.comb += [old.addr.eq(addr), count.addr.eq(addr), wr.addr.eq(addr), wc.addr.eq(addr),
+                     wr.data.eq(result), wc.data.eq(count.data + 1)]
+
+        # chunk k of `lanes` bits: row (PE) k // per_row, inputs (k % per_row) * lanes + j
+        lanes, chunks = self.lanes, self.chunks
+        per_row = self.simd // lanes
+        chunk = Signal(range(chunks + 1))
+        # position of the chunk in its row; a row of one chunk needs no counter (no 0-bit wire)
+        part = Signal(range(per_row)) if per_row > 1 else C(0, 1)
+        chunk_data = wdata.word_select(chunk, lanes)
+        chunk_old = old.data.word_select(chunk, lanes)
+        neuron = nf * self.pe + row
+        rom_ports = []
+        if self.cell.roms:   # the device model's quantile table, one read port per device and lane
+            m.submodules.z_table = z_table = memory(shape=signed(Z_BITS), depth=len(z_table_init()),
+                                                    init=z_table_init())
+            rom_ports = [z_table.read_port(domain="comb") for _ in range(lanes * self.cell.roms)]
+        fails = []
+        for j in range(lanes):
+            fails.append(self.cell.fails(m, f"hash{j}", self.fault, self.layer, neuron,
+                                         sf * self.simd + part * lanes + j, count.data,
+                                         chunk_data[j], chunk_old[j],
+                                         rom_ports[j * self.cell.roms:(j + 1) * self.cell.roms]))
+        chunk_result = chunk_data ^ Cat(*fails)
+
+        # Control is all registers (no FSM decoder), so `prog.ready` is defined from time 0
+        # in every simulator, Icarus included.
+        busy = Signal()     # a write is in progress: prog.ready low
+        pulse = Signal()    # hashing rows / holding the programming pulse
+        commit = Signal()   # write the faulty word and its incremented count
+        m.d.comb += [self.prog.ready.eq(~busy), wr.en.eq(commit), wc.en.eq(commit)]
+        with m.If(self.prog.valid & ~busy):
+            m.d.sync += [addr.eq(self.prog.p.addr), wdata.eq(self.prog.p.data),
+                         nf.eq(self.prog.p.addr // self.sf), sf.eq(self.prog.p.addr % self.sf),
+                         row.eq(0), chunk.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
+            if per_row > 1:
+                m.d.sync += part.eq(0)
+        with m.If(pulse):
+            with m.If(chunk < chunks):
+                m.d.sync += [result.word_select(chunk, lanes).eq(chunk_result), chunk.eq(chunk + 1)]
+                if per_row > 1:
+                    m.d.sync += part.eq(Mux(part == per_row - 1, 0, part + 1))
+                    with m.If(part == per_row - 1):
+                        m.d.sync += row.eq(row + 1)
+                else:
+                    m.d.sync += row.eq(row + 1)
+            m.d.sync += cycle.eq(cycle + 1)
+            with m.If(cycle == self.pulse_cycles - 1):
+                m.d.sync += [pulse.eq(0), commit.eq(1)]
+        with m.If(commit):
+            m.d.sync += [commit.eq(0), busy.eq(0)]
+        return m
