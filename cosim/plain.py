@@ -62,7 +62,11 @@ def run(rtl_dir, vectors_path, workdir) -> dict:
     wpi = man["input"]["words_per_image"]
     inp = [w for img in images for row in input_words(man, img)
            for w in _words32(int.from_bytes(row.tobytes(), "little"), inp_w)]
-    seed, t01, t10, so = (int(v) for v in vec["fault"])
+    fault = dict(zip((str(n) for n in vec["fault_names"]), (int(v) for v in vec["fault"])))
+    if set(fault) != {"seed", "t01", "t10", "switch_only"}:
+        raise BnnMramError("the plain C++ harness drives ST-MRAM fault ports only; this RTL's memory is "
+                           f"{man.get('memory', {}).get('technology')}")
+    seed, t01, t10, so = (fault[k] for k in ("seed", "t01", "t10", "switch_only"))
     header = [MAGIC, len(prog) // prog_w, prog_w, len(images), wpi, inp_w, out_w, seed,
               t01 & 0xFFFFFFFF, t01 >> 32, t10 & 0xFFFFFFFF, t10 >> 32, so]
     workdir.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ async def accelerator_matches_golden(dut):
     tb = AcceleratorTB(dut, man, stalls=cfg["stalls"], seed=cfg["seed"])
     log = dut._log
     t0 = time.time()
-    await tb.start(vec["fault"])
+    await tb.start(dict(zip((str(n) for n in vec["fault_names"]), vec["fault"])))
 
     c0 = tb.cycle()
     prog_error = await tb.program([vec[f"weights{i}"] for i in range(n_layers)])

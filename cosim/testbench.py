@@ -42,13 +42,13 @@ class AcceleratorTB:
         after that many edges)."""
         return (int(get_sim_time("ns")) - self.reset_ns) // CLOCK_NS
 
-    async def start(self, fault):
-        """Fault configuration (seed, t01, t10, switch_only), stall seed and a synchronous reset
-        (the clock runs in the wrapper from time 0)."""
+    async def start(self, fault: dict):
+        """Fault configuration (name -> value, the ports the manifest's `fault_ports` names),
+        stall seed and a synchronous reset (the clock runs in the wrapper from time 0)."""
         d = self.dut
         d.rst.value = 1
-        d.fault__seed.value, d.fault__t01.value, d.fault__t10.value, d.fault__switch_only.value = \
-            [int(v) for v in fault]
+        for name, value in fault.items():
+            getattr(d, self.man["fault_ports"][name]).value = int(value)
         d.prog__valid.value = 0
         d.prog__payload.value = 0
         d.dump_layer.value = 0

@@ -9,7 +9,12 @@ from models.errors import BnnMramError
 from models.faults.model import FaultConfig, faulty_net
 
 
-def check_rtl_matches(net, man: dict, rtl_dir) -> None:
+def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> None:
+    """The RTL was generated for this net (and, if given, this memory technology)."""
+    built = man.get("memory", {}).get("technology", "stmram")
+    if memory is not None and memory != built:
+        raise BnnMramError(f"RTL in {rtl_dir} was generated for --memory {built}, not {memory}: "
+                           f"run 'bnnmram gen --memory {memory}'")
     if man.get("arch") != net.arch:
         raise BnnMramError(f"RTL in {rtl_dir} was generated for arch {man.get('arch')}, "
                            f"the net is {net.arch}: run 'bnnmram gen' for this net")
@@ -24,7 +29,7 @@ def write(path, net, images, labels, cfg: FaultConfig) -> Path:
     g = golden.run(fnet, images)
     arrays = {"images": np.asarray(images, np.uint8), "labels": np.asarray(labels, np.int64),
               "scores": g.scores, "pred": g.pred,
-              "fault": np.array([cfg.seed, cfg.t01, cfg.t10, int(cfg.switch_only)], np.int64)}
+              "fault_names": np.array(list(cfg.ports())), "fault": np.array(list(cfg.ports().values()), np.int64)}
     for i, (l, fl) in enumerate(zip(net.layers, fnet.layers)):
         arrays[f"weights{i}"] = l.weights
         arrays[f"stored{i}"] = fl.weights

@@ -172,6 +172,42 @@ def add_fault_args(p: argparse.ArgumentParser):
                    help="'switch' mode: MRAM content before programming")
 
 
+def number(text: str) -> float:
+    v = _convert(text, float, "")
+    if not (v > 0 and math.isfinite(v)):
+        _refuse(f"{text} must be a positive number")
+    return v
+
+
+def number_list(text: str) -> list[float]:
+    parts = [t.strip() for t in str(text).split(",")]
+    if not all(parts):
+        _refuse(f"{text!r} must be a comma list of positive numbers")
+    return [number(t) for t in parts]
+
+
+def condition_flags() -> dict:
+    """Every programming-condition option of every memory technology: flag -> help."""
+    from models.memory import TECHNOLOGIES
+    out = {}
+    for t in TECHNOLOGIES.values():
+        for o in t.options:
+            out.setdefault(o.flag, []).append(f"{t.name}: {o.help}, {o.unit}")
+    return out
+
+
+def add_memory_args(p: argparse.ArgumentParser, lists: bool = False):
+    """--memory and the programming conditions of every technology (sweep: comma lists)."""
+    from models.memory import DEFAULT, NAMES
+    g = p.add_argument_group("memory technology and programming condition")
+    g.add_argument("--memory", choices=NAMES, default=None,
+                   help=f"weight memory: stmram (default), rram (HfO2 1T1R) or rram2t2r (HfO2 2T2R, PCSA)")
+    for flag, helps in condition_flags().items():
+        g.add_argument(flag, type=number_list if lists else number, default=None,
+                       help="; ".join(helps) + (" (comma list: one point each)" if lists else ""))
+    p.set_defaults(memory_default=DEFAULT)
+
+
 def add_cluster_args(p):
     """--workers / --scheduler: run the command's tasks on Dask (gen.cluster)."""
     p.add_argument("--workers", type=positive, default=None,
@@ -212,6 +248,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     i.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     i.add_argument("--limit", type=positive, default=None, help="first K test images only")
     add_fault_args(i)
+    add_memory_args(i)
     i.add_argument("--out", required=True, help="output .npz file (scores, pred, labels)")
     i.set_defaults(func=commands.infer)
 
@@ -226,6 +263,8 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     g.add_argument("--mram-hash-lanes", type=positive, default=None,
                    help="fault hashes per cycle while programming; must divide every layer's SIMD "
                         "(default: the largest divisor of each SIMD up to 8)")
+    g.add_argument("--memory", choices=("stmram", "rram", "rram2t2r"), default="stmram",
+                   help="weight memory macro: stmram (default), rram (HfO2 1T1R), rram2t2r (HfO2 2T2R, PCSA)")
     g.add_argument("--out", required=True)
     g.set_defaults(func=commands.gen)
 
@@ -237,6 +276,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     s.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     s.add_argument("--images", type=positive, default=100)
     add_fault_args(s)
+    add_memory_args(s)
     s.add_argument("--stalls", action="store_true", help="random input idles and output backpressure")
     s.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
     s.add_argument("--verbose", action="store_true", help="show the cocotb log")
@@ -261,6 +301,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
                    help="the BER is of weight reads at each inference (every image its own errors), "
                         "not of writes (sweep model only)")
     w.add_argument("--limit", type=positive, default=None, help="first K test images only")
+    add_memory_args(w, lists=True)
     add_cluster_args(w)
     w.add_argument("--out", required=True)
     w.set_defaults(func=commands.sweep)
@@ -300,6 +341,8 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     e.add_argument("--seed", type=seed, default=0)
     e.add_argument("--inferences-per-load", type=positive, default=1,
                    help="system energy scenario: inferences per full weight load")
+    e.add_argument("--memory", choices=("stmram", "rram", "rram2t2r"), default="stmram",
+                   help="the weight memory whose programming options are costed")
     e.add_argument("--out", required=True)
     e.set_defaults(func=energy.run)
     return p, sub

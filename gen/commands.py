@@ -17,9 +17,48 @@ from . import outputs
 from .outputs import OutputDir
 
 
-def fault_config(args) -> FaultConfig:
-    return FaultConfig(seed=args.seed, ber=args.ber, mode=args.fault_mode, rate_01=args.rate01,
-                       rate_10=args.rate10, init_state=args.init_state)
+def given_condition(args, tech) -> dict:
+    """The programming-condition options given (field -> value), refusing another technology's."""
+    from gen.args import condition_flags
+    own = {o.flag: o.field for o in tech.options}
+    given = {}
+    for flag in condition_flags():
+        v = getattr(args, flag[2:].replace("-", "_"), None)
+        if v is None:
+            continue
+        if flag not in own:
+            raise BnnMramError(f"{flag} is not a programming condition of --memory {tech.name} "
+                               f"(it takes {', '.join(own)})")
+        given[own[flag]] = v
+    return given
+
+
+def fault_config(args, memory: str | None = None) -> FaultConfig:
+    """The write-error model of infer/sim: ST-MRAM from --ber and its modes as before; a
+    programming condition (--write-ua/--pulse-ns, --compliance-ua/--reset-v/--pulse-ns) through
+    the technology's physics; --ber on a resistive technology: the condition it stands for."""
+    from models.memory import technology
+    tech = technology(memory or getattr(args, "memory", None) or "stmram")
+    cond = given_condition(args, tech) if hasattr(args, "memory") else {}
+    ber_set = args.ber or args.rate01 is not None or args.rate10 is not None or args.fault_mode != "ber"
+    if cond:
+        if ber_set:
+            raise BnnMramError("give --ber (and its rates and mode) or a programming condition, not both")
+        return tech.fault_config(tech.condition(**cond), args.seed)
+    if tech.name == "stmram":
+        return FaultConfig(seed=args.seed, ber=args.ber, mode=args.fault_mode, rate_01=args.rate01,
+                           rate_10=args.rate10, init_state=args.init_state)
+    if args.rate01 is not None or args.rate10 is not None or args.fault_mode != "ber":
+        raise BnnMramError(f"--rate01/--rate10 and --fault-mode switch are ST-MRAM's; --memory {tech.name} "
+                           "takes --ber or a programming condition")
+    return tech.faults_at_ber(args.ber, args.seed)
+
+
+def fault_text(cfg: FaultConfig) -> str:
+    """The realised error rates (and device codes) of a fault configuration, for progress lines."""
+    r1, r0 = cfg.realised_rates
+    dev = f", {cfg.device.cell} device codes {cfg.device.ports()}" if cfg.device is not None else ""
+    return f"BER realised {r1:.3g}/{r0:.3g}, seed {cfg.seed}{dev}"
 
 
 TRAIN_FILES = ["net.json", "model.pt", "train.json"]
@@ -141,9 +180,8 @@ def infer(args):
     buf = io.BytesIO()
     np.savez(buf, scores=g.scores, pred=g.pred, labels=y)
     outputs.write_file_atomic(out, buf.getvalue())
-    r01, r10 = cfg.realised_rates
     print(f"infer: {len(y)} images, accuracy {acc:.4f}; {flipped} of {total} weights flipped "
-          f"(BER realised {r01:.3g}/{r10:.3g}, seed {cfg.seed}) -> {out}")
+          f"({fault_text(cfg)}) -> {out}")
 
 
 def _check_rtl_folder(out: Path, files):
@@ -184,7 +222,7 @@ def gen(args):
         f"L{i} {_layer_text(l, f)} ({f.cycles} cycles)" for i, (l, f) in enumerate(zip(net.layers, folds))),
         flush=True)
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
-                                                 args.mram_init, args.mram_hash_lanes))
+                                                 args.mram_init, args.mram_hash_lanes, args.memory))
     with od:
         for name, text in files.items():
             od.write(name, text)
@@ -211,10 +249,11 @@ def sim(args):
     od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
     man = load_manifest(args.rtl)
-    vectors.check_rtl_matches(net, man, args.rtl)
+    vectors.check_rtl_matches(net, man, args.rtl, args.memory)
+    memory = man.get("memory", {}).get("technology", "stmram")
     ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)
-    cfg = fault_config(args)
+    cfg = fault_config(args, memory)
     if cfg.switch_only and cfg.init_state != man["mram"]["init_state"]:
         raise BnnMramError(f"--init-state {cfg.init_state} differs from the RTL's MRAM initial state "
                            f"{man['mram']['init_state']} (set at 'bnnmram gen --mram-init')")
@@ -225,8 +264,9 @@ def sim(args):
         result_path = od.stage("sim.json")
         config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
                   "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
-                  "ber": args.ber, "seed": args.seed, "stalls": args.stalls}
-        print(f"sim: {args.sim}, {len(y)} images, BER {args.ber:g} seed {args.seed}"
+                  "ber": args.ber, "seed": args.seed, "stalls": args.stalls,
+                  "memory": memory_report(memory, args, cfg)}
+        print(f"sim: {args.sim}, {len(y)} images, {memory}, {fault_text(cfg)}"
               f"{' with stalls' if args.stalls else ''}", flush=True)
         result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose,
                             config_path=od.stage(files[2]), xml_path=od.stage(files[3]))
@@ -244,6 +284,29 @@ def sim(args):
     return 0 if result["passed"] else 1
 
 
+def memory_report(memory: str, args, cfg: FaultConfig) -> dict:
+    """sim.json's `memory`: the technology, its condition and what the model gives there, and
+    endurance: each MRAM word is programmed once per run (write count 1, the macros' per-word
+    counters) against the cycles the technology survives at that condition."""
+    from models.memory import technology
+    tech = technology(memory)
+    given = given_condition(args, tech)
+    if given:
+        cond = tech.condition(**given)
+    elif cfg.is_zero:
+        cond = None
+    else:
+        cond = tech.condition_for_ber(args.ber)
+    r1, r0 = cfg.realised_rates
+    out = {"technology": memory, "ber_write1": r1, "ber_write0": r0, "fault_ports": cfg.ports()}
+    if cond is not None:
+        d = tech.describe(cond)
+        out.update({"condition": d["condition"], "program_energy_pj_per_bit": d["program_energy_pj_per_bit"],
+                    "endurance_cycles": d["endurance_cycles"], "writes_per_word": 1,
+                    "words_beyond_endurance": 0 if d["endurance_cycles"] >= 1 else None})
+    return out
+
+
 SWEEP_FILES = ["sweep.csv", "sweep.json", "sweep.md", "sweep.png"]
 
 
@@ -258,6 +321,24 @@ def _labels(args, nets, dsets) -> list[str]:
         if labels.count(l) > 1:
             labels = [f"{x} ({args.net[j]})" if x == l else x for j, x in enumerate(labels)]
     return labels
+
+
+def sweep_points(args) -> list:
+    """The sweep's x positions: --ber's rates (for a resistive --memory, the conditions they
+    stand for), or every combination of the programming-condition lists given."""
+    import math
+    from models.faults.sweep import MAX_RATES
+    from models.memory import points, technology
+    memory = args.memory or "stmram"
+    tech = technology(memory)
+    grid = given_condition(args, tech)
+    if args.read_errors and memory != "stmram":
+        raise BnnMramError(f"--read-errors is modelled for ST-MRAM only, not --memory {memory}")
+    if not grid:
+        return points.ber_points(memory, args.ber)
+    if math.prod(len(v) for v in grid.values()) > MAX_RATES:
+        raise BnnMramError(f"the programming-condition lists give more than {MAX_RATES} points")
+    return points.condition_points(memory, grid)
 
 
 def sweep(args):
@@ -287,6 +368,7 @@ def sweep(args):
     if args.per_layer and layers:
         raise BnnMramError("give --per-layer or --layers, not both")
     labels = _labels(args, nets, dsets)
+    points = sweep_points(args)
     # runs: (net index, layers with errors, label); --per-layer: each weighted layer alone
     runs = [(i, layers, labels[i]) for i in range(n)] if not args.per_layer else [
         (i, [k], f"{labels[i]}: layer {k} {netfile.describe_layer(l)}")
@@ -298,18 +380,20 @@ def sweep(args):
         keys = [(str(Path(args.net[i]).resolve()), src["sha256"], src["dataset"], args.data_dir, args.limit,
                  None if run_layers is None else tuple(run_layers), args.thresholds, args.read_errors)
                 for (i, run_layers, _), src in zip(runs, sources)]
-        results = sweep_shards.sweep(keys, [r[2] for r in runs], bers, args.trials, args.seed,
+        results = sweep_shards.sweep(keys, [r[2] for r in runs], points, args.trials, args.seed,
                                      args.scheduler, args.workers)
     else:
         results = []
-        bar = tqdm(total=len(runs) * args.trials * len(bers), unit="trial", desc="sweep")
+        bar = tqdm(total=len(runs) * args.trials * len(points), unit="trial", desc="sweep")
         for i, run_layers, label in runs:
             x, y = test_images(data[dsets[i % len(dsets)]], args.limit)
             camp = campaign_for(nets[i], x, y, run_layers, thresholds=args.thresholds, read_errors=args.read_errors)
-            results.append(sw.run(camp, label, bers, args.trials, args.seed, progress=bar.update))
+            results.append(sw.run(camp, label, points, args.trials, args.seed, progress=bar.update))
         bar.close()
     doc = sw.document(results, args.seed, "read" if args.read_errors else "write", args.thresholds,
                       None if args.per_layer else layers, sources, per_layer=args.per_layer)
+    if (args.memory or "stmram") != "stmram":
+        doc["memory"] = args.memory
     with od:
         od.write("sweep.csv", sw.csv_text(results, args.seed, sources))
         od.write("sweep.json", json.dumps(doc, indent=1) + "\n")

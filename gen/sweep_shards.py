@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 
 from models.faults.model import FaultConfig
-from models.faults.sweep import NetSweep, trial_config
+from models.faults.sweep import NetSweep, sweep_of, trial_config
 from .cluster import client, gather
 
 
@@ -51,4 +51,4 @@ def sweep(runs: list[tuple], labels: list[str], bers: list, trials: int, seed: i
                 clean[r] = a
             else:
                 acc[r][i, t] = a
-    return [NetSweep(label, clean[r], list(bers), acc[r]) for r, label in enumerate(labels)]
+    return [sweep_of(label, clean[r], bers, acc[r]) for r, label in enumerate(labels)]

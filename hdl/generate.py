@@ -11,6 +11,7 @@ from models.errors import BnnMramError
 from models.net.netfile import Net
 from .accelerator import Accelerator, input_word_bits, window_fifo_depth
 from .folding import LayerFold, cycles_per_image
+from .memory import cell
 from .mram import MramParams
 from .mvtu import PIXEL_BITS, output_fifo_depth, score_shape
 
@@ -109,11 +110,14 @@ def interface(net: Net, folds: list, top: Accelerator, params: dict) -> dict:
                        "word stored with its write errors) once prog_busy is low after the last "
                        "transfer. Inference may run only after programming has finished; images sent "
                        "earlier see whatever the MRAM holds at each read.",
-        "fault_ports": "fault__seed, fault__t01, fault__t10, fault__switch_only are read combinationally "
+        "fault_ports": "the memory technology's fault ports (memory.fault_ports: ST-MRAM fault__seed, "
+                       "fault__t01, fault__t10, fault__switch_only; RRAM fault__seed and the device codes) "
+                       "are read combinationally "
                        "during every pulse cycle of every write (not latched at the prog transfer): hold "
                        "them stable from a word's transfer until prog_busy is low. They may change "
                        "between writes (each word uses the values present during its pulse). They do "
-                       "not affect inference. T = round(rate * 2**32), 33 bits (docs/fault-model.md).",
+                       "not affect inference. ST-MRAM: T = round(rate * 2**32), 33 bits; RRAM: "
+                       "log-resistance codes (docs/fault-model.md).",
         "read_back": "dump_layer and dump_addr are sampled at a rising edge; dump_data shows that "
                      "layer's stored word (after its write errors) from just after that edge until the "
                      "next one, in its low mram_word_bits (bits above are 0): set dump_addr for edge "
@@ -172,10 +176,8 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
                            "mram_word_bits ignored; max-pool layers hold no words)"},
         "dump": {"layer": "dump_layer", "addr": "dump_addr", "data": "dump_data", "latency_cycles": 1,
                  "layout": "the layer's stored word in bits [0, mram_word_bits), same bit order as prog data"},
-        "fault_ports": {"seed": "fault__seed", "t01": "fault__t01", "t10": "fault__t10",
-                        "switch_only": "fault__switch_only",
-                        "threshold": "T = round(rate * 2**32), 33 bits; see docs/fault-model.md",
-                        "sampled": "during every write's pulse cycles; hold stable while prog_busy"},
+        "fault_ports": fault_ports_section(params["memory"]),
+        "memory": memory_section(params["memory"]),
         "mram": params,
         "layers": [layer_entry(i, l, f, u, params["read_latency"])
                    for i, (l, f, u) in enumerate(zip(net.layers, folds, top.units))],
@@ -186,6 +188,41 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     if not net.is_dense:
         doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"], net.sc is not None)
     return doc
+
+
+FAULT_PORT_MEANING = {
+    "seed": "fault pattern seed, 32 bits",
+    "t01": "33-bit threshold of writes of a 1, T = round(rate * 2**32)",
+    "t10": "33-bit threshold of writes of a 0",
+    "switch_only": "1: only writes that switch the cell fail (mode switch)",
+    "set_mu": "LRS median, round(256 * ln(R / 1 Ohm)), unsigned",
+    "set_sigma": "LRS spread, round(256 * sigma of ln R), unsigned",
+    "reset_mu": "HRS median, round(256 * ln(R / 1 Ohm))",
+    "reset_sigma": "HRS spread, round(256 * sigma of ln R)",
+    "ref": "1T1R sense reference, round(256 * ln(R_ref / 1 Ohm))",
+}
+
+
+def fault_ports_section(memory: str) -> dict:
+    """Top-level `fault_ports`: the port of each fault parameter (ST-MRAM: as in version 1)."""
+    out = {name: f"fault__{name}" for name in cell(memory).ports}
+    if memory == "stmram":
+        out["threshold"] = "T = round(rate * 2**32), 33 bits; see docs/fault-model.md"
+    out["sampled"] = "during every write's pulse cycles; hold stable while prog_busy"
+    return out
+
+
+def memory_section(memory: str) -> dict:
+    """The memory technology: its cell, the fault ports with widths, its physics parameters."""
+    from models.memory import technology
+    tech = technology(memory)
+    return {"technology": memory, "title": tech.title, "cell": tech.cell,
+            "devices_per_bit": tech.devices_per_bit,
+            "fault_ports": [{"name": name, "port": f"fault__{name}", "bits": bits,
+                             "meaning": FAULT_PORT_MEANING[name]} for name, bits in cell(memory).ports.items()],
+            "fault_model": "docs/fault-model.md" + ("" if memory == "stmram" else ", 'Resistive cells'"),
+            "conditions": [{"flag": o.flag, "unit": o.unit, "meaning": o.help, "range": [o.low, o.high]}
+                           for o in tech.options]}
 
 
 def sc_section(net: Net) -> dict | None:

@@ -57,6 +57,7 @@ class NetSweep:
     clean_accuracy: float
     bers: list
     acc: np.ndarray      # [len(bers), trials]
+    points: list | None = None   # per BER, what programming condition it is (condition sweeps)
 
     def summary(self) -> dict:
         rows = []
@@ -73,26 +74,41 @@ class NetSweep:
                 tolerated = r["ber"]
             else:
                 break
+        if self.points:
+            for r, p in zip(rows, self.points):
+                r.update(p.info())
         return {"label": self.label, "clean_accuracy": self.clean_accuracy, "per_ber": rows,
                 "tolerated_ber": tolerated, "tolerance": TOLERANCE}
 
 
-def trial_config(seed: int, t: int, ber: float) -> FaultConfig:
-    """The fault pattern of trial t at one BER: fault seed `seed + t` at every BER (nested
-    fault sets, less noise)."""
-    return FaultConfig(seed=(seed + t) % 2**32, ber=ber)
+def trial_config(seed: int, t: int, point) -> FaultConfig:
+    """The fault pattern of trial t at one point: fault seed `seed + t` at every point (nested
+    fault sets, less noise). A point is a BER (ST-MRAM's rate) or an object whose
+    `config(seed)` gives the FaultConfig (a memory technology's condition, models.memory.points)."""
+    s = (seed + t) % 2**32
+    return point.config(s) if hasattr(point, "config") else FaultConfig(seed=s, ber=point)
 
 
-def run(campaign: Campaign, label: str, bers, trials: int, seed: int, progress=None) -> NetSweep:
-    """Every trial at every BER (trial_config), and the error-free accuracy."""
-    acc = np.zeros((len(bers), trials))
+def point_ber(point) -> float:
+    return point.ber if hasattr(point, "config") else point
+
+
+def run(campaign: Campaign, label: str, points, trials: int, seed: int, progress=None) -> NetSweep:
+    """Every trial at every point (trial_config), and the error-free accuracy."""
+    acc = np.zeros((len(points), trials))
     clean = campaign.accuracy(FaultConfig())
     for t in range(trials):
-        for i, b in enumerate(bers):
-            acc[i, t] = campaign.accuracy(trial_config(seed, t, b))
+        for i, p in enumerate(points):
+            acc[i, t] = campaign.accuracy(trial_config(seed, t, p))
             if progress:
                 progress(1)
-    return NetSweep(label, clean, list(bers), acc)
+    return sweep_of(label, clean, points, acc)
+
+
+def sweep_of(label, clean, points, acc) -> NetSweep:
+    """A NetSweep from its points (BERs, or condition points carrying their own BER)."""
+    conditions = any(hasattr(p, "config") for p in points)
+    return NetSweep(label, clean, [point_ber(p) for p in points], acc, list(points) if conditions else None)
 
 
 ERRORS = {"write": "MRAM write errors", "read": "MRAM read errors at each inference"}
@@ -127,28 +143,38 @@ CSV_COLUMNS = ["net", "ber", "trial", "seed", "accuracy", "net_sha256", "net_pat
 
 
 def csv_text(sweeps: list[NetSweep], seed: int, sources: list[dict]) -> str:
-    """sweep.csv: one row per (net, BER, trial)."""
+    """sweep.csv: one row per (net, point, trial); condition sweeps add the memory, its
+    condition and the programming energy per bit after the columns of a BER sweep."""
     fh = io.StringIO()
     w = csv.writer(fh, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    extra = next((list(s.points[0].info()) for s in sweeps if s.points), [])
+    w.writerow(CSV_COLUMNS + extra)
     for s, src in zip(sweeps, sources):
-        for b, row in zip(s.bers, s.acc):
+        for k, (b, row) in enumerate(zip(s.bers, s.acc)):
+            more = [v if isinstance(v, str) else f"{v:g}" for v in s.points[k].info().values()] if s.points else []
             for t, a in enumerate(row):
-                w.writerow([s.label, f"{b:g}", t, seed + t, f"{a:.6f}", src["sha256"], src["path"]])
+                w.writerow([s.label, f"{b:g}", t, seed + t, f"{a:.6f}", src["sha256"], src["path"]] + more)
     return fh.getvalue()
+
+
+def _point_text(r) -> str:
+    if "condition" not in r:
+        return f"{r['ber']:g}"
+    return f"{r['condition']} (BER {r['ber']:.3g}, {r['energy_pj_per_bit']:.3g} pJ/bit)"
 
 
 def markdown(doc) -> str:
     nets = doc["nets"]
     bers = nets[0]["per_ber"]
-    head = "| BER | " + " | ".join(n["label"] for n in nets) + " |\n|---|" + "---|" * len(nets) + "\n"
+    what = "programming condition" if "condition" in bers[0] else "BER"
+    head = f"| {what} | " + " | ".join(n["label"] for n in nets) + " |\n|---|" + "---|" * len(nets) + "\n"
     lines = ["| error-free | " + " | ".join(f"{n['clean_accuracy'] * 100:.2f}" for n in nets) + " |"]
     for i, r in enumerate(bers):
         cells = []
         for n in nets:
             p = n["per_ber"][i]
             cells.append(f"{p['mean'] * 100:.2f} ± {(p['ci95'][1] - p['mean']) * 100:.2f}")
-        lines.append(f"| {r['ber']:g} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_point_text(r)} | " + " | ".join(cells) + " |")
     lines.append("| **tolerated BER** (within 1 point) | " + " | ".join(
         f"{n['tolerated_ber']:g}" if n["tolerated_ber"] is not None else "< smallest" for n in nets) + " |")
     return (f"Test accuracy (%) under {describe(doc)}, mean ± 95% confidence half-width over "
@@ -160,6 +186,8 @@ def plot(doc, path: Path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    if "condition" in doc["nets"][0]["per_ber"][0]:
+        return plot_energy(doc, path, fig, ax, plt)
     for n in doc["nets"]:
         b = [r["ber"] for r in n["per_ber"] if r["ber"] > 0]
         m = [r["mean"] * 100 for r in n["per_ber"] if r["ber"] > 0]
@@ -175,6 +203,26 @@ def plot(doc, path: Path):
     ax.set_title("BNN accuracy vs. ST-MRAM bit error rate (dotted: tolerated, within 1 point)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+
+
+def plot_energy(doc, path: Path, fig, ax, plt):
+    """Condition sweeps: accuracy against programming energy per bit, one point a condition."""
+    for n in doc["nets"]:
+        rows = sorted(n["per_ber"], key=lambda r: r["energy_pj_per_bit"])
+        e = [r["energy_pj_per_bit"] for r in rows]
+        m = [r["mean"] * 100 for r in rows]
+        err = [[(r["mean"] - r["ci95"][0]) * 100 for r in rows], [(r["ci95"][1] - r["mean"]) * 100 for r in rows]]
+        ax.errorbar(e, m, yerr=err, fmt="o-", ms=3, capsize=2,
+                    label=f"{n['label']} (error-free {n['clean_accuracy'] * 100:.1f}%)")
+    ax.set_xscale("log")
+    ax.set_xlabel("programming energy per weight bit (pJ, no ECC)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("BNN accuracy vs. programming energy (each point a programming condition)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
