@@ -1,0 +1,121 @@
+"""Resistive-memory macros in hardware: the 1T1R and 2T2R macros against the device model in
+the Amaranth simulator (several hash-lane counts, re-programming), whole accelerators in cocotb
+on both simulators with stalls and lint-clean RTL, and the command line's refusals."""
+import json
+
+import numpy as np
+import pytest
+
+from cli_helpers import run_cli
+from hdl.folding import check_fold, pack_words, unpack_words
+from hdl.memory.macro import MramMacro
+from models.faults.model import stored_bits
+from models.memory import technology
+from sim_helpers import put, run_to_end
+
+
+def _program(macro, words, cfg, rounds=1):
+    dumped = []
+
+    async def tb(ctx):
+        for name, value in cfg.ports().items():
+            ctx.set(getattr(macro.fault, name), value)
+        for _ in range(rounds):
+            for a, w in enumerate(words):
+                await put(ctx, macro.prog, {"addr": a, "data": w})
+        await ctx.tick().repeat(macro.pulse_cycles + 3)
+        for a in range(len(words)):
+            ctx.set(macro.dump_addr, a)
+            await ctx.tick()
+            dumped.append(ctx.get(macro.dump_data))
+    run_to_end(macro, tb)
+    return dumped
+
+
+@pytest.mark.parametrize("memory,lanes,rounds", [("rram", 6, 1), ("rram", 1, 2), ("rram2t2r", 3, 1),
+                                                 ("rram2t2r", 2, 2)])
+def test_resistive_macro_matches_device_model(memory, lanes, rounds):
+    tech = technology(memory)
+    cfg = tech.fault_config(tech.condition(compliance_ua=5, reset_v=0.65), 13)
+    f = check_fold(1, 24, 6, pe=3, simd=6)
+    w = np.random.default_rng(2).integers(0, 2, (6, 24), dtype=np.uint8)
+    macro = MramMacro(layer=1, pe=3, simd=6, sf=f.sf, depth=f.words, hash_lanes=lanes, write_cycles=2,
+                      memory=memory)
+    got = unpack_words(_program(macro, pack_words(w, f), cfg, rounds), f)
+    want = stored_bits(w, 1, cfg, write=rounds - 1)
+    assert np.array_equal(got, want)
+    assert (got != w).any()
+
+
+@pytest.fixture(scope="module", params=["rram", "rram2t2r"])
+def resistive_rtl(request, small_net, tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"rtl_{request.param}")
+    assert run_cli(["gen", "--net", str(small_net[2]), "--fold", "0:8:16", "--memory", request.param,
+                    "--out", str(out)]) == 0
+    return request.param, out
+
+
+def _sim(rtl, net, out, *args):
+    code = run_cli(["sim", "--rtl", str(rtl), "--net", str(net), "--dataset", "digits", "--out", str(out), *args])
+    return code, json.loads((out / "sim.json").read_text())
+
+
+COND = {"rram": ["--compliance-ua", "6", "--reset-v", "0.7"], "rram2t2r": ["--compliance-ua", "5", "--reset-v", "0.65"]}
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_resistive_accelerator_bit_exact(resistive_rtl, small_net, tmp_path, simulator):
+    memory, rtl = resistive_rtl
+    man = json.loads((rtl / "manifest.json").read_text())
+    assert man["memory"]["technology"] == memory
+    assert [p["name"] for p in man["memory"]["fault_ports"]][:3] == ["seed", "set_mu", "set_sigma"]
+    runs = [COND[memory] + ["--images", "30", "--stalls", "--seed", "3"], ["--images", "20", "--ber", "0.02"]]
+    for k, extra in enumerate(runs):
+        code, r = _sim(rtl, small_net[2], tmp_path / f"s{k}", "--sim", simulator, *extra)
+        assert code == 0 and r["passed"], r.get("mismatch_details")
+        assert r["mismatches"] == 0 and r["readback_mismatches"] == []
+        assert r["weights_flipped"] > 0
+        if "--stalls" not in extra:
+            assert r["cycles_per_image"] == man["cycles_per_image"]
+
+
+def test_resistive_cli_refusals(resistive_rtl, small_net, tmp_path, capsys):
+    memory, rtl = resistive_rtl
+    net = str(small_net[2])
+    cases = [
+        (["sim", "--rtl", str(rtl), "--net", net, "--dataset", "digits", "--memory", "stmram", "--out", str(tmp_path / "a")],
+         f"generated for --memory {memory}, not stmram"),
+        (["sim", "--rtl", str(rtl), "--net", net, "--dataset", "digits", "--write-ua", "100", "--out", str(tmp_path / "b")],
+         "--write-ua is not a programming condition"),
+        (["infer", "--net", net, "--dataset", "digits", "--memory", memory, "--fault-mode", "switch",
+          "--out", str(tmp_path / "c.npz")], "ST-MRAM's"),
+        (["infer", "--net", net, "--dataset", "digits", "--memory", memory, "--ber", "0.1", "--compliance-ua", "9",
+          "--out", str(tmp_path / "d.npz")], "not both"),
+        (["infer", "--net", net, "--dataset", "digits", "--memory", memory, "--reset-v", "5",
+          "--out", str(tmp_path / "e.npz")], "outside the"),
+        (["infer", "--net", net, "--dataset", "digits", "--memory", memory, "--reset-v", "-1",
+          "--out", str(tmp_path / "f.npz")], "must be a positive number"),
+        (["infer", "--net", net, "--dataset", "digits", "--memory", "pcm", "--out", str(tmp_path / "g.npz")],
+         "invalid choice: 'pcm'"),
+        (["sweep", "--net", net, "--dataset", "digits", "--memory", memory, "--read-errors", "--out", str(tmp_path / "h")],
+         "--read-errors is modelled for ST-MRAM only"),
+        (["sweep", "--net", net, "--dataset", "digits", "--memory", memory, "--compliance-ua", "5,,7",
+          "--out", str(tmp_path / "i")], "comma list of positive numbers"),
+    ]
+    for argv, words in cases:
+        code = run_cli(argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code in (1, 2) and len(err) == 1 and words in err[0], (argv, err)
+
+
+def test_condition_sweep_reports_energy(small_net, tmp_path):
+    out = tmp_path / "sw"
+    assert run_cli(["sweep", "--net", str(small_net[2]), "--dataset", "digits", "--memory", "rram2t2r",
+                    "--compliance-ua", "5,10", "--reset-v", "0.65,0.8", "--trials", "2", "--out", str(out)]) == 0
+    doc = json.loads((out / "sweep.json").read_text())
+    rows = doc["nets"][0]["per_ber"]
+    assert doc["memory"] == "rram2t2r" and len(rows) == 4
+    assert [r["ber"] for r in rows] == sorted(r["ber"] for r in rows)
+    assert all(r["energy_pj_per_bit"] > 0 for r in rows)
+    assert rows[0]["mean"] >= rows[-1]["mean"]
+    assert "energy_pj_per_bit" in (out / "sweep.csv").read_text().splitlines()[0]
