@@ -111,7 +111,7 @@ def _write_error_sweep(path: Path) -> dict:
     return full["nets"][0]
 
 
-def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None):
+def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None, memory="stmram"):
     """(tolerated BER, accuracy at 1e-6, accuracy at the tolerated BER, sweep summary)."""
     if sweep_json:
         doc = _write_error_sweep(Path(sweep_json))
@@ -122,7 +122,8 @@ def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None):
             raise BnnMramError(f"net input size {net.arch[0]} does not match dataset {ds.name} ({ds.pixels} pixels)")
         camp = campaign_for(net, ds.test_x, ds.test_y)
         print(f"energy: sweeping {trials} fault patterns per BER on {ds_name} for the tolerated BER", flush=True)
-        doc = sw.run(camp, "net", parse_bers(SWEEP_BERS), trials, seed).summary()
+        from models.memory.points import ber_points
+        doc = sw.run(camp, "net", ber_points(memory, parse_bers(SWEEP_BERS)), trials, seed).summary()
     per = {r["ber"]: r["mean"] for r in doc["per_ber"]}
     tol = doc["tolerated_ber"]
     if tol is None:
@@ -148,16 +149,19 @@ def run(args):
                        if l["kind"] != "maxpool")   # max-pool layers have no MRAM
     else:
         decoders = sum(l.has_weights for l in net.layers)
-    tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep, args.data_dir)
+    if args.sweep and json.loads(Path(args.sweep).read_text()).get("memory", "stmram") != args.memory:
+        raise BnnMramError(f"--sweep {args.sweep} was swept for another memory than --memory {args.memory}")
+    tol, acc_target, acc_tol, sweep_doc = tolerated(net, args.dataset, args.trials, args.seed, args.sweep,
+                                                    args.data_dir, args.memory)
     print("energy: synthesizing the SECDED (72,64) encoder and decoder for area", flush=True)
     work = Path(tempfile.mkdtemp(prefix=".energy-", dir=make_dir(out)))
     ecc_area = ecc_transistors(work, decoders)
     shutil.rmtree(work, ignore_errors=True)
-    opts = energy.options(bits, tol, acc_target, acc_tol, ecc_area["total"])
+    opts = energy.options(bits, tol, acc_target, acc_tol, ecc_area["total"], args.memory)
     a, b, c, d = opts
     n = args.inferences_per_load
     doc = {
-        "net": str(args.net), "weight_bits": bits, "target_ber": energy.TARGET_BER, "tolerated_ber": tol,
+        "net": str(args.net), "memory": args.memory, "weight_bits": bits, "target_ber": energy.TARGET_BER, "tolerated_ber": tol,
         "inferences_per_load": n, "mtj_params": phy.params_dict(), "read_energy_per_bit_pj": phy.read_energy_pj(),
         "ecc_logic": ecc_area, "assumptions": energy.ASSUMPTIONS,
         "options": [dict(dataclasses.asdict(o), system_energy_nj=o.system_energy_nj(n)) for o in opts],
@@ -184,22 +188,22 @@ def run(args):
 
 def markdown(doc, opts) -> str:
     rows = "\n".join(
-        f"| {o.name} | {o.raw_ber:.3g} | {o.effective_ber:.3g} | {o.write_current_ua:.0f} uA x {o.pulse_ns:.1f} ns"
+        f"| {o.name} | {o.raw_ber:.3g} | {o.effective_ber:.3g} | {o.condition}"
         f"{f', <= {o.retries} retries' if o.retries else ''} | {o.write_time_ns:.1f} | {o.energy_per_bit_pj:.3f} | "
         f"{o.load_energy_nj:.1f} | "
         f"{o.memory_bits} | {o.cell_area_f2:.1f} F^2, {o.cell_area_um2 / 1e3:.2f}e3 um^2 | {o.ecc_logic_transistors} | "
         f"{o.read_energy_per_inference_nj:.2f} | {o.system_energy_nj(doc['inferences_per_load']):.1f} | "
-        f"{'' if o.accuracy is None else f'{o.accuracy * 100:.2f}'} |" for o in opts)
+        f"{o.endurance_cycles:.2g} | {'' if o.accuracy is None else f'{o.accuracy * 100:.2f}'} |" for o in opts)
     s = doc["saving"]
     assumptions = "\n".join(f"{i + 1}. {a}" for i, a in enumerate(doc["assumptions"]))
     p = doc["mtj_params"]
     return f"""# Programming the weights: energy, area, accuracy
 
-Net: `{doc['net']}`, {doc['weight_bits']} weight bits. Target effective BER {doc['target_ber']:g};
+Net: `{doc['net']}`, {doc['weight_bits']} weight bits in **{doc['memory']}**. Target effective BER {doc['target_ber']:g};
 largest tolerated BER (mean accuracy within 1 point of error-free): **{doc['tolerated_ber']:g}**.
 
-| option | raw BER | effective BER | write condition | expected write time / bit (ns) | programming energy / data bit (pJ) | full weight load (nJ) | memory bits | cell area (one, all) | ECC logic (transistors) | read energy / inference (nJ) | system energy, {doc['inferences_per_load']} inference(s)/load (nJ) | accuracy (%) |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| option | raw BER | effective BER | write condition | expected write time / bit (ns) | programming energy / data bit (pJ) | full weight load (nJ) | memory bits | cell area (one, all) | ECC logic (transistors) | read energy / inference (nJ) | system energy, {doc['inferences_per_load']} inference(s)/load (nJ) | endurance (cycles) | accuracy (%) |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
 **Savings of (d), weak programming without ECC:** programming energy
@@ -214,11 +218,24 @@ smaller. The seed papers report about 2x at system level.
 ## Assumptions (all in one place)
 {assumptions}
 
-MTJ parameters: Delta {p['delta']}, alpha {p['alpha']}, mu0 Hk {p['mu0_hk_t']} T, Ic0 {p['ic0_ua']} uA,
+{rram_text(doc)}MTJ parameters (ST-MRAM): Delta {p['delta']}, alpha {p['alpha']}, mu0 Hk {p['mu0_hk_t']} T, Ic0 {p['ic0_ua']} uA,
 R_P {p['r_p_kohm']} kOhm, TMR {p['tmr']}, V_write {p['v_write']} V, pulse {p['t_min_ns']}-{p['t_max_ns']} ns,
 I <= {p['i_max_ua']} uA, I_on {p['ion_ua_per_um']} uA/um, F = {p['feature_nm']} nm; read {p['i_read_ua']} uA x
 {p['t_read_ns']} ns at {p['v_read']} V = {doc['read_energy_per_bit_pj']:.3f} pJ/bit.
 """
+
+
+def rram_text(doc) -> str:
+    """The RRAM physics line of energy.md for a resistive --memory (empty for ST-MRAM)."""
+    if doc["memory"] == "stmram":
+        return ""
+    from models.memory import rram_physics as rp
+    p = rp.RRAM_PARAMS
+    return (f"RRAM parameters (models/memory/rram_physics.py, sources there): R_LRS = {p.v_c} V / I_C, "
+            f"sigma_LRS {p.s_lrs0} at {p.i_0_ua} uA, RESET onset {p.v_onset} V, {p.v_per_neper} V per neper of "
+            f"window, V_set {p.v_set} V, read {p.v_read} V x {p.t_read_ns} ns plus a PCSA of {p.c_bl_ff} fF "
+            f"bit lines, F = {p.feature_nm} nm; endurance fit {p.endurance_ref:.0e} cycles at "
+            f"{p.endurance_i_ua} uA / {p.endurance_v} V.\n\n")
 
 
 def plot(path: Path, opts):
@@ -229,8 +246,17 @@ def plot(path: Path, opts):
     bers = np.logspace(-9, -0.7, 60)
     fig, ax = plt.subplots(figsize=(6.5, 4), dpi=120)
     ax.semilogx(bers, energy.energy_curve(bers), "-", label="least-energy write (Butler 2012 model)")
+    if opts[0].memory != "stmram":
+        from models.memory import technology
+        tech = technology(opts[0].memory)
+        ax.lines[0].remove()
+        ax.semilogx(bers[bers > 2e-9], [tech.program_energy_pj(tech.condition_for_ber(float(b))) for b in bers[bers > 2e-9]],
+                    "-", label=f"{tech.title}: condition for each BER on the standard path")
+    from models.memory import technology
+    tech = technology(opts[0].memory)
     for o in opts:
-        ax.plot(o.raw_ber, phy.least_energy(o.raw_ber).energy_pj, "o", label=f"{o.name}: raw BER {o.raw_ber:.2g}")
+        ax.plot(o.raw_ber, tech.program_energy_pj(tech.condition_for_ber(o.raw_ber)), "o",
+                label=f"{o.name}: raw BER {o.raw_ber:.2g}")
     ax.set_xlabel("raw write error rate per bit")
     ax.set_ylabel("programming energy per write (pJ)")
     ax.grid(True, which="both", alpha=0.3)

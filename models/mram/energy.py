@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ecc import secded as ecc
+from ..memory import technology
 from . import physics as phy
 
 TARGET_BER = 1e-6
@@ -53,52 +54,71 @@ class Option:
     pulse_ns: float
     write_time_ns: float              # expected time to store one bit (verify reads included)
     retries: int = 0
+    condition: str = ""               # the programming condition, as the technology states it
+    endurance_cycles: float = 0.0     # programming cycles a word survives at that condition
+    memory: str = "stmram"
 
     def system_energy_nj(self, inferences: int) -> float:
         return self.load_energy_nj + inferences * self.read_energy_per_inference_nj
 
 
-def _plain(name, raw, bits, accuracy, overhead=1.0, ecc_transistors=0, eff=None):
-    c = phy.least_energy(raw)
+def _condition_text(tech, cond) -> str:
+    if tech.name == "stmram":
+        return f"{cond.write_ua:.0f} uA x {cond.pulse_ns:.1f} ns"
+    return f"{cond.compliance_ua:.1f} uA, {cond.reset_v:.2f} V, {cond.pulse_ns:.0f} ns"
+
+
+def _plain(tech, name, raw, bits, accuracy, overhead=1.0, ecc_transistors=0, eff=None):
+    c = tech.condition_for_ber(raw)
     stored = int(round(bits * overhead))
-    e_read = phy.read_energy_pj()
-    return Option(name, raw, raw if eff is None else eff, c.energy_pj * overhead,
-                  c.energy_pj * stored * 1e-3, stored, c.cell_area_um2 * stored, c.cell_area_f2,
-                  ecc_transistors, stored * e_read * 1e-3, accuracy, c.i_ua, c.t_ns, c.t_ns)
+    e_bit = tech.program_energy_pj(c)
+    f2, um2 = tech.cell_area(c)
+    return Option(name, raw, raw if eff is None else eff, e_bit * overhead,
+                  e_bit * stored * 1e-3, stored, um2 * stored, f2,
+                  ecc_transistors, stored * tech.read_energy_pj(c) * 1e-3, accuracy,
+                  getattr(c, "write_ua", getattr(c, "compliance_ua", 0.0)), c.pulse_ns, c.pulse_ns,
+                  condition=_condition_text(tech, c), endurance_cycles=tech.endurance_cycles(c), memory=tech.name)
 
 
-def write_verify(bits, accuracy) -> Option:
+def write_verify(tech, bits, accuracy) -> Option:
     """Cheapest (raw BER, retries) whose residual p^(R+1) <= TARGET_BER."""
-    e_read = phy.read_energy_pj()
     best = None
     for raw in np.logspace(-6, -0.5, 120):
-        c = phy.least_energy(float(raw))
+        c = tech.condition_for_ber(float(raw))
+        e_read = tech.read_energy_pj(c)
         for r in range(MAX_RETRIES + 1):
             if raw ** (r + 1) > TARGET_BER * (1 + 1e-9):
                 continue
             writes = (1 - raw ** (r + 1)) / (1 - raw)
-            e = writes * (c.energy_pj + e_read)
+            e = writes * (tech.program_energy_pj(c) + e_read)
             if best is None or e < best[0]:
                 best = (e, float(raw), r, c)
             break
     e, raw, r, c = best
     writes = (1 - raw ** (r + 1)) / (1 - raw)
-    return Option("(c) write-verify", raw, raw ** (r + 1), e, e * bits * 1e-3, bits, c.cell_area_um2 * bits,
-                  c.cell_area_f2, 0, bits * e_read * 1e-3, accuracy, c.i_ua, c.t_ns,
-                  writes * (c.t_ns + phy.MTJ_PARAMS.t_read_ns), retries=r)
+    f2, um2 = tech.cell_area(c)
+    t_read = phy.MTJ_PARAMS.t_read_ns if tech.name == "stmram" else 10.0
+    return Option("(c) write-verify", raw, raw ** (r + 1), e, e * bits * 1e-3, bits, um2 * bits,
+                  f2, 0, bits * tech.read_energy_pj(c) * 1e-3, accuracy,
+                  getattr(c, "write_ua", getattr(c, "compliance_ua", 0.0)), c.pulse_ns,
+                  writes * (c.pulse_ns + t_read), retries=r, condition=_condition_text(tech, c),
+                  endurance_cycles=tech.endurance_cycles(c) / writes, memory=tech.name)
 
 
 def options(bits: int, tolerated_ber: float, acc_target: float | None, acc_tolerated: float | None,
-            ecc_transistors: int) -> list[Option]:
+            ecc_transistors: int, memory: str = "stmram") -> list[Option]:
+    """The four ways to store the weights in `memory` (2T2R: its weak option is the 2T2R cell
+    programmed weakly, with no ECC)."""
+    tech = technology(memory)
     k = ECC_DATA_BITS
     n = ecc.layout(k)[0]
     raw_b = ecc.raw_ber_for(TARGET_BER, k)
     return [
-        _plain("(a) strong, no ECC", TARGET_BER, bits, acc_target),
-        _plain(f"(b) relaxed + SECDED ({n},{k})", raw_b, bits, acc_target, overhead=n / k,
+        _plain(tech, "(a) strong, no ECC", TARGET_BER, bits, acc_target),
+        _plain(tech, f"(b) relaxed + SECDED ({n},{k})", raw_b, bits, acc_target, overhead=n / k,
                ecc_transistors=ecc_transistors, eff=ecc.effective_ber(raw_b, k)),
-        write_verify(bits, acc_target),
-        _plain("(d) weak, no ECC (tolerated BER)", tolerated_ber, bits, acc_tolerated),
+        write_verify(tech, bits, acc_target),
+        _plain(tech, "(d) weak, no ECC (tolerated BER)", tolerated_ber, bits, acc_tolerated),
     ]
 
 
