@@ -23,13 +23,15 @@ def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> Non
                            "thresholds differ): run 'bnnmram gen' for this net")
 
 
-def write(path, net, images, labels, cfg: FaultConfig) -> Path:
-    """Write the vectors npz that the cocotb test reads."""
+def write(path, net, images, labels, cfg: FaultConfig, memory: str = "stmram") -> Path:
+    """Write the vectors npz that the cocotb test reads (fault ports of `memory`'s macro)."""
+    from models.memory import technology
+    ports = cfg.ports(getattr(technology(memory), "sense", None))
     fnet = faulty_net(net, cfg)
     g = golden.run(fnet, images)
     arrays = {"images": np.asarray(images, np.uint8), "labels": np.asarray(labels, np.int64),
               "scores": g.scores, "pred": g.pred,
-              "fault_names": np.array(list(cfg.ports())), "fault": np.array(list(cfg.ports().values()), np.int64)}
+              "fault_names": np.array(list(ports)), "fault": np.array(list(ports.values()), np.int64)}
     for i, (l, fl) in enumerate(zip(net.layers, fnet.layers)):
         arrays[f"weights{i}"] = l.weights
         arrays[f"stored{i}"] = fl.weights

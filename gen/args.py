@@ -136,6 +136,15 @@ def seed_list(text: str) -> list[int]:
     return [seed(t.strip()) for t in text.split(",")]
 
 
+def memories(text: str) -> list[str]:
+    from models.memory import NAMES
+    out = [t.strip() for t in text.split(",")]
+    for m in out:
+        if m not in NAMES:
+            _refuse(f"unknown memory technology {m!r}: one of {', '.join(NAMES)}")
+    return out
+
+
 def fault_modes(text: str) -> list[str]:
     modes = [t.strip() for t in text.split(",")]
     for m in modes:
@@ -320,6 +329,8 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     r.add_argument("--images", type=positive, default=None, help="test images per run (default 100)")
     r.add_argument("--stalls", choices=("off", "on", "both"), default=None,
                    help="input gaps and output backpressure (default off)")
+    r.add_argument("--memory", type=memories, default=None,
+                   help="comma list of memory technologies, one design each (default stmram)")
     add_cluster_args(r)
     r.add_argument("--out", required=True, help="output folder: regress.json, regress.xml, regress.md, rtl/, builds/, runs/")
     r.set_defaults(func=regress.command)

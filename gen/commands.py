@@ -260,7 +260,7 @@ def sim(args):
     tools.prepare(args.sim)
     x, y = test_images(ds, args.images)
     with od:
-        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg)
+        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg, memory)
         result_path = od.stage("sim.json")
         config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
                   "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
@@ -298,7 +298,8 @@ def memory_report(memory: str, args, cfg: FaultConfig) -> dict:
     else:
         cond = tech.condition_for_ber(args.ber)
     r1, r0 = cfg.realised_rates
-    out = {"technology": memory, "ber_write1": r1, "ber_write0": r0, "fault_ports": cfg.ports()}
+    out = {"technology": memory, "ber_write1": r1, "ber_write0": r0,
+           "fault_ports": cfg.ports(getattr(tech, "sense", None))}
     if cond is not None:
         d = tech.describe(cond)
         out.update({"condition": d["condition"], "program_energy_pj_per_bit": d["program_energy_pj_per_bit"],

@@ -22,6 +22,7 @@ options override it.
     stalls = [false]
 """
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -39,10 +40,11 @@ from .outputs import OutputDir
 
 FILES = ["regress.json", "regress.xml", "regress.md"]
 KEYS = {"nets": list, "dataset": str, "foldings": list, "simulators": list, "bers": list, "fault_modes": list,
-        "seeds": list, "images": int, "stalls": list}
+        "seeds": list, "images": int, "stalls": list, "memories": list}
 FAULT_MODES = ("ber", "switch")
 DEFAULTS = {"dataset": "fashion-mnist", "foldings": ["default"], "simulators": ["verilator", "icarus"],
-            "bers": [0.0, 1e-3, 1e-2], "fault_modes": ["ber"], "seeds": [1], "images": 100, "stalls": [False]}
+            "bers": [0.0, 1e-3, 1e-2], "fault_modes": ["ber"], "seeds": [1], "images": 100, "stalls": [False],
+            "memories": ["stmram"]}
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Matrix:
     seeds: list = field(default_factory=lambda: list(DEFAULTS["seeds"]))
     images: int = DEFAULTS["images"]
     stalls: list = field(default_factory=lambda: list(DEFAULTS["stalls"]))
+    memories: list = field(default_factory=lambda: list(DEFAULTS["memories"]))
 
     def check(self, where: str) -> "Matrix":
         """One line naming the first bad entry."""
@@ -63,7 +66,8 @@ class Matrix:
         from models.data.datasets import NAMES
         if not self.nets:
             raise BnnMramError(f"{where}: no nets (give nets = [...] or --net)")
-        for k in ("nets", "foldings", "simulators", "bers", "fault_modes", "seeds", "stalls"):
+        from models.memory import NAMES as MEMORIES
+        for k in ("nets", "foldings", "simulators", "bers", "fault_modes", "seeds", "stalls", "memories"):
             v = getattr(self, k)
             if not isinstance(v, list) or not v:
                 raise BnnMramError(f"{where}: {k} must be a non-empty list")
@@ -85,6 +89,11 @@ class Matrix:
         for m in self.fault_modes:
             if m not in FAULT_MODES:
                 raise BnnMramError(f"{where}: unknown fault mode {m!r} (ber or switch)")
+        for mem in self.memories:
+            if mem not in MEMORIES:
+                raise BnnMramError(f"{where}: unknown memory technology {mem!r} (one of {', '.join(MEMORIES)})")
+        if "switch" in self.fault_modes and set(self.memories) != {"stmram"}:
+            raise BnnMramError(f"{where}: fault mode switch is ST-MRAM's; resistive memories take bers only")
         for s in self.seeds:
             if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2 ** 32:
                 raise BnnMramError(f"{where}: seed {s!r} is not a 32-bit unsigned integer")
@@ -138,7 +147,8 @@ def matrix_from(args) -> Matrix:
     doc = load_matrix(args.matrix) if args.matrix else {}
     cli = {"nets": args.net, "dataset": args.dataset, "foldings": args.folding, "simulators": args.sims,
            "bers": args.ber, "fault_modes": args.fault_modes, "seeds": args.seeds, "images": args.images,
-           "stalls": {"off": [False], "on": [True], "both": [False, True]}.get(args.stalls)}
+           "stalls": {"off": [False], "on": [True], "both": [False, True]}.get(args.stalls),
+           "memories": args.memory}
     doc.update({k: v for k, v in cli.items() if v is not None})
     if "nets" not in doc:
         raise BnnMramError("regress: no nets (give --net or a --matrix file with nets = [...])")
@@ -176,19 +186,13 @@ class Run:
 
 
 def plan(m: Matrix) -> tuple[dict, list[Run]]:
-    """Designs {name: (net, folding)} and the runs, in matrix order."""
+    """Designs {name: (net, folding, memory)} and the runs, in matrix order."""
     designs, runs = {}, []
-    for i, net in enumerate(m.nets):
-        for j, folding in enumerate(m.foldings):
-            name = f"net{i}-fold{j}"
-            designs[name] = (net, folding)
-            for sim in m.simulators:
-                for mode in m.fault_modes:
-                    for ber in m.bers:
-                        for seed in m.seeds:
-                            for stalls in m.stalls:
-                                runs.append(Run(len(runs), name, net, folding, sim, ber, mode, seed, m.images,
-                                                stalls, m.dataset))
+    for (i, net), (j, folding), memory in itertools.product(enumerate(m.nets), enumerate(m.foldings), m.memories):
+        name = f"net{i}-fold{j}" + ("" if memory == "stmram" else f"-{memory}")
+        designs[name] = (net, folding, memory)
+        for sim, mode, ber, seed, stalls in itertools.product(m.simulators, m.fault_modes, m.bers, m.seeds, m.stalls):
+            runs.append(Run(len(runs), name, net, folding, sim, ber, mode, seed, m.images, stalls, m.dataset))
     return designs, runs
 
 
@@ -264,10 +268,10 @@ def command(args):
           f"{len(m.simulators)} simulator(s) x {len(m.fault_modes)} fault mode(s) x {len(m.bers)} BER(s) x "
           f"{len(m.seeds)} seed(s) x {len(m.stalls)} stall setting(s), {m.images} images each", flush=True)
     rtl = {}
-    for name, (net, folding) in designs.items():
+    for name, (net, folding, memory) in designs.items():
         rtl[name] = (out / "rtl" / name).resolve()
         print(f"regress: {name}: bnnmram gen --net {net} {' '.join(fold_args(folding))}".rstrip(), flush=True)
-        code = run_step(["gen", "--net", net, "--out", str(rtl[name])] + fold_args(folding))
+        code = run_step(["gen", "--net", net, "--memory", memory, "--out", str(rtl[name])] + fold_args(folding))
         if code:
             raise BnnMramError(f"regress: bnnmram gen failed for {name}")
     t0 = time.time()
@@ -315,8 +319,8 @@ def report(m: Matrix, designs, rtl, nets, rows, timing) -> dict:
     seconds = [r.pop("seconds") for r in rows]
     count = {s: sum(r["status"] == s for r in rows) for s in ("pass", "fail", "error")}
     return {"format": "bnnmram-regress", "version": 1, "matrix": asdict(m),
-            "designs": {d: {"net": n, "net_sha256": netfile.digest(nets[n]), "folding": f, "rtl": str(rtl[d])}
-                        for d, (n, f) in designs.items()},
+            "designs": {d: {"net": n, "net_sha256": netfile.digest(nets[n]), "folding": f, "memory": mem,
+                            "rtl": str(rtl[d])} for d, (n, f, mem) in designs.items()},
             "runs": rows,
             "summary": {"runs": len(rows), "passed": count["pass"], "failed": count["fail"], "errors": count["error"],
                         "mismatches": sum(r.get("mismatches") or 0 for r in rows)},

@@ -37,3 +37,23 @@ async def program(ctx, top, net, folds, cfg):
         if l.kind != "maxpool":
             for a, w in enumerate(pack_words(l.weights, f)):
                 await put(ctx, top.prog, {"layer": i, "addr": a, "data": w})
+
+
+def program_and_dump(macro, words, cfg, rounds=1):
+    """Write `words` to a weight macro `rounds` times with cfg's fault ports, then read every
+    word back through the dump port."""
+    dumped = []
+
+    async def tb(ctx):
+        for name, value in cfg.ports().items():
+            ctx.set(getattr(macro.fault, name), value)
+        for _ in range(rounds):
+            for a, w in enumerate(words):
+                await put(ctx, macro.prog, {"addr": a, "data": w})
+        await ctx.tick().repeat(macro.pulse_cycles + 3)
+        for a in range(len(words)):
+            ctx.set(macro.dump_addr, a)
+            await ctx.tick()
+            dumped.append(ctx.get(macro.dump_data))
+    run_to_end(macro, tb)
+    return dumped

@@ -13,6 +13,7 @@ from hdl.pixel_buffer import PixelBuffer
 from models.net import golden
 from models.faults.model import FaultConfig, fault_hash, faulty_net, stored_bits
 from sim_helpers import get, program, put, run_to_end
+from sim_helpers import program_and_dump as _program_and_dump
 
 
 def test_hash_logic_equals_python_model():
@@ -35,26 +36,6 @@ def test_hash_logic_equals_python_model():
     sim.add_testbench(tb)
     sim.run()
     assert got == [int(fault_hash(*c)) for c in cases]
-
-
-def _program_and_dump(macro, words, cfg, rounds=1):
-    dumped = []
-
-    async def tb(ctx):
-        ctx.set(macro.fault.seed, cfg.seed)
-        ctx.set(macro.fault.t01, cfg.t01)
-        ctx.set(macro.fault.t10, cfg.t10)
-        ctx.set(macro.fault.switch_only, int(cfg.switch_only))
-        for _ in range(rounds):
-            for a, w in enumerate(words):
-                await put(ctx, macro.prog, {"addr": a, "data": w})
-        await ctx.tick().repeat(macro.pulse_cycles + 3)
-        for a in range(len(words)):
-            ctx.set(macro.dump_addr, a)
-            await ctx.tick()
-            dumped.append(ctx.get(macro.dump_data))
-    run_to_end(macro, tb)
-    return dumped
 
 
 @pytest.mark.parametrize("cfg,init,lanes", [

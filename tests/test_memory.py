@@ -165,3 +165,10 @@ def test_conv_engine_equals_golden_under_device_errors():
     camp = ConvCampaign(net, x, y)
     cfg = RRAM2.fault_config(RRAM2.condition(compliance_ua=5, reset_v=0.65), 7)
     assert np.array_equal(camp.predict(cfg).numpy(), golden.run(faulty_net(net, cfg), x).pred)
+
+
+@pytest.mark.parametrize("cell", ["1t1r", "2t2r"])
+def test_error_free_codes_never_fail(cell):
+    assert device.error_rates(device.error_free(cell)) == (0.0, 0.0)
+    with pytest.raises(BnnMramError, match="takes device codes"):
+        FaultConfig(ber=0.1).ports(cell)

@@ -11,25 +11,7 @@ from hdl.folding import check_fold, pack_words, unpack_words
 from hdl.memory.macro import MramMacro
 from models.faults.model import stored_bits
 from models.memory import technology
-from sim_helpers import put, run_to_end
-
-
-def _program(macro, words, cfg, rounds=1):
-    dumped = []
-
-    async def tb(ctx):
-        for name, value in cfg.ports().items():
-            ctx.set(getattr(macro.fault, name), value)
-        for _ in range(rounds):
-            for a, w in enumerate(words):
-                await put(ctx, macro.prog, {"addr": a, "data": w})
-        await ctx.tick().repeat(macro.pulse_cycles + 3)
-        for a in range(len(words)):
-            ctx.set(macro.dump_addr, a)
-            await ctx.tick()
-            dumped.append(ctx.get(macro.dump_data))
-    run_to_end(macro, tb)
-    return dumped
+from sim_helpers import program_and_dump as _program
 
 
 @pytest.mark.parametrize("memory,lanes,rounds", [("rram", 6, 1), ("rram", 1, 2), ("rram2t2r", 3, 1),
@@ -69,12 +51,13 @@ def test_resistive_accelerator_bit_exact(resistive_rtl, small_net, tmp_path, sim
     man = json.loads((rtl / "manifest.json").read_text())
     assert man["memory"]["technology"] == memory
     assert [p["name"] for p in man["memory"]["fault_ports"]][:3] == ["seed", "set_mu", "set_sigma"]
-    runs = [COND[memory] + ["--images", "30", "--stalls", "--seed", "3"], ["--images", "20", "--ber", "0.02"]]
+    runs = [COND[memory] + ["--images", "30", "--stalls", "--seed", "3"], ["--images", "20", "--ber", "0.02"],
+            ["--images", "10", "--ber", "0"]]
     for k, extra in enumerate(runs):
         code, r = _sim(rtl, small_net[2], tmp_path / f"s{k}", "--sim", simulator, *extra)
         assert code == 0 and r["passed"], r.get("mismatch_details")
         assert r["mismatches"] == 0 and r["readback_mismatches"] == []
-        assert r["weights_flipped"] > 0
+        assert (r["weights_flipped"] > 0) == ("0" not in extra)
         if "--stalls" not in extra:
             assert r["cycles_per_image"] == man["cycles_per_image"]
 

@@ -72,6 +72,12 @@ class DeviceFaults:
         return out
 
 
+def error_free(cell: str) -> DeviceFaults:
+    """Codes that read every write back correctly (LRS at 0, HRS at the largest code, no
+    spread): what the fault ports hold for error-free writing (--ber 0)."""
+    return DeviceFaults(cell, 0, 0, (1 << MU_BITS) - 1, 0, 1 << (MU_BITS - 1) if cell == "1t1r" else 0)
+
+
 def z_index(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(table index 16 n + m, negate) of 32-bit hashes (arrays)."""
     h = np.asarray(h, np.uint64)
