@@ -23,10 +23,9 @@ def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> Non
                            "thresholds differ): run 'bnnmram gen' for this net")
 
 
-def write(path, net, images, labels, cfg: FaultConfig, memory: str = "stmram") -> Path:
-    """Write the vectors npz that the cocotb test reads (fault ports of `memory`'s macro)."""
-    from models.memory import technology
-    ports = cfg.ports(getattr(technology(memory), "sense", None))
+def write(path, net, images, labels, cfg: FaultConfig) -> Path:
+    """Write the vectors npz that the cocotb test reads."""
+    ports = cfg.ports()
     fnet = faulty_net(net, cfg)
     g = golden.run(fnet, images)
     arrays = {"images": np.asarray(images, np.uint8), "labels": np.asarray(labels, np.int64),

@@ -260,7 +260,7 @@ def sim(args):
     tools.prepare(args.sim)
     x, y = test_images(ds, args.images)
     with od:
-        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg, memory)
+        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg)
         result_path = od.stage("sim.json")
         config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
                   "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
@@ -293,13 +293,12 @@ def memory_report(memory: str, args, cfg: FaultConfig) -> dict:
     given = given_condition(args, tech)
     if given:
         cond = tech.condition(**given)
-    elif cfg.is_zero:
-        cond = None
+    elif args.ber == 0 or args.fault_mode != "ber" or args.rate01 is not None or args.rate10 is not None:
+        cond = None   # error-free, or rates that no single condition stands for
     else:
         cond = tech.condition_for_ber(args.ber)
     r1, r0 = cfg.realised_rates
-    out = {"technology": memory, "ber_write1": r1, "ber_write0": r0,
-           "fault_ports": cfg.ports(getattr(tech, "sense", None))}
+    out = {"technology": memory, "ber_write1": r1, "ber_write0": r0, "fault_ports": cfg.ports()}
     if cond is not None:
         d = tech.describe(cond)
         out.update({"condition": d["condition"], "program_energy_pj_per_bit": d["program_energy_pj_per_bit"],

@@ -170,5 +170,6 @@ def test_conv_engine_equals_golden_under_device_errors():
 @pytest.mark.parametrize("cell", ["1t1r", "2t2r"])
 def test_error_free_codes_never_fail(cell):
     assert device.error_rates(device.error_free(cell)) == (0.0, 0.0)
-    with pytest.raises(BnnMramError, match="takes device codes"):
-        FaultConfig(ber=0.1).ports(cell)
+    tech = RRAM if cell == "1t1r" else RRAM2
+    cfg = tech.faults_at_ber(0, 3)
+    assert cfg.device == device.error_free(cell) and set(cfg.ports()) >= {"seed", "set_mu"}

@@ -22,7 +22,7 @@ import numpy as np
 from ..arx import MASK32, NumpyOps, mix
 from ..errors import BnnMramError
 from ..net.netfile import MAX_LAYERS as NET_MAX_LAYERS, MAX_WIDTH
-from .device import DeviceFaults, device_failures, error_free, error_rates
+from .device import DeviceFaults, device_failures, error_rates
 
 ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
 MAX_NEURONS = MAX_INPUTS = MAX_WIDTH  # 16-bit neuron and index fields of the hash
@@ -97,16 +97,10 @@ class FaultConfig:
             return error_rates(self.device)
         return self.t01 / ONE, self.t10 / ONE
 
-    def ports(self, cell: str | None = None) -> dict:
-        """The hardware macro's run-time fault port values (name -> int), docs/fault-model.md;
-        `cell` ("1t1r"/"2t2r") for a resistive macro, where error-free writing is given as the
-        device codes of models.faults.device.error_free."""
+    def ports(self) -> dict:
+        """The hardware macro's run-time fault port values (name -> int), docs/fault-model.md."""
         if self.device is not None:
             return {"seed": int(self.seed), **self.device.ports()}
-        if cell is not None:
-            if not self.is_zero:
-                raise BnnMramError(f"a {cell} macro takes device codes, not write-error rates")
-            return {"seed": int(self.seed), **error_free(cell).ports()}
         return {"seed": int(self.seed), "t01": self.t01, "t10": self.t10, "switch_only": int(self.switch_only)}
 
     @property

@@ -6,7 +6,7 @@ import math
 from functools import lru_cache
 
 from ..errors import BnnMramError
-from ..faults.device import LNR_SCALE, DeviceFaults, error_rates
+from ..faults.device import LNR_SCALE, DeviceFaults, error_free, error_rates
 from ..faults.model import FaultConfig
 from . import rram_physics as rp
 from .technology import ConditionOption, Technology
@@ -51,6 +51,12 @@ class Resistive(Technology):
 
     def fault_config(self, cond, seed):
         return FaultConfig(seed=seed, device=self.device(cond))
+
+    def faults_at_ber(self, ber, seed):
+        """--ber 0: device codes that never fail (the macro's ports take codes, not rates)."""
+        if ber == 0:
+            return FaultConfig(seed=seed, device=error_free(self.sense))
+        return super().faults_at_ber(ber, seed)
 
     def ber(self, cond):
         return _mean_ber(self.device(cond))
