@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from hdl.generate import load_manifest
+from hdl.generate import memory_of
 from models.errors import BnnMramError
 from . import tools
 from .payloads import decode_result, input_words, prog_words, weight_folds
@@ -65,7 +66,7 @@ def run(rtl_dir, vectors_path, workdir) -> dict:
     fault = dict(zip((str(n) for n in vec["fault_names"]), (int(v) for v in vec["fault"])))
     if set(fault) != {"seed", "t01", "t10", "switch_only"}:
         raise BnnMramError("the plain C++ harness drives ST-MRAM fault ports only; this RTL's memory is "
-                           f"{man.get('memory', {}).get('technology')}")
+                           f"{memory_of(man)}")
     seed, t01, t10, so = (fault[k] for k in ("seed", "t01", "t10", "switch_only"))
     header = [MAGIC, len(prog) // prog_w, prog_w, len(images), wpi, inp_w, out_w, seed,
               t01 & 0xFFFFFFFF, t01 >> 32, t10 & 0xFFFFFFFF, t10 >> 32, so]

@@ -7,11 +7,13 @@ import numpy as np
 from models.net import golden, netfile
 from models.errors import BnnMramError
 from models.faults.model import FaultConfig, faulty_net
+from hdl.generate import memory_of
 
 
-def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> None:
-    """The RTL was generated for this net (and, if given, this memory technology)."""
-    built = man.get("memory", {}).get("technology", "stmram")
+def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> str:
+    """The RTL was generated for this net (and, if given, this memory technology); returns the
+    RTL's memory technology."""
+    built = memory_of(man)
     if memory is not None and memory != built:
         raise BnnMramError(f"RTL in {rtl_dir} was generated for --memory {built}, not {memory}: "
                            f"run 'bnnmram gen --memory {memory}'")
@@ -21,6 +23,7 @@ def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> Non
     if man.get("net_sha256") != netfile.digest(net):
         raise BnnMramError(f"RTL in {rtl_dir} was generated from another net (weights or "
                            "thresholds differ): run 'bnnmram gen' for this net")
+    return built
 
 
 def write(path, net, images, labels, cfg: FaultConfig) -> Path:

@@ -7,6 +7,7 @@ import argparse
 import math
 
 from models.errors import BnnMramError
+from models.memory import NAMES as MEMORIES
 from models.net import stochastic
 from models.net.netfile import MAX_WIDTH
 
@@ -207,14 +208,13 @@ def condition_flags() -> dict:
 
 def add_memory_args(p: argparse.ArgumentParser, lists: bool = False):
     """--memory and the programming conditions of every technology (sweep: comma lists)."""
-    from models.memory import DEFAULT, NAMES
+    from models.memory import NAMES
     g = p.add_argument_group("memory technology and programming condition")
     g.add_argument("--memory", choices=NAMES, default=None,
-                   help=f"weight memory: stmram (default), rram (HfO2 1T1R) or rram2t2r (HfO2 2T2R, PCSA)")
+                   help="weight memory: stmram (default), rram (HfO2 1T1R) or rram2t2r (HfO2 2T2R, PCSA)")
     for flag, helps in condition_flags().items():
         g.add_argument(flag, type=number_list if lists else number, default=None,
                        help="; ".join(helps) + (" (comma list: one point each)" if lists else ""))
-    p.set_defaults(memory_default=DEFAULT)
 
 
 def add_cluster_args(p):
@@ -272,7 +272,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     g.add_argument("--mram-hash-lanes", type=positive, default=None,
                    help="fault hashes per cycle while programming; must divide every layer's SIMD "
                         "(default: the largest divisor of each SIMD up to 8)")
-    g.add_argument("--memory", choices=("stmram", "rram", "rram2t2r"), default="stmram",
+    g.add_argument("--memory", choices=MEMORIES, default="stmram",
                    help="weight memory macro: stmram (default), rram (HfO2 1T1R), rram2t2r (HfO2 2T2R, PCSA)")
     g.add_argument("--out", required=True)
     g.set_defaults(func=commands.gen)
@@ -352,7 +352,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     e.add_argument("--seed", type=seed, default=0)
     e.add_argument("--inferences-per-load", type=positive, default=1,
                    help="system energy scenario: inferences per full weight load")
-    e.add_argument("--memory", choices=("stmram", "rram", "rram2t2r"), default="stmram",
+    e.add_argument("--memory", choices=MEMORIES, default="stmram",
                    help="the weight memory whose programming options are costed")
     e.add_argument("--out", required=True)
     e.set_defaults(func=energy.run)

@@ -8,6 +8,8 @@ import argparse
 import json
 from pathlib import Path
 
+from models.faults.sweep import energy_axis, finish_accuracy_plot
+
 from .demo import run_step
 
 GRIDS = {   # programming-condition lists per technology (every combination is a point)
@@ -81,16 +83,10 @@ def plot(docs, path: Path):
                 color=line.get_facecolor()[0])
     clean = docs["stmram"]["nets"][0]["clean_accuracy"] * 100
     ax.axhline(clean - 1, color="grey", ls=":", lw=1, label="error-free - 1 point")
-    ax.set_xscale("log")
     ax.set_ylim(max(0, clean - 30), clean + 2)
-    ax.set_xlabel("programming energy per weight bit (pJ, no ECC)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Demo MLP: accuracy vs. programming energy (each point a condition, 10 patterns)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
+    energy_axis(ax)
+    finish_accuracy_plot(fig, ax, plt, path, "Demo MLP: accuracy vs. programming energy (each point a "
+                         "condition, 10 patterns)", "lower right")
 
 
 if __name__ == "__main__":

@@ -33,25 +33,33 @@ def given_condition(args, tech) -> dict:
     return given
 
 
-def fault_config(args, memory: str | None = None) -> FaultConfig:
-    """The write-error model of infer/sim: ST-MRAM from --ber and its modes as before; a
-    programming condition (--write-ua/--pulse-ns, --compliance-ua/--reset-v/--pulse-ns) through
-    the technology's physics; --ber on a resistive technology: the condition it stands for."""
+def fault_setting(args, memory: str | None = None) -> tuple[FaultConfig, object | None]:
+    """(write-error model, programming condition or None) of infer/sim: ST-MRAM from --ber and
+    its modes as before; a programming condition (--write-ua/--pulse-ns,
+    --compliance-ua/--reset-v/--pulse-ns) through the technology's physics; --ber alone: the
+    condition it stands for (none for BER 0, switch mode or per-direction rates)."""
     from models.memory import technology
-    tech = technology(memory or getattr(args, "memory", None) or "stmram")
-    cond = given_condition(args, tech) if hasattr(args, "memory") else {}
-    ber_set = args.ber or args.rate01 is not None or args.rate10 is not None or args.fault_mode != "ber"
-    if cond:
-        if ber_set:
+    tech = technology(memory or args.memory or "stmram")
+    given = given_condition(args, tech)
+    rates = args.rate01 is not None or args.rate10 is not None or args.fault_mode != "ber"
+    if given:
+        if args.ber or rates:
             raise BnnMramError("give --ber (and its rates and mode) or a programming condition, not both")
-        return tech.fault_config(tech.condition(**cond), args.seed)
+        cond = tech.condition(**given)
+        return tech.fault_config(cond, args.seed), cond
     if tech.name == "stmram":
-        return FaultConfig(seed=args.seed, ber=args.ber, mode=args.fault_mode, rate_01=args.rate01,
-                           rate_10=args.rate10, init_state=args.init_state)
-    if args.rate01 is not None or args.rate10 is not None or args.fault_mode != "ber":
+        cfg = FaultConfig(seed=args.seed, ber=args.ber, mode=args.fault_mode, rate_01=args.rate01,
+                          rate_10=args.rate10, init_state=args.init_state)
+        return cfg, None if rates or args.ber == 0 else tech.condition_for_ber(args.ber)
+    if rates:
         raise BnnMramError(f"--rate01/--rate10 and --fault-mode switch are ST-MRAM's; --memory {tech.name} "
                            "takes --ber or a programming condition")
-    return tech.faults_at_ber(args.ber, args.seed)
+    cond = None if args.ber == 0 else tech.condition_for_ber(args.ber)
+    return (tech.error_free(args.seed) if cond is None else tech.fault_config(cond, args.seed)), cond
+
+
+def fault_config(args, memory: str | None = None) -> FaultConfig:
+    return fault_setting(args, memory)[0]
 
 
 def fault_text(cfg: FaultConfig) -> str:
@@ -249,11 +257,10 @@ def sim(args):
     od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
     man = load_manifest(args.rtl)
-    vectors.check_rtl_matches(net, man, args.rtl, args.memory)
-    memory = man.get("memory", {}).get("technology", "stmram")
+    memory = vectors.check_rtl_matches(net, man, args.rtl, args.memory)
     ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)
-    cfg = fault_config(args, memory)
+    cfg, cond = fault_setting(args, memory)
     if cfg.switch_only and cfg.init_state != man["mram"]["init_state"]:
         raise BnnMramError(f"--init-state {cfg.init_state} differs from the RTL's MRAM initial state "
                            f"{man['mram']['init_state']} (set at 'bnnmram gen --mram-init')")
@@ -265,7 +272,7 @@ def sim(args):
         config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
                   "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
                   "ber": args.ber, "seed": args.seed, "stalls": args.stalls,
-                  "memory": memory_report(memory, args, cfg)}
+                  "memory": memory_report(memory, cfg, cond)}
         print(f"sim: {args.sim}, {len(y)} images, {memory}, {fault_text(cfg)}"
               f"{' with stalls' if args.stalls else ''}", flush=True)
         result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose,
@@ -284,19 +291,12 @@ def sim(args):
     return 0 if result["passed"] else 1
 
 
-def memory_report(memory: str, args, cfg: FaultConfig) -> dict:
-    """sim.json's `memory`: the technology, its condition and what the model gives there, and
+def memory_report(memory: str, cfg: FaultConfig, cond) -> dict:
+    """sim_config's `memory`: the technology, its condition and what the model gives there, and
     endurance: each MRAM word is programmed once per run (write count 1, the macros' per-word
     counters) against the cycles the technology survives at that condition."""
     from models.memory import technology
     tech = technology(memory)
-    given = given_condition(args, tech)
-    if given:
-        cond = tech.condition(**given)
-    elif args.ber == 0 or args.fault_mode != "ber" or args.rate01 is not None or args.rate10 is not None:
-        cond = None   # error-free, or rates that no single condition stands for
-    else:
-        cond = tech.condition_for_ber(args.ber)
     r1, r0 = cfg.realised_rates
     out = {"technology": memory, "ber_write1": r1, "ber_write0": r0, "fault_ports": cfg.ports()}
     if cond is not None:
@@ -345,7 +345,6 @@ def sweep(args):
     from tqdm import tqdm
     from models.faults import sweep as sw
     from models.faults.reference import campaign_for
-    bers = args.ber
     n = len(args.net)
     dsets = args.dataset or ["fashion-mnist"]
     if len(dsets) not in (1, n):

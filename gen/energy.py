@@ -245,15 +245,13 @@ def plot(path: Path, opts):
     import numpy as np
     bers = np.logspace(-9, -0.7, 60)
     fig, ax = plt.subplots(figsize=(6.5, 4), dpi=120)
-    ax.semilogx(bers, energy.energy_curve(bers), "-", label="least-energy write (Butler 2012 model)")
-    if opts[0].memory != "stmram":
-        from models.memory import technology
-        tech = technology(opts[0].memory)
-        ax.lines[0].remove()
-        ax.semilogx(bers[bers > 2e-9], [tech.program_energy_pj(tech.condition_for_ber(float(b))) for b in bers[bers > 2e-9]],
-                    "-", label=f"{tech.title}: condition for each BER on the standard path")
     from models.memory import technology
     tech = technology(opts[0].memory)
+    if tech.name == "stmram":
+        label = "least-energy write (Butler 2012 model)"
+    else:   # the standard path's strongest condition reaches about 1e-9
+        bers, label = bers[bers > 2e-9], f"{tech.title}: condition for each BER on the standard path"
+    ax.semilogx(bers, energy.energy_curve(bers, tech.name), "-", label=label)
     for o in opts:
         ax.plot(o.raw_ber, tech.program_energy_pj(tech.condition_for_ber(o.raw_ber)), "o",
                 label=f"{o.name}: raw BER {o.raw_ber:.2g}")

@@ -212,6 +212,11 @@ def fault_ports_section(memory: str) -> dict:
     return out
 
 
+def memory_of(man: dict) -> str:
+    """The memory technology of generated RTL (manifests before it was recorded: stmram)."""
+    return man.get("memory", {}).get("technology", "stmram")
+
+
 def memory_section(memory: str) -> dict:
     """The memory technology: its cell, the fault ports with widths, its physics parameters."""
     from models.memory import technology

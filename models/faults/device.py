@@ -26,6 +26,7 @@ device in LRS; 2T2R: BL in LRS, BLb in HRS). The sense circuit reads
 and a write fails when that read differs from the bit written. Ties read 0.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -127,6 +128,7 @@ def device_failures(bits: np.ndarray, layer: int, seed: int, dev: DeviceFaults, 
     return sensed(bits, z0, z1, dev) != bits.astype(bool)
 
 
+@lru_cache(maxsize=1)
 def bin_masses() -> tuple[np.ndarray, np.ndarray]:
     """(z codes, hash counts) of every bin of z(h): how many of the 2**32 hashes give each
     quantile (both halves), for exact error probabilities."""

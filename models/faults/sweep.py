@@ -199,13 +199,8 @@ def plot(doc, path: Path):
             ax.axvline(n["tolerated_ber"], color=line.get_color(), ls=":", lw=1)
     what = describe(doc)
     ax.set_xlabel(f"bit error rate ({what}, no ECC)", fontsize=8 if len(what) > 40 else None)
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("BNN accuracy vs. ST-MRAM bit error rate (dotted: tolerated, within 1 point)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
+    finish_accuracy_plot(fig, ax, plt, path, "BNN accuracy vs. ST-MRAM bit error rate (dotted: tolerated, "
+                         "within 1 point)", "lower left")
 
 
 def plot_energy(doc, path: Path, fig, ax, plt):
@@ -217,12 +212,22 @@ def plot_energy(doc, path: Path, fig, ax, plt):
         err = [[(r["mean"] - r["ci95"][0]) * 100 for r in rows], [(r["ci95"][1] - r["mean"]) * 100 for r in rows]]
         ax.errorbar(e, m, yerr=err, fmt="o-", ms=3, capsize=2,
                     label=f"{n['label']} (error-free {n['clean_accuracy'] * 100:.1f}%)")
+    energy_axis(ax)
+    finish_accuracy_plot(fig, ax, plt, path, "BNN accuracy vs. programming energy (each point a programming "
+                         "condition)", "lower right")
+
+
+def energy_axis(ax):
     ax.set_xscale("log")
     ax.set_xlabel("programming energy per weight bit (pJ, no ECC)")
+
+
+def finish_accuracy_plot(fig, ax, plt, path: Path, title: str, legend: str):
+    """The accuracy axis, title, grid and legend of an accuracy figure; write it as PNG."""
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("BNN accuracy vs. programming energy (each point a programming condition)")
+    ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc=legend)
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)

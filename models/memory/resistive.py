@@ -52,11 +52,18 @@ class Resistive(Technology):
     def fault_config(self, cond, seed):
         return FaultConfig(seed=seed, device=self.device(cond))
 
-    def faults_at_ber(self, ber, seed):
-        """--ber 0: device codes that never fail (the macro's ports take codes, not rates)."""
-        if ber == 0:
-            return FaultConfig(seed=seed, device=error_free(self.sense))
-        return super().faults_at_ber(ber, seed)
+    def error_free(self, seed):
+        """Device codes that never fail (the macro's ports take codes, not rates)."""
+        return FaultConfig(seed=seed, device=error_free(self.sense))
+
+    def short_text(self, cond):
+        return f"{cond.compliance_ua:.1f} uA, {cond.reset_v:.2f} V, {cond.pulse_ns:.0f} ns"
+
+    def write_current_ua(self, cond):
+        return cond.compliance_ua
+
+    def read_time_ns(self, cond):
+        return P.t_read_ns
 
     def ber(self, cond):
         return _mean_ber(self.device(cond))

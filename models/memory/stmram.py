@@ -4,7 +4,6 @@ hash-against-threshold of models/faults/model.py (modes ber and switch), its mac
 hdl/memory/stmram.py."""
 from dataclasses import dataclass
 
-from ..errors import BnnMramError
 from ..faults.model import FaultConfig
 from ..mram import physics as phy
 from .technology import ConditionOption, Technology
@@ -51,7 +50,11 @@ class StMram(Technology):
     def endurance_cycles(self, cond):
         return 1e12  # MgO barrier breakdown beyond 1e12 cycles at ns pulses [Kan et al., IEDM 2016]
 
+    def short_text(self, cond):
+        return f"{cond.write_ua:.0f} uA x {cond.pulse_ns:.1f} ns"
 
-def check_reachable(ber):
-    if not 0 < ber < 1:
-        raise BnnMramError(f"bit error rate must be in (0, 1) for a programming condition, not {ber!r}")
+    def write_current_ua(self, cond):
+        return cond.write_ua
+
+    def read_time_ns(self, cond):
+        return P.t_read_ns

@@ -44,12 +44,27 @@ class Technology(ABC):
     def fault_config(self, cond, seed: int) -> FaultConfig:
         """The write-error model of one fault pattern programmed at `cond`."""
 
+    def error_free(self, seed: int) -> FaultConfig:
+        """Writing without errors, as this technology's macro takes it (--ber 0)."""
+        return FaultConfig(seed=seed)
+
     def faults_at_ber(self, ber: float, seed: int) -> FaultConfig:
-        """--ber B: B = 0 is error-free writing in every technology; else the model at
-        condition_for_ber(B)."""
+        """--ber B: B = 0 is error_free; else the model at condition_for_ber(B)."""
         if ber == 0:
-            return FaultConfig(seed=seed)
+            return self.error_free(seed)
         return self.fault_config(self.condition_for_ber(ber), seed)
+
+    @abstractmethod
+    def short_text(self, cond) -> str:
+        """The condition in a table cell, e.g. '110 uA x 10.0 ns'."""
+
+    @abstractmethod
+    def write_current_ua(self, cond) -> float:
+        """The programming current of `cond`, uA."""
+
+    @abstractmethod
+    def read_time_ns(self, cond) -> float:
+        """Time of one read (a write-verify step), ns."""
 
     def ber(self, cond) -> float:
         """Mean of the two directions' modelled error rates at `cond`."""

@@ -12,7 +12,6 @@ import numpy as np
 
 from ..ecc import secded as ecc
 from ..memory import technology
-from . import physics as phy
 
 TARGET_BER = 1e-6
 ECC_DATA_BITS = 64
@@ -62,12 +61,6 @@ class Option:
         return self.load_energy_nj + inferences * self.read_energy_per_inference_nj
 
 
-def _condition_text(tech, cond) -> str:
-    if tech.name == "stmram":
-        return f"{cond.write_ua:.0f} uA x {cond.pulse_ns:.1f} ns"
-    return f"{cond.compliance_ua:.1f} uA, {cond.reset_v:.2f} V, {cond.pulse_ns:.0f} ns"
-
-
 def _plain(tech, name, raw, bits, accuracy, overhead=1.0, ecc_transistors=0, eff=None):
     c = tech.condition_for_ber(raw)
     stored = int(round(bits * overhead))
@@ -76,8 +69,7 @@ def _plain(tech, name, raw, bits, accuracy, overhead=1.0, ecc_transistors=0, eff
     return Option(name, raw, raw if eff is None else eff, e_bit * overhead,
                   e_bit * stored * 1e-3, stored, um2 * stored, f2,
                   ecc_transistors, stored * tech.read_energy_pj(c) * 1e-3, accuracy,
-                  getattr(c, "write_ua", getattr(c, "compliance_ua", 0.0)), c.pulse_ns, c.pulse_ns,
-                  condition=_condition_text(tech, c), endurance_cycles=tech.endurance_cycles(c), memory=tech.name)
+                  tech.write_current_ua(c), c.pulse_ns, c.pulse_ns, condition=tech.short_text(c), endurance_cycles=tech.endurance_cycles(c), memory=tech.name)
 
 
 def write_verify(tech, bits, accuracy) -> Option:
@@ -97,11 +89,9 @@ def write_verify(tech, bits, accuracy) -> Option:
     e, raw, r, c = best
     writes = (1 - raw ** (r + 1)) / (1 - raw)
     f2, um2 = tech.cell_area(c)
-    t_read = phy.MTJ_PARAMS.t_read_ns if tech.name == "stmram" else 10.0
     return Option("(c) write-verify", raw, raw ** (r + 1), e, e * bits * 1e-3, bits, um2 * bits,
-                  f2, 0, bits * tech.read_energy_pj(c) * 1e-3, accuracy,
-                  getattr(c, "write_ua", getattr(c, "compliance_ua", 0.0)), c.pulse_ns,
-                  writes * (c.pulse_ns + t_read), retries=r, condition=_condition_text(tech, c),
+                  f2, 0, bits * tech.read_energy_pj(c) * 1e-3, accuracy, tech.write_current_ua(c), c.pulse_ns,
+                  writes * (c.pulse_ns + tech.read_time_ns(c)), retries=r, condition=tech.short_text(c),
                   endurance_cycles=tech.endurance_cycles(c) / writes, memory=tech.name)
 
 
@@ -122,5 +112,7 @@ def options(bits: int, tolerated_ber: float, acc_target: float | None, acc_toler
     ]
 
 
-def energy_curve(bers):
-    return [phy.least_energy(b).energy_pj for b in bers]
+def energy_curve(bers, memory: str = "stmram"):
+    """Programming energy per bit (pJ) of the condition each BER stands for."""
+    tech = technology(memory)
+    return [tech.program_energy_pj(tech.condition_for_ber(float(b))) for b in bers]
