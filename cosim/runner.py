@@ -138,5 +138,6 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
         found = sorted(build_dir.glob("*.fst")) + sorted(out.glob("*.vcd")) + sorted(out.glob("*.fst"))
         result["waves"] = [str(p) for p in found]
     result["passed"] = (error is None and failed == 0 and result["mismatches"] == 0
-                        and not result["readback_mismatches"] and not result.get("prog_error"))
+                        and not result["readback_mismatches"] and not result.get("prog_error")
+                        and not result.get("write_count_mismatches"))
     return result

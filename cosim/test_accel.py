@@ -34,7 +34,7 @@ async def accelerator_matches_golden(dut):
     log.info("programmed %d MRAM words in %d cycles", sum(f.words for f in tb.folds.values()), prog_cycles)
 
     readback_mismatches = []
-    stored = await tb.read_back()
+    stored, writes = await tb.read_back()
     for i, f in tb.folds.items():
         got = unpack_words(stored[i], f)
         want = vec[f"stored{i}"]
@@ -52,6 +52,16 @@ async def accelerator_matches_golden(dut):
             log.error("read-back: layer %d has %d stored bits differing from the fault model "
                       "(first: neuron %d input %d expected %d got %d)", i, len(bad), n, k,
                       want[n, k], got[n, k])
+    # each word was programmed once: its write counter must read 1
+    write_counts = {}
+    for i, counts in writes.items():
+        for c in counts:
+            write_counts[c] = write_counts.get(c, 0) + 1
+    miscounted = {i: [a for a, c in enumerate(counts) if c != 1] for i, counts in writes.items()}
+    miscounted = {i: a for i, a in miscounted.items() if a}
+    for i, a in miscounted.items():
+        log.error("write counters: layer %d has %d words whose count is not 1 after one programming "
+                  "(first: word %d reads %d)", i, len(a), a[0], writes[i][a[0]])
     flipped = int(sum((vec[f"stored{i}"] != vec[f"weights{i}"]).sum() for i in range(n_layers)))
     log.info("read-back: %d words checked, %d weights flipped by write errors",
              sum(f.words for f in tb.folds.values()), flipped)
@@ -82,6 +92,8 @@ async def accelerator_matches_golden(dut):
         "simulator": cfg["simulator"], "images": n, "ber": cfg["ber"], "seed": cfg["seed"],
         "stalls": cfg["stalls"], "mismatches": len(mismatches), "mismatch_details": mismatches[:20],
         "readback_mismatches": readback_mismatches, "weights_flipped": flipped,
+        "write_counts": {str(c): n for c, n in sorted(write_counts.items())},
+        "write_count_mismatches": {str(i): a[:50] for i, a in miscounted.items()},
         "accuracy": float((preds == vec["labels"]).mean()),
         "golden_accuracy": float((vec["pred"] == vec["labels"]).mean()),
         "cycles_per_image": measured, "cycles_per_image_analytic": man["cycles_per_image"],
@@ -96,4 +108,5 @@ async def accelerator_matches_golden(dut):
         json.dump(result, fh, indent=1)
     assert not prog_error, "prog_error set by programming existing words only"
     assert not readback_mismatches, f"MRAM read-back differs from the fault model: {readback_mismatches[0]}"
+    assert not miscounted, f"write counters differ from one write per word: {miscounted}"
     assert not mismatches, f"{len(mismatches)} of {n} images mismatch; first: {mismatches[0]}"

@@ -96,12 +96,13 @@ class AcceleratorTB:
         await RisingEdge(d.clk)
         return int(d.prog_error.value)
 
-    async def read_back(self) -> dict[int, list[int]]:
-        """Every stored MRAM word, layer by layer, through the 1-cycle dump port."""
+    async def read_back(self) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+        """Every stored MRAM word and its write counter, layer by layer, through the 1-cycle
+        dump port: (words, writes), each {layer: [value per address]}."""
         d = self.dut
-        words = {}
+        words, writes = {}, {}
         for i, f in self.folds.items():
-            layer = []
+            layer, counts = [], []
             d.dump_layer.value = i
             d.dump_addr.value = 0
             for addr in range(f.words):
@@ -110,9 +111,10 @@ class AcceleratorTB:
                     d.dump_addr.value = addr + 1
                 await ReadOnly()
                 layer.append(d.dump_data.value.to_unsigned() & ((1 << f.word_bits) - 1))
+                counts.append(d.dump_writes.value.to_unsigned())
             await RisingEdge(d.clk)
-            words[i] = layer
-        return words
+            words[i], writes[i] = layer, counts
+        return words, writes
 
     async def _source(self, batches):
         d = self.dut

@@ -274,6 +274,9 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
                         "(default: the largest divisor of each SIMD up to 8)")
     g.add_argument("--memory", choices=MEMORIES, default="stmram",
                    help="weight memory macro: stmram (default), rram (HfO2 1T1R), rram2t2r (HfO2 2T2R, PCSA)")
+    g.add_argument("--xnor-in-memory", action="store_true",
+                   help="rram2t2r: the sense amplifier computes XNOR(weight, input) for the layers with "
+                        "bit inputs, and the MVTU skips its XNOR gates")
     g.add_argument("--out", required=True)
     g.set_defaults(func=commands.gen)
 

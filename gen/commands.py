@@ -211,10 +211,14 @@ def _check_rtl_folder(out: Path, files):
 def gen(args):
     from hdl.folding import fold_net
     from hdl.generate import FILES, generate
+    from hdl.memory import cell
     from hdl.mram import MramParams, hash_lanes_for
     out = Path(args.out)
     _check_rtl_folder(out, FILES)
     od = OutputDir(out, "gen", list(FILES)).check()
+    if args.xnor_in_memory and not cell(args.memory).xnor_sense:
+        raise BnnMramError(f"--xnor-in-memory needs the differential 2T2R cell, whose sense amplifier "
+                           f"computes XNOR (--memory rram2t2r), not --memory {args.memory}")
     net = netfile.load(args.net)
     overrides = {}
     for layer, pe_simd in args.fold or []:
@@ -230,7 +234,8 @@ def gen(args):
         f"L{i} {_layer_text(l, f)} ({f.cycles} cycles)" for i, (l, f) in enumerate(zip(net.layers, folds))),
         flush=True)
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
-                                                 args.mram_init, args.mram_hash_lanes, args.memory))
+                                                 args.mram_init, args.mram_hash_lanes, args.memory,
+                                                 args.xnor_in_memory))
     with od:
         for name, text in files.items():
             od.write(name, text)
@@ -278,6 +283,8 @@ def sim(args):
         result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose,
                             config_path=od.stage(files[2]), xml_path=od.stage(files[3]))
         config["vectors"], config["result"] = str((out / "vectors.npz").resolve()), str((out / "sim.json").resolve())
+        result["endurance"] = endurance_report(config["memory"].get("endurance_cycles"),
+                                               result.get("write_counts", {}))
         od.write(files[2], json.dumps(config, indent=1) + "\n")
         od.write("sim.json", json.dumps(result, indent=1) + "\n")
         od.commit()
@@ -286,15 +293,19 @@ def sim(args):
           f"(golden {result['golden_accuracy']:.4f}), {result['cycles_per_image']} cycles/image measured vs "
           f"{result['cycles_per_image_analytic']} analytic, {result['images_per_second']} images/s -> "
           f"{out / 'sim.json'}")
+    e = result["endurance"]
+    print(f"sim: write counters read back: {e['words']} words, at most {e['writes_per_word_max']} "
+          f"write(s) each" + ("" if e["endurance_cycles"] is None else
+                              f", {e['words_beyond_endurance']} beyond the endurance of "
+                              f"{e['endurance_cycles']:.2g} cycles"))
     for w in result.get("waves", []):
         print(f"sim: waveforms {w}")
     return 0 if result["passed"] else 1
 
 
 def memory_report(memory: str, cfg: FaultConfig, cond) -> dict:
-    """sim_config's `memory`: the technology, its condition and what the model gives there, and
-    endurance: each MRAM word is programmed once per run (write count 1, the macros' per-word
-    counters) against the cycles the technology survives at that condition."""
+    """sim_config's `memory`: the technology, its condition and what the model gives there
+    (programming energy, the write cycles a word survives at that condition)."""
     from models.memory import technology
     tech = technology(memory)
     r1, r0 = cfg.realised_rates
@@ -302,8 +313,19 @@ def memory_report(memory: str, cfg: FaultConfig, cond) -> dict:
     if cond is not None:
         d = tech.describe(cond)
         out.update({"condition": d["condition"], "program_energy_pj_per_bit": d["program_energy_pj_per_bit"],
-                    "endurance_cycles": d["endurance_cycles"], "writes_per_word": 1,
-                    "words_beyond_endurance": 0 if d["endurance_cycles"] >= 1 else None})
+                    "endurance_cycles": d["endurance_cycles"]})
+    return out
+
+
+def endurance_report(endurance_cycles: float | None, write_counts: dict[str, int]) -> dict:
+    """sim.json's `endurance`: the write counters read back from the macros ({count: words})
+    against the cycles a word survives (None: no programming condition, not judged)."""
+    counts = {int(c): n for c, n in write_counts.items()}
+    out = {"writes_per_word_max": max(counts, default=0), "words": sum(counts.values()),
+           "endurance_cycles": endurance_cycles}
+    if endurance_cycles is not None:
+        out["words_beyond_endurance"] = sum(n for c, n in counts.items() if c > endurance_cycles)
+        out["endurance_used"] = max(counts, default=0) / endurance_cycles
     return out
 
 

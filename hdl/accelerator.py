@@ -16,7 +16,9 @@ Top-level ports (Verilog names in the manifest):
   `rst`).
 - `prog_busy`: high while any MRAM macro is writing a word (programming is finished when it
   is low after the last transfer on `prog`).
-- `dump_layer`, `dump_addr` -> `dump_data` (1 cycle): read-back of stored MRAM words.
+- `dump_layer`, `dump_addr` -> `dump_data`, `dump_writes` (1 cycle): read-back of a stored
+  MRAM word and its write counter (times written since power-up; 0 for a max-pool layer's
+  index or a layer that does not exist, like `dump_data`).
 - `fault`: the memory technology's run-time fault ports (ST-MRAM: seed, 33-bit thresholds
   t01/t10, switch_only, models.faults.model; RRAM: seed and device codes, models.faults.device).
 """
@@ -26,6 +28,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from models.faults.model import WRITE_BITS
 from models.net.netfile import Net
 from .flatten import Flatten
 from .maxpool import MaxPool
@@ -74,6 +77,7 @@ class Accelerator(wiring.Component):
             "dump_layer": In(self.layer_bits),
             "dump_addr": In(self.addr_bits),
             "dump_data": Out(self.data_bits),
+            "dump_writes": Out(WRITE_BITS),
             "fault": In(FaultConfigSignature(mram.memory)),
             "prog_busy": Out(1),
             "prog_error": Out(1),
@@ -172,5 +176,5 @@ class Accelerator(wiring.Component):
         with m.Switch(dump_sel):
             for i, u in self.mvtus:
                 with m.Case(i):
-                    m.d.comb += self.dump_data.eq(u.dump_data)
+                    m.d.comb += [self.dump_data.eq(u.dump_data), self.dump_writes.eq(u.dump_writes)]
         return m

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
+from models.faults.model import WRITE_BITS
 from models.net import netfile, stochastic
 from models.errors import BnnMramError
 from models.net.netfile import Net
@@ -124,7 +125,10 @@ def interface(net: Net, folds: list, top: Accelerator, params: dict) -> dict:
                      "k, read dump_data in cycle k+1; one word per cycle, back to back. A dump_addr >= "
                      "the layer's mram_words reads an undefined value. Read-back is independent of "
                      "inference and programming (a word being written shows its old value until its "
-                     "commit edge).",
+                     "commit edge). dump_writes shows, with the same timing, how many times that word "
+                     "has been written since power-up (its write counter, 24 bits, wraps modulo 2**24, not cleared by rst; "
+                     "the count a write's fault hash uses is dump_writes before that write). A "
+                     "dump_layer that is a max-pool layer or does not exist reads 0 on both ports.",
         "output_word": "out__payload: class in the low class_bits, then the scores (see output.layout); "
                        "results leave in image order, one per image",
         "latency_cycles": "let E be the rising edge that transfers an image's last input word, with the "
@@ -174,7 +178,8 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
                            "addr nf*SF+sf; for a conv layer neuron = output channel and input = patch "
                            "bit (ky*K + kx)*C_in + c; 1 codes +1; bits above the layer's "
                            "mram_word_bits ignored; max-pool layers hold no words)"},
-        "dump": {"layer": "dump_layer", "addr": "dump_addr", "data": "dump_data", "latency_cycles": 1,
+        "dump": {"layer": "dump_layer", "addr": "dump_addr", "data": "dump_data", "writes": "dump_writes",
+                 "writes_bits": WRITE_BITS, "latency_cycles": 1,
                  "layout": "the layer's stored word in bits [0, mram_word_bits), same bit order as prog data"},
         "fault_ports": fault_ports_section(params["memory"]),
         "memory": memory_section(params["memory"]),
@@ -272,7 +277,7 @@ def layer_entry(i: int, l, f, u, read_latency: int) -> dict:
               "positions": f.positions, "output_fifo_depth": output_fifo_depth(l, read_latency),
               "mram_words": f.words, "mram_word_bits": f.word_bits,
               "mram_pulse_cycles": u.mram.pulse_cycles, "mram_hash_lanes": u.mram.lanes,
-              "mram_module": f"{TOP}.layer{i}.mram"})
+              "mram_xnor_in_memory": u.mram.xnor, "mram_module": f"{TOP}.layer{i}.mram"})
     if l.kind == "conv":
         e.update({"kernel": l.kernel, "window_idle_cycles": f.window_idle})
         if i > 0:

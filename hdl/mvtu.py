@@ -22,6 +22,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
+from models.faults.model import WRITE_BITS
 from models.net import stochastic
 from models.net.netfile import Layer
 from models.net.xnor import dot_from_popcount, popcount_threshold
@@ -32,6 +33,7 @@ from .pixel_buffer import PixelBuffer
 from .widths import index_shape, memory
 
 PIXEL_BITS = 8
+XNOR_INPUTS = ("bits", "binarized")   # inputs whose partial sums are XNOR-popcounts
 OUTPUT_FIFO_DEPTH = 3  # SyncFIFOBuffered: 1 output register + a 2-entry FIFO
 
 
@@ -89,7 +91,7 @@ class MVTU(wiring.Component):
         self.mram = MramMacro(layer=index, pe=fold.pe, simd=fold.simd, sf=fold.sf, depth=fold.words,
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes,
-                              memory=mram.memory)
+                              memory=mram.memory, xnor=mram.xnor_in_memory and layer.input in XNOR_INPUTS)
         self.first = layer.input in ("pixel", "binarized", "sc")
         self.buffered = self.first and layer.kind == "dense"
         natural = {"pixel": PIXEL_BITS, "binarized": PIXEL_BITS,
@@ -105,8 +107,16 @@ class MVTU(wiring.Component):
             "prog": In(stream.Signature(prog_layout(self.mram.addr_bits, self.mram.width))),
             "dump_addr": In(self.mram.addr_bits),
             "dump_data": Out(self.mram.width),
+            "dump_writes": Out(WRITE_BITS),
             "fault": In(FaultConfigSignature(mram.memory)),
         })
+
+    def _binary(self, x):
+        """The SIMD input bits of an XNOR layer's slice x (binarized 8-bit pixels: x >= threshold)."""
+        if self.layer.input == "binarized" and self.elem_bits == PIXEL_BITS:
+            simd = self.fold.simd
+            return Cat(*[x.word_select(s, PIXEL_BITS) >= self.binarize_threshold for s in range(simd)])
+        return x
 
     def elaborate(self, platform):
         m = Module()
@@ -117,7 +127,8 @@ class MVTU(wiring.Component):
         m.submodules.mram = mram = self.mram
         wiring.connect(m, wiring.flipped(self.prog), mram.prog)
         wiring.connect(m, wiring.flipped(self.fault), mram.fault)
-        m.d.comb += [mram.dump_addr.eq(self.dump_addr), self.dump_data.eq(mram.dump_data)]
+        m.d.comb += [mram.dump_addr.eq(self.dump_addr), self.dump_data.eq(mram.dump_data),
+                     self.dump_writes.eq(mram.dump_writes)]
 
         out_width = len(Value.cast(self.out.payload))
         depth = output_fifo_depth(layer, L)
@@ -158,7 +169,10 @@ class MVTU(wiring.Component):
         else:
             m.d.comb += [avail.eq(self.inp.valid), self.inp.ready.eq(release)]
             x, x_latency = self.inp.payload.word_select(sf, simd * self.elem_bits), 0
-        x = delay(m, x, L - x_latency, "x_stage")
+        if self.mram.xnor:   # the macro's sense amplifier takes the input bits one cycle after rd_addr
+            m.d.comb += mram.rd_in.eq(delay(m, self._binary(x), 1 - x_latency, "x_stage"))
+        else:
+            x = delay(m, x, L - x_latency, "x_stage")
 
         # tags travel with the read: valid, first/last synapse fold, neuron fold, end of image
         tag = delay(m, Cat(issue, sf == 0, last_sf, last_issue, nf), L, "tag_stage")
@@ -177,12 +191,12 @@ class MVTU(wiring.Component):
             n = layer.samples
             partials = [tree_sum(Mux(w[p * simd + s], cnt[s], C(n, self.elem_bits) - cnt[s])[:self.elem_bits]
                                  for s in range(simd)) for p in range(pe)]
+        elif self.mram.xnor:   # rd_data is already XNOR(weight, input)
+            acc_shape = unsigned(bits_for(layer.n_in))
+            partials = [tree_sum(w[p * simd + s] for s in range(simd)) for p in range(pe)]
         else:
             acc_shape = unsigned(bits_for(layer.n_in))
-            if layer.input == "binarized" and self.elem_bits == PIXEL_BITS:
-                xb = Cat(*[x.word_select(s, PIXEL_BITS) >= self.binarize_threshold for s in range(simd)])
-            else:
-                xb = x
+            xb = self._binary(x)
             partials = [tree_sum(~(w[p * simd + s] ^ xb[s]) for s in range(simd)) for p in range(pe)]
         accs = [Signal(acc_shape, name=f"acc{p}") for p in range(pe)]
         with m.If(valid_e):

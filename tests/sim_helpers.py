@@ -39,9 +39,9 @@ async def program(ctx, top, net, folds, cfg):
                 await put(ctx, top.prog, {"layer": i, "addr": a, "data": w})
 
 
-def program_and_dump(macro, words, cfg, rounds=1):
+def program_and_dump(macro, words, cfg, rounds=1, writes=None):
     """Write `words` to a weight macro `rounds` times with cfg's fault ports, then read every
-    word back through the dump port."""
+    word back through the dump port (and, into the list `writes` if given, its write counter)."""
     dumped = []
 
     async def tb(ctx):
@@ -55,5 +55,7 @@ def program_and_dump(macro, words, cfg, rounds=1):
             ctx.set(macro.dump_addr, a)
             await ctx.tick()
             dumped.append(ctx.get(macro.dump_data))
+            if writes is not None:
+                writes.append(ctx.get(macro.dump_writes))
     run_to_end(macro, tb)
     return dumped

@@ -465,6 +465,8 @@ ARGS = [
     (["gen", "--net", "{net}", "--mram-hash-lanes", "0", "--out", "{out}"], "must be a positive integer"),
     (["gen", "--net", "{net}", "--mram-read-latency", "0", "--out", "{out}"], "must be a positive integer"),
     (["gen", "--net", "{net}", "--mram-write-cycles", "-2", "--out", "{out}"], "must be a positive integer"),
+    (["gen", "--net", "{net}", "--xnor-in-memory", "--out", "{out}"], "--xnor-in-memory needs the differential 2T2R cell"),
+    (["gen", "--net", "{net}", "--memory", "rram", "--xnor-in-memory", "--out", "{out}"], "not --memory rram"),
     (["gen", "--net", "{net}", "--mram-init", "2", "--out", "{out}"], "invalid choice: 2"),
     (["gen", "--net", "{net}", "--out", "{file}"], "is a file"),
     (["gen", "--net", "{net}", "--out", "{user_dir}"], "was not written by `bnnmram gen`"),

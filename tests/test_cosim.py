@@ -47,8 +47,11 @@ def test_bit_exact_against_golden(rtl, small_net, tmp_path, simulator, extra):
     assert r["mismatches"] == 0 and r["readback_mismatches"] == []
     assert r["accuracy"] == r["golden_accuracy"]
     assert ("--ber" in extra) == (r["weights_flipped"] > 0)
+    man = json.loads((rtl / "manifest.json").read_text())
+    # the write counters read back: every word of every weight layer written exactly once
+    assert r["write_counts"] == {"1": sum(l.get("mram_words", 0) for l in man["layers"])}
+    assert r["endurance"]["writes_per_word_max"] == 1
     if "--stalls" not in extra:
-        man = json.loads((rtl / "manifest.json").read_text())
         assert abs(r["cycles_per_image"] - man["cycles_per_image"]) <= 0.05 * man["cycles_per_image"]
         assert r["first_result_cycle"] == man["input"]["words_per_image"] - 1 + man["latency_cycles"]
 

@@ -64,12 +64,15 @@ def test_mram_hash_lanes_that_do_not_divide_simd_are_refused(lanes):
 
 @pytest.mark.parametrize("rounds", [2, 257])  # 257: the count must not wrap at 8 bits
 def test_mram_rewrite_uses_write_count(rounds):
-    """Programming a word again draws fresh errors: write k of the model, not write 0."""
+    """Programming a word again draws fresh errors: write k of the model, not write 0; the
+    dump port's write counter reads `rounds` for every word."""
     f = check_fold(0, 16, 4, pe=2, simd=8)
     w = np.zeros((4, 16), np.uint8)
     cfg = FaultConfig(seed=1, ber=0.3)
     macro = MramMacro(layer=0, pe=2, simd=8, sf=f.sf, depth=f.words)
-    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=rounds), f)
+    writes = []
+    got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=rounds, writes=writes), f)
+    assert writes == [rounds] * f.words
     assert np.array_equal(got, stored_bits(w, 0, cfg, write=rounds - 1))
     assert not np.array_equal(got, stored_bits(w, 0, cfg, write=0))
 

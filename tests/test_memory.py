@@ -173,3 +173,12 @@ def test_error_free_codes_never_fail(cell):
     tech = RRAM if cell == "1t1r" else RRAM2
     cfg = tech.faults_at_ber(0, 3)
     assert cfg.device == device.error_free(cell) and set(cfg.ports()) >= {"seed", "set_mu"}
+
+
+def test_endurance_report_counts_words_written_more_often_than_they_survive():
+    from gen.commands import endurance_report
+    e = endurance_report(3.0, {"1": 10, "5": 2, "3": 4})
+    assert e["words"] == 16 and e["writes_per_word_max"] == 5
+    assert e["words_beyond_endurance"] == 2 and e["endurance_used"] == pytest.approx(5 / 3)
+    unjudged = endurance_report(None, {"1": 7})
+    assert unjudged["writes_per_word_max"] == 1 and "words_beyond_endurance" not in unjudged

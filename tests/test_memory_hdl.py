@@ -102,3 +102,42 @@ def test_condition_sweep_reports_energy(small_net, tmp_path):
     assert all(r["energy_pj_per_bit"] > 0 for r in rows)
     assert rows[0]["mean"] >= rows[-1]["mean"]
     assert "energy_pj_per_bit" in (out / "sweep.csv").read_text().splitlines()[0]
+
+
+@pytest.fixture(scope="module")
+def xnor_rtl(binarized_net, tmp_path_factory):
+    """2T2R RTL of the binarized net with XNOR in the sense amplifier, read latency 2."""
+    out = tmp_path_factory.mktemp("rtl_xnor")
+    assert run_cli(["gen", "--net", str(binarized_net[2]), "--fold", "0:4:16", "--memory", "rram2t2r",
+                    "--xnor-in-memory", "--mram-read-latency", "2", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_xnor_in_memory_bit_exact(xnor_rtl, binarized_net, tmp_path, simulator):
+    man = json.loads((xnor_rtl / "manifest.json").read_text())
+    assert man["mram"]["xnor_in_memory"] and all(l["mram_xnor_in_memory"] for l in man["layers"])
+    for k, extra in enumerate([COND["rram2t2r"] + ["--images", "25", "--stalls", "--seed", "5"],
+                               ["--images", "15", "--ber", "0.03"]]):
+        code, r = _sim(xnor_rtl, binarized_net[2], tmp_path / f"s{k}", "--sim", simulator, *extra)
+        assert code == 0 and r["passed"] and r["mismatches"] == 0 and r["readback_mismatches"] == []
+        assert r["weights_flipped"] > 0
+        if "--stalls" not in extra:
+            assert r["cycles_per_image"] == man["cycles_per_image"]
+
+
+def test_xnor_in_memory_only_where_it_means_something(small_net, tmp_path, capsys):
+    """The pixel layer keeps its +-pixel datapath; the bit layers sense XNOR; 1T1R refuses."""
+    out = tmp_path / "rtl"
+    assert run_cli(["gen", "--net", str(small_net[2]), "--memory", "rram2t2r", "--xnor-in-memory",
+                    "--out", str(out)]) == 0
+    man = json.loads((out / "manifest.json").read_text())
+    assert [l["mram_xnor_in_memory"] for l in man["layers"]] == [False, True, True]
+    code, r = _sim(out, small_net[2], tmp_path / "s", "--sim", "verilator", "--images", "20", "--ber", "0.05")
+    assert code == 0 and r["mismatches"] == 0 and r["weights_flipped"] > 0
+    capsys.readouterr()
+    assert run_cli(["gen", "--net", str(small_net[2]), "--memory", "rram", "--xnor-in-memory",
+                    "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--xnor-in-memory needs the differential 2T2R cell" in err[0]
+    assert not (tmp_path / "bad").exists()

@@ -58,3 +58,22 @@ def test_energy_table(small_net, rtl, tmp_path):
     if tol > 1e-6:
         assert doc["saving"]["programming_d_over_a"] > 1 and d["cell_area_um2"] < a["cell_area_um2"]
     assert (out / "energy.md").read_text().count("|") > 40 and (out / "energy_vs_ber.png").stat().st_size > 10_000
+
+
+def test_xnor_in_memory_moves_the_xnor_gates_into_the_macro(small_net, tmp_path):
+    """2T2R with --xnor-in-memory: the bit layers' MVTUs lose their XNOR gates (macros black-boxed)."""
+    cells = {}
+    for name, extra in (("plain", []), ("xnor", ["--xnor-in-memory"])):
+        rtl, out = tmp_path / f"rtl_{name}", tmp_path / f"synth_{name}"
+        with pytest.raises(SystemExit) as e:
+            main(["gen", "--net", str(small_net[2]), "--memory", "rram2t2r", *extra, "--out", str(rtl)])
+        assert e.value.code == 0
+        with pytest.raises(SystemExit) as e:
+            main(["synth", "--rtl", str(rtl), "--target", "generic", "--out", str(out)])
+        assert e.value.code == 0
+        r = json.loads((out / "synth.json").read_text())
+        cells[name] = r
+    plain, xnor = cells["plain"], cells["xnor"]
+    assert xnor["transistors"] < plain["transistors"]
+    assert xnor["mram_bits"] == plain["mram_bits"]
+    assert xnor["flip_flops"] <= plain["flip_flops"]

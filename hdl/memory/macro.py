@@ -10,7 +10,14 @@ Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
   with `models.faults.model`' function of the bit's logical
   coordinates (layer, neuron, input index, write count), so any folding flips the same weights.
 - `rd_addr` / `rd_data`: inference read, `read_latency` cycles (>= 1).
-- `dump_addr` / `dump_data`: read-back for testbenches, 1 cycle.
+- `rd_in` (SIMD bits, only with `xnor_in_memory`, a 2T2R option): the layer's input bits for
+  the read; the sense amplifier returns XNOR(weight, input) instead of the weight, bit
+  p*SIMD+s = XNOR(weight of row p, input s). The PCSA senses one cycle after `rd_addr`, so
+  `rd_in` is given in that cycle (the one after the address), and the result leaves
+  `read_latency - 1` cycles later with `rd_data`.
+- `dump_addr` / `dump_data`, `dump_writes`: read-back for testbenches, 1 cycle: the stored word
+  and how many times it has been written (its write counter, WRITE_BITS bits, 0 before the
+  first write), for endurance reports.
 - `fault`: run-time fault configuration, the cell's ports (ST-MRAM: `seed`, `t01`, `t10`
   (33-bit thresholds, T = round(rate * 2**32)), `switch_only`, see models.faults.model;
   resistive cells: `seed` and the device codes of models.faults.device).
@@ -43,6 +50,7 @@ class MramParams:
     init_state: int = 0     # value of every cell before the first write
     hash_lanes: int | None = None  # fault hashes per cycle during a write (None: auto)
     memory: str = "stmram"  # the memory technology (models/memory, hdl/memory)
+    xnor_in_memory: bool = False  # 2T2R: the PCSA computes XNOR(weight, input) (bit-input layers)
 
 
 DEFAULT_HASH_LANES = 8
@@ -74,10 +82,11 @@ def prog_layout(addr_bits: int, data_bits: int) -> data.StructLayout:
 
 class MramMacro(wiring.Component):
     """Parameters: layer index, pe, simd, sf (synapse folds), depth (words), read_latency
-    (cycles), write_cycles (programming pulse, cycles), init_state (0/1, every cell)."""
+    (cycles), write_cycles (programming pulse, cycles), init_state (0/1, every cell), xnor
+    (the sense amplifier computes XNOR with `rd_in`; cells that can: `xnor_sense`)."""
 
     def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
-                 hash_lanes=None, memory="stmram"):
+                 hash_lanes=None, memory="stmram", xnor=False):
         if read_latency < 1:
             raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
         if write_cycles < 1:
@@ -91,14 +100,22 @@ class MramMacro(wiring.Component):
         self.lanes = hash_lanes_for(layer, simd, hash_lanes)
         self.chunks = pe * simd // self.lanes
         self.cell = technology_cell(memory)
-        super().__init__({
+        if xnor and not self.cell.xnor_sense:
+            raise BnnMramError(f"--xnor-in-memory needs a differential cell whose sense amplifier computes "
+                               f"XNOR (--memory rram2t2r), not {memory}")
+        self.xnor = xnor
+        ports = {
             "prog": In(stream.Signature(prog_layout(self.addr_bits, self.width))),
             "rd_addr": In(self.addr_bits),
             "rd_data": Out(self.width),
             "dump_addr": In(self.addr_bits),
             "dump_data": Out(self.width),
+            "dump_writes": Out(WRITE_BITS),
             "fault": In(FaultConfigSignature(memory)),
-        })
+        }
+        if xnor:
+            ports["rd_in"] = In(simd)
+        super().__init__(ports)
 
     @property
     def pulse_cycles(self) -> int:
@@ -114,10 +131,15 @@ class MramMacro(wiring.Component):
         # Inference read: sync port plus (read_latency - 1) register stages.
         rd = cells.read_port()
         m.d.comb += rd.addr.eq(self.rd_addr)
-        m.d.comb += self.rd_data.eq(delay(m, rd.data, self.read_latency - 1, "rd_stage"))
+        sensed = rd.data
+        if self.xnor:   # the PCSA swaps BL and BLb under an input 0: XNOR(weight, input)
+            sensed = ~(rd.data ^ Cat(*[self.rd_in] * self.pe))
+        m.d.comb += self.rd_data.eq(delay(m, sensed, self.read_latency - 1, "rd_stage"))
 
         dump = cells.read_port()
         m.d.comb += [dump.addr.eq(self.dump_addr), self.dump_data.eq(dump.data)]
+        dump_count = counts.read_port()
+        m.d.comb += [dump_count.addr.eq(self.dump_addr), self.dump_writes.eq(dump_count.data)]
 
         # Programming: accept, hash `lanes` bits per pulse cycle, commit.
         addr = Signal(self.addr_bits)

@@ -44,6 +44,7 @@ def log_resistance(m, prefix, z, mu, sigma):
 
 class _Resistive:
     roms = 0  # ROM read ports per hash lane (set by the cells)
+    xnor_sense = False  # the sense amplifier can compute XNOR(weight, input)
     base_ports = {"seed": 32, "set_mu": MU_BITS, "set_sigma": SIGMA_BITS, "reset_mu": MU_BITS,
                   "reset_sigma": SIGMA_BITS}
 
@@ -73,6 +74,7 @@ class Rram2T2RCell(_Resistive):
     name = "rram2t2r"
     ports = dict(_Resistive.base_ports)
     roms = 2
+    xnor_sense = True   # the input bit swaps which device drives which PCSA branch
 
     def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports):
         bl = self.device(m, prefix, fault, layer, neuron, index, write, d, rom_ports[0], 0)

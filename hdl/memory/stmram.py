@@ -12,6 +12,7 @@ class StMramCell:
     name = "stmram"
     ports = {"seed": 32, "t01": 33, "t10": 33, "switch_only": 1}
     roms = 0
+    xnor_sense = False
 
     def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports):
         """1 where writing bit `d` over old bit `o` fails."""
