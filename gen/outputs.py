@@ -88,6 +88,18 @@ def check_file_target(path, suffix: str, flag: str = "--out") -> Path:
     return path
 
 
+COMMITTED: list[Path] = []   # folders whose new set this process has renamed into place
+
+
+def interrupt_text() -> str:
+    """What an interrupted command leaves, for its one line: the folders whose complete new
+    set was committed, every other output unchanged."""
+    if not COMMITTED:
+        return "interrupted; no outputs were replaced (the previous set stays)"
+    where = ", ".join(str(p) for p in COMMITTED)
+    return f"interrupted; the complete new outputs are in {where} (any other outputs are unchanged)"
+
+
 @contextlib.contextmanager
 def _interrupts_held():
     """Defer SIGINT/SIGTERM while a set of renames runs (main thread only)."""
@@ -204,6 +216,8 @@ class OutputDir:
             for name, tmp in self._staged.items():
                 os.replace(tmp, self.path / name)
             os.replace(stamp_tmp, self.path / STAMP)
+            if self.path not in COMMITTED:
+                COMMITTED.append(self.path)
         self._staged.clear()
 
     def __enter__(self):

@@ -57,8 +57,9 @@ def test_train_force_that_fails_keeps_the_old_set(trained, tmp_path, monkeypatch
     assert _files(out) == before                       # same three files, same bytes, no leftovers
 
 
-def test_interrupt_during_the_commit_still_gives_one_set(trained, tmp_path, monkeypatch):
-    """Ctrl-C arriving between the renames is held until all of them are done."""
+def test_interrupt_during_the_commit_still_gives_one_set(trained, tmp_path, monkeypatch, capsys):
+    """Ctrl-C arriving between the renames is held until all of them are done; the line says
+    the new set is complete."""
     out = _copy(trained, tmp_path / "t")
     real_replace = os.replace
     fired = []
@@ -72,12 +73,14 @@ def test_interrupt_during_the_commit_still_gives_one_set(trained, tmp_path, monk
     code = _run(["train", "--dataset", "digits", "--arch", "64-16-10", "--epochs", "1", "--seed", "7",
                  "--force", "--out", out])
     assert code == 130 and fired
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"bnnmram train: interrupted; the complete new outputs are in {out} (any other outputs are unchanged)"
     rep = json.loads((out / "train.json").read_text())
     assert rep["seed"] == 7                                     # the new set, all of it
     assert rep["net_sha256"] == netfile.digest(netfile.load(out / "net.json"))
 
 
-def test_sweep_that_fails_keeps_the_old_set(trained, tmp_path, monkeypatch):
+def test_sweep_that_fails_keeps_the_old_set(trained, tmp_path, monkeypatch, capsys):
     from models.faults import sweep as sw
     out = tmp_path / "s"
     argv = ["sweep", "--net", trained / "net.json", "--dataset", "digits", "--ber", "1e-3,1e-2",
@@ -88,8 +91,57 @@ def test_sweep_that_fails_keeps_the_old_set(trained, tmp_path, monkeypatch):
     def broken_plot(doc, path):
         raise KeyboardInterrupt
     monkeypatch.setattr(sw, "plot", broken_plot)
+    capsys.readouterr()
     assert _run(argv[:-4] + ["--trials", "3", "--out", out]) == 130
     assert _files(out) == before
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "bnnmram sweep: interrupted; no outputs were replaced (the previous set stays)"
+    assert "Traceback" not in err
+
+
+def _console(code: str, timeout=300):
+    """Run Python code as the console script would (argv from sys.argv), in a fresh process."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+                          cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)})
+
+
+def test_interrupt_at_shutdown_gives_one_line_and_130(trained, tmp_path):
+    """Ctrl-C while the interpreter shuts down (an atexit callback, like torch's or tqdm's)
+    after the outputs were committed: one line naming the complete set, exit 130."""
+    out = tmp_path / "s"
+    p = _console(f"""
+import atexit, os, signal, sys, time
+atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(30)))
+sys.argv = ["bnnmram", "sweep", "--net", {str(trained / "net.json")!r}, "--dataset", "digits",
+            "--ber", "1e-2", "--trials", "1", "--out", {str(out)!r}]
+from gen.cli import main
+main()
+""")
+    assert p.returncode == 130, p.stderr
+    assert "Traceback" not in p.stderr and "Exception ignored" not in p.stderr, p.stderr
+    assert p.stderr.splitlines()[-1] == (f"bnnmram sweep: interrupted; the complete new outputs are in {out} "
+                                         "(any other outputs are unchanged)")
+    assert (out / "sweep.json").is_file()
+
+
+def test_interrupt_during_the_imports_gives_one_line_and_130():
+    p = _console("""
+import sys
+class Interrupt:   # Ctrl-C while the CLI imports its flow steps
+    def find_spec(self, name, path=None, target=None):
+        if name == "gen.demo":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["bnnmram", "sweep", "--help"]
+from gen.cli import main
+main()
+""", timeout=120)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr.strip() == "bnnmram: interrupted; no outputs were replaced (the previous set stays)", p.stderr
 
 
 def test_full_disk_is_refused_before_any_work(trained, tmp_path, monkeypatch, capsys):
