@@ -58,7 +58,13 @@ def latency_cycles_max(folds: list, read_latency: int, sc: bool = False) -> int:
     """Conv nets: an upper bound of the same latency. After an image's last input word each
     layer has at most one image of work left (its cycles per image) plus its pipeline stages
     (and the sc encoder's output register)."""
-    return int(sc) + sum(f.cycles + read_latency + CONV_STAGE_CYCLES for f in folds)
+    return int(sc) + sum(f.cycles + conv_pipeline_stages(read_latency) for f in folds)
+
+
+def conv_pipeline_stages(read_latency: int) -> int:
+    """Conv nets: the pipeline stages (cycles) a layer adds to latency_cycles_max beside its
+    cycles per image: its MRAM read latency plus CONV_STAGE_CYCLES."""
+    return read_latency + CONV_STAGE_CYCLES
 
 
 def _ports(text: str) -> list[dict]:
@@ -192,6 +198,11 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     }
     if not net.is_dense:
         doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"], net.sc is not None)
+        doc["latency_cycles_max_rule"] = ("sc_encoder_cycles + the sum over layers of (cycles + "
+                                          "pipeline_stages)")
+        doc["sc_encoder_cycles"] = int(net.sc is not None)
+        for e in doc["layers"]:
+            e["pipeline_stages"] = conv_pipeline_stages(params["read_latency"])
     return doc
 
 

@@ -58,6 +58,9 @@ def test_conv_bit_exact_against_golden(conv_rtl, conv_net, tmp_path, simulator, 
         assert abs(r["cycles_per_image"] - man["cycles_per_image"]) <= 0.05 * man["cycles_per_image"]
         assert man["latency_cycles"] is None
         assert r["first_result_cycle"] <= man["input"]["words_per_image"] - 1 + man["latency_cycles_max"]
+        # the bound is recomputable from the manifest alone (README, latency_cycles)
+        assert man["latency_cycles_max"] == man["sc_encoder_cycles"] + sum(
+            l["cycles"] + l["pipeline_stages"] for l in man["layers"])
 
 
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])

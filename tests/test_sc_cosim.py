@@ -62,6 +62,9 @@ def test_sc_conv_bit_exact_with_errors_and_stalls(tmp_path, simulator):
     assert code == 0 and r["passed"]
     assert abs(r["cycles_per_image"] - man["cycles_per_image"]) <= 0.05 * man["cycles_per_image"]
     assert r["first_result_cycle"] <= man["input"]["words_per_image"] - 1 + man["latency_cycles_max"]
+    # the bound is recomputable from the manifest alone (README, latency_cycles)
+    assert man["latency_cycles_max"] == man["sc_encoder_cycles"] + sum(
+        l["cycles"] + l["pipeline_stages"] for l in man["layers"])
 
 
 def test_train_refuses_contradicting_input_options(tmp_path, capsys):
