@@ -11,7 +11,6 @@ from models.memory import NAMES as MEMORIES
 from models.net import stochastic
 from models.net.netfile import MAX_WIDTH
 
-from . import commands, energy, regress
 
 DATA_DIR_HELP = "CIFAR-10: folder of your python batches (or $BNNMRAM_CIFAR10_DIR)"
 MAX_WEIGHTS = 1 << 26  # weights of a whole net trained here
@@ -226,6 +225,14 @@ def add_cluster_args(p):
                    help="run on an existing Dask cluster: its scheduler address, tcp://HOST:PORT")
 
 
+def step_function(args):
+    """The function that runs the parsed subcommand: the parsers name it as "module:function"
+    of gen (so this module imports no flow step, and no step imports back into a circle)."""
+    import importlib
+    module, name = args.step.split(":")
+    return getattr(importlib.import_module(f"gen.{module}"), name)
+
+
 def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentParser, object]:
     """The parser of the flow subcommands and its subparsers action (to add more)."""
     p = Parser(prog=prog, description=description)
@@ -249,7 +256,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     t.add_argument("--train-ber", type=ber, default=0.0, help="error-aware training: flip weights at this rate per minibatch")
     t.add_argument("--out", required=True, help="output folder")
     t.add_argument("--force", action="store_true", help="overwrite an existing net in --out")
-    t.set_defaults(func=commands.train)
+    t.set_defaults(step="commands:train")
 
     i = sub.add_parser("infer", help="run the integer golden model on a dataset's test set")
     i.add_argument("--net", required=True)
@@ -259,7 +266,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     add_fault_args(i)
     add_memory_args(i)
     i.add_argument("--out", required=True, help="output .npz file (scores, pred, labels)")
-    i.set_defaults(func=commands.infer)
+    i.set_defaults(step="commands:infer")
 
     g = sub.add_parser("gen", help="generate the accelerator's Verilog and manifest")
     g.add_argument("--net", required=True)
@@ -278,7 +285,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
                    help="rram2t2r: the sense amplifier computes XNOR(weight, input) for the layers with "
                         "bit inputs, and the MVTU skips its XNOR gates")
     g.add_argument("--out", required=True)
-    g.set_defaults(func=commands.gen)
+    g.set_defaults(step="commands:gen")
 
     s = sub.add_parser("sim", help="co-simulate the RTL against the golden model (cocotb)")
     s.add_argument("--rtl", required=True)
@@ -293,7 +300,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     s.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
     s.add_argument("--verbose", action="store_true", help="show the cocotb log")
     s.add_argument("--out", required=True)
-    s.set_defaults(func=commands.sim)
+    s.set_defaults(step="commands:sim")
 
     w = sub.add_parser("sweep", help="Monte Carlo accuracy vs BER campaign (the papers' figure)")
     w.add_argument("--net", action="append", required=True, help="net file; repeat to compare nets")
@@ -316,7 +323,7 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     add_memory_args(w, lists=True)
     add_cluster_args(w)
     w.add_argument("--out", required=True)
-    w.set_defaults(func=commands.sweep)
+    w.set_defaults(step="commands:sweep")
 
     r = sub.add_parser("regress", help="a matrix of co-simulations (nets x foldings x simulators x BERs x "
                        "fault modes x seeds x stalls) on Dask, with JSON, JUnit XML and Markdown reports")
@@ -336,14 +343,14 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
                    help="comma list of memory technologies, one design each (default stmram)")
     add_cluster_args(r)
     r.add_argument("--out", required=True, help="output folder: regress.json, regress.xml, regress.md, rtl/, builds/, runs/")
-    r.set_defaults(func=regress.command)
+    r.set_defaults(step="regress:command")
 
     y = sub.add_parser("synth", help="Yosys area of the generated logic (MRAM macros as black boxes)")
     y.add_argument("--rtl", required=True)
     y.add_argument("--target", choices=("generic", "ice40", "xilinx"), default="generic")
     y.add_argument("--keep-mram", action="store_true", help="synthesize the behavioural MRAM macros too")
     y.add_argument("--out", required=True)
-    y.set_defaults(func=commands.synth)
+    y.set_defaults(step="commands:synth")
 
     e = sub.add_parser("energy", help="energy/area table: strong, ECC, write-verify, weak programming")
     e.add_argument("--net", required=True)
@@ -358,5 +365,5 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     e.add_argument("--memory", choices=MEMORIES, default="stmram",
                    help="the weight memory whose programming options are costed")
     e.add_argument("--out", required=True)
-    e.set_defaults(func=energy.run)
+    e.set_defaults(step="energy:run")
     return p, sub

@@ -10,7 +10,6 @@ import sys
 
 
 def parser():
-    from . import demo
     from .args import flow_parser, positive, simulators
     p, sub = flow_parser(description=__doc__.splitlines()[0])
     d = sub.add_parser("demo", help="the main job with defaults: train, gen, sim, synth, sweep, energy, report")
@@ -26,7 +25,7 @@ def parser():
     d.add_argument("--conv-icarus-images", type=positive, default=2,
                    help="test images per Icarus run of the conv net (Icarus evaluates its wide datapaths "
                         "net by net: about 20 s per image)")
-    d.set_defaults(func=demo.run)
+    d.set_defaults(step="demo:run")
     return p
 
 
@@ -85,7 +84,8 @@ def main(argv=None):
     def parse_and_run():
         args = parser().parse_args(argv)   # argparse's own errors: its usage line and exit 2
         state["command"] = args.command
-        return run(args.command, lambda: args.func(args), arm_shutdown=argv is None)
+        from .args import step_function
+        return run(args.command, lambda: step_function(args)(args), arm_shutdown=argv is None)
     try:
         rc = parse_and_run()
     except KeyboardInterrupt:  # during the imports or the parsing

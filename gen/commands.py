@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from models.data import datasets
-from models.net import bnn, cnn, golden, netfile
+from models.net import cnn, golden, netfile, training
 from models.errors import BnnMramError
 from models.faults.model import FaultConfig, faulty_net
 
@@ -99,7 +99,7 @@ def train(args):
     arch = args.arch
     input_kind = input_choice(args)
     ds = datasets.load(args.dataset, args.data_dir)
-    bnn.check_arch(arch, ds.train_x, ds.train_y, ds.shape)
+    training.check_arch(arch, ds.train_x, ds.train_y, ds.shape)
     print(f"train: {ds.name} {len(ds.train_x)} train / {len(ds.test_x)} test images {'x'.join(map(str, ds.shape))}, "
           f"arch {cnn.spec_text(arch)}, {args.epochs} epochs, seed {args.seed}, input {input_kind}"
           + (f" ({args.sc_samples} samples/pixel, sc seed {args.sc_seed})" if input_kind == "sc" else ""), flush=True)
@@ -108,13 +108,13 @@ def train(args):
     def progress(epoch, loss, seconds):
         print(f"  epoch {epoch:3d}/{args.epochs}  loss {loss:.4f}  {seconds:6.1f} s", flush=True)
 
-    model = bnn.train(arch, ds.train_x, ds.train_y, epochs=args.epochs, seed=args.seed,
+    model = training.train(arch, ds.train_x, ds.train_y, epochs=args.epochs, seed=args.seed,
                       batch=args.batch, lr=args.lr, binarize_input=input_kind == "binarized",
                       train_ber=args.train_ber, progress=progress, input_shape=ds.shape,
                       sc_samples=args.sc_samples if input_kind == "sc" else 0, sc_seed=args.sc_seed)
     train_seconds = time.time() - t0
     meta = {"dataset": ds.name, "epochs": args.epochs, "seed": args.seed, "train_ber": args.train_ber}
-    net = bnn.export(model, meta)
+    net = training.export(model, meta)
     float_pred = model.predict(torch.from_numpy(np.array(ds.test_x)))
     g = golden.run(net, ds.test_x)
     report = {
@@ -142,11 +142,6 @@ def train(args):
     print(f"train: integer golden test accuracy {report['test_accuracy']:.4f} "
           f"(float {report['float_test_accuracy']:.4f}, {report['golden_float_disagreements']} "
           f"disagreements), {train_seconds:.1f} s -> {net_path}")
-
-
-def test_images(ds, limit):
-    x, y = ds.test_x, ds.test_y
-    return (x[:limit], y[:limit]) if limit else (x, y)
 
 
 def check_net_matches(net, ds):
@@ -179,7 +174,7 @@ def infer(args):
     ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)
     cfg = fault_config(args)
-    x, y = test_images(ds, args.limit)
+    x, y = ds.test_subset(args.limit)
     fnet = faulty_net(net, cfg)
     flipped = sum(int((a.weights != b.weights).sum()) for a, b in zip(net.layers, fnet.layers))
     total = sum(l.weights.size for l in net.layers)
@@ -270,7 +265,7 @@ def sim(args):
         raise BnnMramError(f"--init-state {cfg.init_state} differs from the RTL's MRAM initial state "
                            f"{man['mram']['init_state']} (set at 'bnnmram gen --mram-init')")
     tools.prepare(args.sim)
-    x, y = test_images(ds, args.images)
+    x, y = ds.test_subset(args.images)
     with od:
         vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg)
         result_path = od.stage("sim.json")
@@ -407,7 +402,7 @@ def sweep(args):
         results = []
         bar = tqdm(total=len(runs) * args.trials * len(points), unit="trial", desc="sweep")
         for i, run_layers, label in runs:
-            x, y = test_images(data[dsets[i % len(dsets)]], args.limit)
+            x, y = data[dsets[i % len(dsets)]].test_subset(args.limit)
             camp = campaign_for(nets[i], x, y, run_layers, thresholds=args.thresholds, read_errors=args.read_errors)
             results.append(sw.run(camp, label, points, args.trials, args.seed, progress=bar.update))
         bar.close()

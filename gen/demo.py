@@ -20,9 +20,9 @@ def _step(title):
 
 def run_step(argv):
     """Run one bnnmram flow subcommand in-process; return its exit code."""
-    from .args import flow_parser
+    from .args import flow_parser, step_function
     args = flow_parser()[0].parse_args(argv)
-    return args.func(args) or 0
+    return step_function(args)(args) or 0
 
 
 def trained_set_ok(net: Path) -> bool:

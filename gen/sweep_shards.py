@@ -17,8 +17,7 @@ def _campaign(net_path, sha, dataset, data_dir, limit, layers, thresholds, read_
     from models.data import datasets
     from models.faults.reference import campaign_for
     from models.net import netfile
-    from .commands import test_images
-    x, y = test_images(datasets.load(dataset, data_dir), limit)
+    x, y = datasets.load(dataset, data_dir).test_subset(limit)
     return campaign_for(netfile.load(net_path), x, y, None if layers is None else list(layers),
                         thresholds=thresholds, read_errors=read_errors)
 

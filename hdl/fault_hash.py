@@ -2,7 +2,7 @@
 from amaranth.hdl import C, Cat, Signal, Value
 
 from models.arx import mix
-from models.faults.model import WRITE_BITS
+from models.faults.coordinates import INDEX_BITS, LAYER_BITS, NEURON_BITS, WRITE_BITS
 
 
 class AmaranthOps:
@@ -38,8 +38,8 @@ def fault_hash(m, prefix, seed, layer, neuron, index, write):
     """32-bit hash of (seed, layer, neuron, input index, write count) as combinational logic
     added to module `m` (wires named `prefix_*`)."""
     fields = {}
-    for name, value, width in (("write", write, WRITE_BITS), ("layer", layer, 8), ("index", index, 16),
-                               ("neuron", neuron, 16), ("seed", seed, 32)):
+    for name, value, width in (("write", write, WRITE_BITS), ("layer", layer, LAYER_BITS),
+                               ("index", index, INDEX_BITS), ("neuron", neuron, NEURON_BITS), ("seed", seed, 32)):
         fields[name] = Signal(width, name=f"{prefix}_{name}")  # zero-extend/truncate exactly
         m.d.comb += fields[name].eq(value)
     v0 = Cat(fields["write"], fields["layer"])

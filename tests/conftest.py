@@ -7,13 +7,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from models.data import datasets
-from models.net import bnn, netfile  # noqa: E402
+from models.net import netfile, training  # noqa: E402
 
 
 def _train(tmp_path_factory, name, arch, **kw):
     ds = datasets.load("digits")
-    model = bnn.train(arch, ds.train_x, ds.train_y, epochs=kw.pop("epochs", 15), seed=1, **kw)
-    net = bnn.export(model, {"dataset": "digits"})
+    model = training.train(arch, ds.train_x, ds.train_y, epochs=kw.pop("epochs", 15), seed=1, **kw)
+    net = training.export(model, {"dataset": "digits"})
     path = tmp_path_factory.mktemp(name) / "net.json"
     netfile.save(net, path)
     return model, net, path

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from models.net import bnn, golden
+from models.net import bnn, golden, training
 
 
 def test_sign_ste():
@@ -26,8 +26,8 @@ def test_error_aware_training_flips_weights_only_in_training():
 
 
 def test_error_aware_net_exports_exactly(digits):
-    model = bnn.train([64, 32, 10], digits.train_x, digits.train_y, epochs=4, seed=3, train_ber=0.05)
-    net = bnn.export(model, {"train_ber": 0.05})
+    model = training.train([64, 32, 10], digits.train_x, digits.train_y, epochs=4, seed=3, train_ber=0.05)
+    net = training.export(model, {"train_ber": 0.05})
     f = model.predict(torch.from_numpy(np.array(digits.test_x)))
     assert np.array_equal(golden.run(net, digits.test_x).pred, f)
     assert (f == digits.test_y).mean() > 0.7

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 from gen.cli import main
 from models.errors import BnnMramError
 from models.faults.model import ONE, FaultConfig, fault_hash, faulty_net
-from models.net import bnn, golden, netfile
+from models.net import golden, netfile, training
 from models.net.cnn import parse_spec
 from models.net.netfile import Net
 from nets import random_conv_net
@@ -85,9 +85,9 @@ def test_conv_dots_match_torch_conv2d():
 @pytest.mark.parametrize("spec,binarize", [("conv16k3-conv16k3-pool2-dense32-dense10", False),
                                            ("conv8k3-pool2-dense10", True)])
 def test_trained_conv_net_float_equals_golden(digits, tmp_path, spec, binarize):
-    model = bnn.train(parse_spec(spec), digits.train_x, digits.train_y, epochs=4, seed=1,
+    model = training.train(parse_spec(spec), digits.train_x, digits.train_y, epochs=4, seed=1,
                       input_shape=digits.shape, binarize_input=binarize)
-    net = netfile.load(netfile.save(bnn.export(model, {}), tmp_path / "net.json"))
+    net = netfile.load(netfile.save(training.export(model, {}), tmp_path / "net.json"))
     g = golden.run(net, digits.test_x)
     f = model.predict(torch.from_numpy(digits.test_x))
     assert np.array_equal(g.pred, f)

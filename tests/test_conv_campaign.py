@@ -49,11 +49,11 @@ def test_engine_equals_golden_on_random_nets(kind):
 
 
 def test_engine_equals_golden_on_a_trained_net_with_threshold_and_layer_options(digits):
-    from models.net import bnn
+    from models.net import training
     from models.net.cnn import parse_spec
-    model = bnn.train(parse_spec("conv16k3-conv16k3-pool2-dense32-dense10"), digits.train_x, digits.train_y,
+    model = training.train(parse_spec("conv16k3-conv16k3-pool2-dense32-dense10"), digits.train_x, digits.train_y,
                       epochs=3, seed=1, input_shape=digits.shape)
-    net = bnn.export(model, {})
+    net = training.export(model, {})
     x, y = digits.test_x, digits.test_y
     for opts in ({}, {"thresholds": True}, {"layers": [1, 4]}, {"layers": [0], "thresholds": True}):
         fast, ref = ConvCampaign(net, x, y, **opts), ReferenceCampaign(net, x, y, **opts)

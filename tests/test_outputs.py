@@ -133,7 +133,7 @@ def test_interrupt_during_the_imports_gives_one_line_and_130():
 import sys
 class Interrupt:   # Ctrl-C while the CLI imports its flow steps
     def find_spec(self, name, path=None, target=None):
-        if name == "gen.demo":
+        if name == "gen.args":
             raise KeyboardInterrupt
 sys.meta_path.insert(0, Interrupt())
 sys.argv = ["bnnmram", "sweep", "--help"]

@@ -10,7 +10,7 @@ from models.errors import BnnMramError
 from models.faults.campaign import Campaign
 from models.faults.conv_campaign import ConvCampaign
 from models.faults.model import READ_BLOCK, FaultConfig, faulty_net, read_faulty_weights
-from models.net import bnn, golden, netfile, stochastic
+from models.net import golden, netfile, stochastic, training
 from models.net.cnn import parse_spec
 from nets import random_conv_net, random_net
 
@@ -92,8 +92,8 @@ def test_net_file_round_trip_and_checks(tmp_path):
 
 @pytest.mark.parametrize("n", [1, 16])
 def test_trained_mlp_golden_equals_float(digits, n):
-    model = bnn.train([64, 32, 10], digits.train_x, digits.train_y, epochs=8, seed=2, sc_samples=n, sc_seed=11)
-    net = bnn.export(model)
+    model = training.train([64, 32, 10], digits.train_x, digits.train_y, epochs=8, seed=2, sc_samples=n, sc_seed=11)
+    net = training.export(model)
     assert net.layers[0].input == "sc" and net.layers[0].samples == n and net.sc_seed == 11
     g = golden.run(net, digits.test_x)
     assert np.array_equal(g.pred, model.predict(torch.from_numpy(digits.test_x)))
@@ -101,9 +101,9 @@ def test_trained_mlp_golden_equals_float(digits, n):
 
 
 def test_trained_conv_net_golden_equals_float(digits):
-    model = bnn.train(parse_spec("conv8k3-pool2-dense10"), digits.train_x, digits.train_y, epochs=3, seed=1,
+    model = training.train(parse_spec("conv8k3-pool2-dense10"), digits.train_x, digits.train_y, epochs=3, seed=1,
                       input_shape=digits.shape, sc_samples=4, sc_seed=9)
-    net = bnn.export(model)
+    net = training.export(model)
     assert net.layers[0].input == "sc" and net.layers[0].kind == "conv"
     g = golden.run(net, digits.test_x)
     assert np.array_equal(g.pred, model.predict(torch.from_numpy(digits.test_x)))
@@ -111,7 +111,7 @@ def test_trained_conv_net_golden_equals_float(digits):
 
 def test_sc_and_binarized_are_exclusive(digits):
     with pytest.raises(BnnMramError, match="not both"):
-        bnn.train([64, 10], digits.train_x, digits.train_y, epochs=1, binarize_input=True, sc_samples=4)
+        training.train([64, 10], digits.train_x, digits.train_y, epochs=1, binarize_input=True, sc_samples=4)
 
 
 CFGS = [FaultConfig(seed=1, ber=1e-3), FaultConfig(seed=2, ber=0.02), FaultConfig(seed=3, ber=0.2),

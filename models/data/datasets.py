@@ -40,6 +40,11 @@ class Dataset:
     def pixels(self) -> int:
         return self.train_x.shape[1]
 
+    def test_subset(self, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The first `limit` test images and labels (all of them for None or 0)."""
+        x, y = self.test_x, self.test_y
+        return (x[:limit], y[:limit]) if limit else (x, y)
+
 
 IDX_UBYTE = 0x08  # the IDX type code of unsigned bytes
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..arx import MASK32
 from ..errors import BnnMramError
+from .coordinates import layer_hash
 from .ztable import MANTISSA_BITS, Z, Z_SCALE_BITS
 
 DEVICE_KEY = (0x00000000, 0x6A09E667)   # seed ^ key per device: BL, BLb (sqrt(2)'s fraction)
@@ -120,7 +121,6 @@ def device_failures(bits: np.ndarray, layer: int, seed: int, dev: DeviceFaults, 
                     hashes: np.ndarray | None = None) -> np.ndarray:
     """Bool mask [n_out, n_in] of the writes of `bits` to `layer` whose read differs from the
     bit written. `hashes`: device 0's layer hash at this seed and write, if computed before."""
-    from .model import layer_hash
     bits = np.asarray(bits, np.uint8)
     h0 = layer_hash(bits.shape, layer, seed, write) if hashes is None else hashes
     z0 = z_code(h0)

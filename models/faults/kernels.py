@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from ..arx import GOLDEN, MASK32, ROUNDS
-from .model import WRITE_BITS
+from .coordinates import INDEX_BITS, WRITE_BITS
 
 IMAGE_TILE = 512  # images per parallel work item of the feature-major kernels
 
@@ -27,7 +27,7 @@ def layer_hash(n_out, n_in, layer, seed, write, out):
     for j in prange(n_out):
         for i in range(n_in):
             v0 = v0_init
-            v1 = ((np.uint64(j) << np.uint64(16)) | np.uint64(i)) & m
+            v1 = ((np.uint64(j) << np.uint64(INDEX_BITS)) | np.uint64(i)) & m
             for r in range(ROUNDS):
                 v0 = ((((v0 >> np.uint64(8)) | (v0 << np.uint64(24))) & m) + v1) & m ^ keys[r]
                 v1 = (((v1 << np.uint64(3)) | (v1 >> np.uint64(29))) & m) ^ v0

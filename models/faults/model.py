@@ -5,7 +5,7 @@ count), never on memory addresses or timing, so every hardware folding flips the
 as this model. The hash is 8 rounds of a Speck-like add-rotate-xor (ARX) mix on two 32-bit
 words: cheap in logic (adders, xors, wires), good enough statistically (see tests).
 
-    v0 = layer << 24 | (write & 0xFFFFFF)        v1 = neuron << 16 | index
+    v0 = layer << 24 | (write & 0xFFFFFF)        v1 = neuron << 16 | index  (models.faults.coordinates)
     round r: v0 = (rotr(v0, 8) + v1) ^ (seed + r * 0x9E3779B9);  v1 = rotl(v1, 3) ^ v0
     hash = v0 ^ v1                                (32 bits, uniform)
 
@@ -19,26 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arx import MASK32, NumpyOps, mix
+from ..arx import MASK32
 from ..errors import BnnMramError
 from ..net.netfile import MAX_LAYERS as NET_MAX_LAYERS, MAX_WIDTH
+from .coordinates import WRITE_BITS, fault_hash, layer_hash  # noqa: F401 (the model's names)
 from .device import DeviceFaults, device_failures, error_rates
 
 ONE = 1 << 32  # threshold scale: T = round(rate * 2**32)
 MAX_NEURONS = MAX_INPUTS = MAX_WIDTH  # 16-bit neuron and index fields of the hash
 MAX_LAYERS = NET_MAX_LAYERS  # 7 bits; layers 128..255 of the hash name thresholds
-WRITE_BITS = 24  # the write count's field in the hash (wraps after 2**24 writes of a word)
-
-
-def fault_hash(seed, layer, neuron, index, write=0):
-    """32-bit hash of a weight's coordinates (arrays broadcast). Returns uint32 array."""
-    seed = np.uint32(int(seed) & MASK32)
-    layer = np.asarray(layer, np.uint32)
-    write = np.asarray(write, np.uint32) & np.uint32((1 << WRITE_BITS) - 1)
-    v0 = (layer << np.uint32(WRITE_BITS)) | write
-    v1 = (np.asarray(neuron, np.uint32) << np.uint32(16)) | np.asarray(index, np.uint32)
-    v0, v1 = np.broadcast_arrays(v0, v1)
-    return mix(v0.astype(np.uint32), v1.astype(np.uint32), seed, NumpyOps)
 
 
 def rate_threshold(rate: float) -> int:
@@ -106,12 +95,6 @@ class FaultConfig:
     @property
     def is_zero(self) -> bool:
         return self.device is None and self.t01 == 0 and self.t10 == 0
-
-
-def layer_hash(shape, layer: int, seed: int, write: int = 0) -> np.ndarray:
-    """fault_hash of every weight of a layer [n_out, n_in] (reusable across rates)."""
-    n_out, n_in = shape
-    return fault_hash(seed, layer, np.arange(n_out)[:, None], np.arange(n_in)[None, :], write)
 
 
 def write_failures(bits: np.ndarray, layer: int, cfg: FaultConfig, old: np.ndarray | None = None,

@@ -1,4 +1,5 @@
-"""BinaryNet-style fully connected BNN in PyTorch: training and export to integer thresholds.
+"""BinaryNet-style fully connected BNN in PyTorch and its export to integer thresholds
+(the training loop: models.net.training).
 
 Binary weights sign(w) (+1 for 0), binary activations with a straight-through estimator
 (hard-tanh gradient), latent weights clipped to [-1, 1], batch-norm after each hidden layer,
@@ -7,7 +8,6 @@ batch-norm absorbs the scale. The output layer's integer dot products are the cl
 (a learned positive scalar scales them for the loss only, so argmax is unchanged).
 """
 import math
-import time
 
 import numpy as np
 import torch
@@ -185,11 +185,8 @@ def export_thresholds(model, i: int, dot_max: int):
     return thresholds.astype(np.int64), flip
 
 
-def export(model, meta: dict | None = None) -> Net:
-    """The trained net as integer layers (BNN: net file version 1; ConvBNN: version 2)."""
-    if not isinstance(model, BNN):
-        from . import cnn
-        return cnn.export(model, meta)
+def export_mlp(model: "BNN", meta: dict | None = None) -> Net:
+    """A trained MLP as integer layers (net file version 1)."""
     model.eval()
     layers = []
     for i, fc in enumerate(model.fcs):
@@ -209,64 +206,3 @@ def export_net(model, layers, meta) -> Net:
     """The Net of exported layers with the model's input settings."""
     return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}),
                model.sc_seed if model.sc_samples else None)
-
-
-def check_arch(arch, train_x, train_y, input_shape=None):
-    """One line if the architecture (MLP sizes, or a conv spec with the images' [H, W, C]
-    shape) cannot be trained on these images and labels."""
-    if arch and isinstance(arch[0], tuple):
-        from .cnn import spec_shapes
-        if input_shape is None or int(np.prod(input_shape)) != train_x.shape[1]:
-            raise BnnMramError(f"a conv architecture needs the images' [H, W, C] shape, not {input_shape}")
-        spec_shapes(arch, input_shape)
-        classes = arch[-1][1]
-    else:
-        if train_x.shape[1] != arch[0]:
-            raise BnnMramError(f"architecture input size {arch[0]} does not match the dataset's "
-                               f"{train_x.shape[1]} pixels")
-        classes = arch[-1]
-    if int(train_y.max()) >= classes:
-        raise BnnMramError(f"architecture output size {classes} is smaller than the dataset's "
-                           f"{int(train_y.max()) + 1} classes")
-
-
-def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
-          binarize_input=False, train_ber=0.0, progress=None, input_shape=None, sc_samples=0, sc_seed=0):
-    """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch.
-    `arch`: MLP sizes [784, 256, 10], or a conv spec (models.net.cnn.parse_spec) with the
-    images' `input_shape` (H, W, C)."""
-    torch.manual_seed(seed)
-    check_arch(arch, train_x, train_y, input_shape)
-    if not (math.isfinite(lr) and lr > 0):
-        raise BnnMramError(f"learning rate must be a positive number, not {lr!r}")
-    if isinstance(arch[0], tuple):
-        from .cnn import ConvBNN
-        model = ConvBNN(arch, input_shape, binarize_input, sc_samples, sc_seed)
-    else:
-        model = BNN(arch, binarize_input, sc_samples, sc_seed)
-    model.train_ber = float(train_ber)
-    x = torch.from_numpy(np.array(train_x))  # a writable copy
-    y = torch.from_numpy(np.array(train_y))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps = epochs * math.ceil(len(x) / batch)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(steps, 1), eta_min=lr * 1e-3)
-    gen = torch.Generator().manual_seed(seed)
-    loss_fn = nn.CrossEntropyLoss()
-    t0 = time.time()
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=gen)
-        total = 0.0
-        for s in range(0, len(x), batch):
-            idx = order[s:s + batch]
-            loss = loss_fn(model(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            model.clip_()
-            total += loss.item() * len(idx)
-        if progress:
-            progress(epoch + 1, total / len(x), time.time() - t0)
-    model.eval()
-    return model

@@ -169,7 +169,7 @@ class ConvBNN(BinaryNet):
         return super().predict(pixels, batch)
 
 
-def export(model: ConvBNN, meta: dict | None = None) -> Net:
+def export_conv(model: ConvBNN, meta: dict | None = None) -> Net:
     """The trained net as integer layers (net file version 2)."""
     model.eval()
     kind0 = model.input_kind
