@@ -245,7 +245,10 @@ def sim_task(run: Run, rtl: str, out: str, build_error: str | None) -> dict:
             row = {"status": "pass" if code == 0 and r["passed"] else "fail", "error": None,
                    **{k: r[k] for k in ("mismatches", "weights_flipped", "accuracy", "golden_accuracy",
                                         "cycles_per_image", "cycles_per_image_analytic", "prog_error")},
-                   "readback_mismatches": len(r["readback_mismatches"])}
+                   "readback_mismatches": len(r["readback_mismatches"]),
+                   # the macros' write counters, read back (sim.json `endurance`)
+                   "writes_per_word_max": r.get("endurance", {}).get("writes_per_word_max"),
+                   "words_beyond_endurance": r.get("endurance", {}).get("words_beyond_endurance")}
         except BnnMramError as e:
             row = {"status": "error", "error": str(e)}
         except (OSError, ValueError, KeyError) as e:
@@ -357,13 +360,16 @@ def markdown(doc) -> str:
              f"{t['sum_run_seconds']} s together.", "",
              "| design | net | folding |", "|---|---|---|"]
     lines += [f"| {d} | {v['net']} | {v['folding']} |" for d, v in doc["designs"].items()]
-    lines += ["", "| run | status | mismatches | accuracy | golden | cycles/image (analytic) | s |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| run | status | mismatches | accuracy | golden | cycles/image (analytic) | writes/word (max) | "
+              "words beyond endurance | s |", "|---|---|---|---|---|---|---|---|---|"]
     for r in doc["runs"]:
         acc = f"{100 * r['accuracy']:.2f} %" if r.get("accuracy") is not None else ""
         gold = f"{100 * r['golden_accuracy']:.2f} %" if r.get("golden_accuracy") is not None else ""
         cyc = (f"{r['cycles_per_image']} ({r['cycles_per_image_analytic']})"
                if r.get("cycles_per_image") is not None else "")
+        beyond = r.get("words_beyond_endurance")
         lines.append(f"| {r['id']} | {r['status']} | {r.get('mismatches', '')} | {acc} | {gold} | {cyc} | "
+                     f"{r.get('writes_per_word_max') or ''} | {'' if beyond is None else beyond} | "
                      f"{t['run_seconds'][r['id']]} |")
     bad = [r for r in doc["runs"] if r["status"] != "pass"]
     if bad:

@@ -59,6 +59,8 @@ def test_one_and_two_workers_give_the_same_regress_json(tiny_net, tmp_path):
     # the cycles per image of the two foldings differ, each as analysed
     assert len({r["cycles_per_image_analytic"] for r in runs}) == 2
     assert all(r["reproduce"].startswith("bnnmram sim --rtl ") for r in runs)
+    # the write counters read back from the hardware: one write per word
+    assert all(r["writes_per_word_max"] == 1 for r in runs)
 
 
 def test_a_killed_worker_costs_no_row(tiny_net, tmp_path):
