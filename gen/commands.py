@@ -206,14 +206,13 @@ def _check_rtl_folder(out: Path, files):
 def gen(args):
     from hdl.folding import fold_net
     from hdl.generate import FILES, generate
-    from hdl.memory import cell
+    from hdl.memory.macro import check_xnor_in_memory
     from hdl.mram import MramParams, hash_lanes_for
     out = Path(args.out)
     _check_rtl_folder(out, FILES)
     od = OutputDir(out, "gen", list(FILES)).check()
-    if args.xnor_in_memory and not cell(args.memory).xnor_sense:
-        raise BnnMramError(f"--xnor-in-memory needs the differential 2T2R cell, whose sense amplifier "
-                           f"computes XNOR (--memory rram2t2r), not --memory {args.memory}")
+    if args.xnor_in_memory:   # refused before any work, with the macro's own check
+        check_xnor_in_memory(args.memory)
     net = netfile.load(args.net)
     overrides = {}
     for layer, pe_simd in args.fold or []:

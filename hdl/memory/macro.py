@@ -80,6 +80,13 @@ def prog_layout(addr_bits: int, data_bits: int) -> data.StructLayout:
     return data.StructLayout({"addr": addr_bits, "data": data_bits})
 
 
+def check_xnor_in_memory(memory: str):
+    """One line unless `memory`'s cell can compute XNOR in its sense amplifier."""
+    if not technology_cell(memory).xnor_sense:
+        raise BnnMramError(f"--xnor-in-memory needs the differential 2T2R cell, whose sense amplifier "
+                           f"computes XNOR (--memory rram2t2r), not --memory {memory}")
+
+
 class MramMacro(wiring.Component):
     """Parameters: layer index, pe, simd, sf (synapse folds), depth (words), read_latency
     (cycles), write_cycles (programming pulse, cycles), init_state (0/1, every cell), xnor
@@ -100,9 +107,8 @@ class MramMacro(wiring.Component):
         self.lanes = hash_lanes_for(layer, simd, hash_lanes)
         self.chunks = pe * simd // self.lanes
         self.cell = technology_cell(memory)
-        if xnor and not self.cell.xnor_sense:
-            raise BnnMramError(f"--xnor-in-memory needs a differential cell whose sense amplifier computes "
-                               f"XNOR (--memory rram2t2r), not {memory}")
+        if xnor:
+            check_xnor_in_memory(memory)
         self.xnor = xnor
         ports = {
             "prog": In(stream.Signature(prog_layout(self.addr_bits, self.width))),
