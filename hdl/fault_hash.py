@@ -1,12 +1,13 @@
-"""The fault model's hash in Amaranth: the very `models.faults.model.mix` rounds, on 32-bit Values."""
+"""The fault hash in Amaranth: `models.faults.coordinates.hash_function` (the packing and the ARX
+rounds, written once) evaluated on 32-bit Values."""
 from amaranth.hdl import C, Cat, Signal, Value
 
-from models.arx import mix
-from models.faults.coordinates import INDEX_BITS, LAYER_BITS, NEURON_BITS, WRITE_BITS
+from models.faults.coordinates import hash_function
 
 
 class AmaranthOps:
-    """32-bit add-rotate-xor on Values; every round result becomes a named wire in `module`."""
+    """32-bit add-rotate-xor on Values; every round result and coordinate field becomes a named
+    wire (`prefix_*`) in `module`."""
 
     def __init__(self, module, prefix):
         self.m, self.prefix, self.n = module, prefix, 0
@@ -33,15 +34,22 @@ class AmaranthOps:
         self.m.d.comb += s.eq(x)
         return s
 
+    def field(self, x, width, name):
+        s = Signal(width, name=f"{self.prefix}_{name}")  # zero-extends or truncates exactly
+        self.m.d.comb += s.eq(x)
+        return s
+
+    @staticmethod
+    def join(low, shift, high):
+        assert len(low) == shift, (len(low), shift)
+        return Cat(low, high)
+
+    @staticmethod
+    def compile(function):
+        return function
+
 
 def fault_hash(m, prefix, seed, layer, neuron, index, write):
     """32-bit hash of (seed, layer, neuron, input index, write count) as combinational logic
     added to module `m` (wires named `prefix_*`)."""
-    fields = {}
-    for name, value, width in (("write", write, WRITE_BITS), ("layer", layer, LAYER_BITS),
-                               ("index", index, INDEX_BITS), ("neuron", neuron, NEURON_BITS), ("seed", seed, 32)):
-        fields[name] = Signal(width, name=f"{prefix}_{name}")  # zero-extend/truncate exactly
-        m.d.comb += fields[name].eq(value)
-    v0 = Cat(fields["write"], fields["layer"])
-    v1 = Cat(fields["index"], fields["neuron"])
-    return mix(v0, v1, fields["seed"], AmaranthOps(m, prefix))
+    return hash_function(AmaranthOps(m, prefix))(seed, layer, neuron, index, write)

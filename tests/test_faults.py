@@ -62,3 +62,26 @@ def test_same_seed_same_flips_different_seed_other_flips():
     # a higher BER flips a superset of the weights (same hash, larger threshold)
     b = stored_bits(bits, 0, FaultConfig(seed=1, ber=0.05))
     assert (b >= a).all()
+
+
+def _documented_hash(seed, layer, neuron, index, write):
+    """docs/fault-model.md's pseudo-code, in plain Python integers."""
+    mask = 0xFFFFFFFF
+    v0 = (layer << 24 | (write & 0xFFFFFF)) & mask
+    v1 = (neuron << 16 | index) & mask
+    for r in range(8):
+        v0 = ((((v0 >> 8) | (v0 << 24)) & mask) + v1) & mask ^ ((seed + r * 0x9E3779B9) & mask)
+        v1 = (((v1 << 3) | (v1 >> 29)) & mask) ^ v0
+    return v0 ^ v1
+
+
+def test_hash_equals_the_documented_pseudo_code():
+    from models.faults import kernels
+    rng = np.random.default_rng(5)
+    cases = [(0, 0, 0, 0, 0), (2**32 - 1, 255, 65535, 65535, 2**24 - 1), (11, 3, 4, 5, 2**24 + 7)] + \
+        [tuple(int(v) for v in rng.integers(0, [2**32, 256, 65536, 65536, 2**25])) for _ in range(200)]
+    assert [int(fault_hash(*c)) for c in cases] == [_documented_hash(*c) for c in cases]
+    seed, layer, write = cases[-1][0], cases[-1][1], cases[-1][4]
+    compiled = np.empty((3, 70), np.uint32)
+    kernels.layer_hash(3, 70, layer, seed, write, compiled)
+    assert compiled.tolist() == [[_documented_hash(seed, layer, j, i, write) for i in range(70)] for j in range(3)]

@@ -9,29 +9,64 @@ int64 indices) and cached on disk after their first compilation (about 20 s, onc
 import numpy as np
 from numba import njit, prange, types
 
-from ..arx import GOLDEN, MASK32, ROUNDS
-from .coordinates import INDEX_BITS, WRITE_BITS
+from ..arx import MASK32
+from .coordinates import hash_function
 
 IMAGE_TILE = 512  # images per parallel work item of the feature-major kernels
 
 
+class NumbaOps:
+    """The fault hash's 32-bit arithmetic in Numba: uint64 values masked to 32 bits."""
+
+    @staticmethod
+    @njit(inline="always")
+    def const(c):
+        return np.uint64(c)
+
+    @staticmethod
+    @njit(inline="always")
+    def add(a, b):
+        return (a + b) & np.uint64(MASK32)
+
+    @staticmethod
+    @njit(inline="always")
+    def rotl(x, r):
+        return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & np.uint64(MASK32)
+
+    @staticmethod
+    @njit(inline="always")
+    def rotr(x, r):
+        return ((x >> np.uint64(r)) | (x << np.uint64(32 - r))) & np.uint64(MASK32)
+
+    @staticmethod
+    @njit(inline="always")
+    def node(x):
+        return x
+
+    @staticmethod
+    @njit(inline="always")
+    def field(x, width, name):
+        return np.uint64(x) & np.uint64((1 << width) - 1)
+
+    @staticmethod
+    @njit(inline="always")
+    def join(low, shift, high):
+        return (low | (high << np.uint64(shift))) & np.uint64(MASK32)
+
+    @staticmethod
+    def compile(function):
+        return njit(inline="always")(function)
+
+
+_fault_hash = hash_function(NumbaOps)
+
+
 @njit("void(int64, int64, int64, int64, int64, uint32[:, ::1])", parallel=True, cache=True)
 def layer_hash(n_out, n_in, layer, seed, write, out):
-    """out[j, i] = faults.fault_hash(seed, layer, j, i, write) as uint32 [n_out, n_in]: the same
-    ARX rounds as `faults.mix`, on 64-bit integers masked to 32 bits."""
-    m = np.uint64(MASK32)
-    v0_init = ((np.uint64(layer) << np.uint64(WRITE_BITS)) | (np.uint64(write) & np.uint64((1 << WRITE_BITS) - 1))) & m
-    keys = np.empty(ROUNDS, np.uint64)
-    for r in range(ROUNDS):
-        keys[r] = (np.uint64(seed) + np.uint64((r * GOLDEN) & MASK32)) & m
+    """out[j, i] = coordinates.fault_hash(seed, layer, j, i, write) as uint32 [n_out, n_in]."""
     for j in prange(n_out):
         for i in range(n_in):
-            v0 = v0_init
-            v1 = ((np.uint64(j) << np.uint64(INDEX_BITS)) | np.uint64(i)) & m
-            for r in range(ROUNDS):
-                v0 = ((((v0 >> np.uint64(8)) | (v0 << np.uint64(24))) & m) + v1) & m ^ keys[r]
-                v1 = (((v1 << np.uint64(3)) | (v1 >> np.uint64(29))) & m) ^ v0
-            out[j, i] = np.uint32(v0 ^ v1)
+            out[j, i] = np.uint32(_fault_hash(seed, layer, j, i, write))
 
 
 FLIP_SUM_MAX = 2**15 - 1  # bound of the int16 flip sums: flips of a neuron * max |input|
