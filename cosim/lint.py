@@ -2,8 +2,8 @@
 import subprocess
 from pathlib import Path
 
-from hdl.generate import load_manifest
-from models.errors import BnnMramError
+from bnnmram.hdl.generate import load_manifest
+from bnnmram.models.errors import BnnMramError
 from . import tools
 
 

@@ -3,7 +3,7 @@ each weight layer, `prog` words, input words, and the decoding of `out` results.
 for the cocotb testbench and the plain C++ harness driver."""
 import numpy as np
 
-from hdl.folding import LayerFold, pack_words
+from bnnmram.hdl.folding import LayerFold, pack_words
 
 
 def weight_folds(man: dict) -> dict[int, LayerFold]:

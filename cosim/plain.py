@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hdl.generate import load_manifest
-from hdl.generate import memory_of
-from models.errors import BnnMramError
+from bnnmram.hdl.generate import load_manifest
+from bnnmram.hdl.generate import memory_of
+from bnnmram.models.errors import BnnMramError
 from . import tools
 from .payloads import decode_result, input_words, prog_words, weight_folds
 from .runner import VERILATOR_ARGS

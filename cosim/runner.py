@@ -8,13 +8,14 @@ from pathlib import Path
 
 from cocotb_tools.runner import Verilator, VerilatorControlFile, get_results, get_runner
 
-from hdl.generate import load_manifest
-from models.errors import BnnMramError
+import bnnmram
+from bnnmram.hdl.generate import load_manifest
+from bnnmram.models.errors import BnnMramError
 from . import tools, wrapper
 
-TEST_MODULE = "cosim.test_accel"
+TEST_MODULE = "bnnmram.cosim.test_accel"
 TIMESCALE = ("1ns", "1ps")
-REPO = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(bnnmram.__file__).resolve().parent.parent  # the folder holding package `bnnmram`
 
 
 # The PyPI build's verilated.mk also leaves the coroutine flags empty, which `--timing` (the
@@ -119,7 +120,7 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
     xml = Path(xml_path).resolve() if xml_path else out / f"results_{simulator}.xml"
     xml.unlink(missing_ok=True)
     env = {"BNNMRAM_SIM_CONFIG": str(cfg_path),
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+           "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")]),
            "COCOTB_LOG_LEVEL": "WARNING" if quiet else "INFO",
            "GPI_LOG_LEVEL": "WARNING" if quiet else "INFO"}
     error = None

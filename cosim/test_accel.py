@@ -7,8 +7,8 @@ import time
 import cocotb
 import numpy as np
 
-from cosim.testbench import AcceleratorTB
-from hdl.folding import pack_words, unpack_words
+from bnnmram.cosim.testbench import AcceleratorTB
+from bnnmram.hdl.folding import pack_words, unpack_words
 
 WARMUP_IMAGES = 2  # steady-state cycles/image are measured after these
 

@@ -3,7 +3,7 @@ import os
 import shutil
 from pathlib import Path
 
-from models.errors import BnnMramError
+from bnnmram.models.errors import BnnMramError
 
 SIMULATORS = ("icarus", "verilator")
 

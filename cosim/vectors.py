@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models.net import golden, netfile
-from models.errors import BnnMramError
-from models.faults.model import FaultConfig, faulty_net
-from hdl.generate import memory_of
+from bnnmram.models.net import golden, netfile
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.hdl.generate import memory_of
 
 
 def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> str:

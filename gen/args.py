@@ -6,10 +6,10 @@ which runs the others through this parser.
 import argparse
 import math
 
-from models.errors import BnnMramError
-from models.memory import NAMES as MEMORIES
-from models.net import stochastic
-from models.net.netfile import MAX_WIDTH
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.memory import NAMES as MEMORIES
+from bnnmram.models.net import stochastic
+from bnnmram.models.net.netfile import MAX_WIDTH
 
 
 DATA_DIR_HELP = "CIFAR-10: folder of your python batches (or $BNNMRAM_CIFAR10_DIR)"
@@ -86,7 +86,7 @@ def learning_rate(text: str) -> float:
 
 def arch(text: str) -> list:
     """MLP sizes (784-256-10) or a conv spec (conv64k3-pool2-dense256-dense10)."""
-    from models.net.cnn import is_spec, parse_spec
+    from bnnmram.models.net.cnn import is_spec, parse_spec
     if is_spec(text):
         return _typed(parse_spec)(text)
     parts = str(text).split("-")
@@ -108,7 +108,7 @@ def arch(text: str) -> list:
 
 
 def ber_list(text: str) -> list[float]:
-    from models.faults.sweep import parse_bers
+    from bnnmram.models.faults.sweep import parse_bers
     return _typed(parse_bers)(text)
 
 
@@ -137,7 +137,7 @@ def seed_list(text: str) -> list[int]:
 
 
 def memories(text: str) -> list[str]:
-    from models.memory import NAMES
+    from bnnmram.models.memory import NAMES
     out = [t.strip() for t in text.split(",")]
     for m in out:
         if m not in NAMES:
@@ -154,14 +154,14 @@ def fault_modes(text: str) -> list[str]:
 
 
 def dataset(text: str) -> str:
-    from models.data.datasets import NAMES
+    from bnnmram.models.data.datasets import NAMES
     if text not in NAMES:
         raise argparse.ArgumentTypeError(f"unknown dataset {text!r}: choose one of {', '.join(NAMES)}")
     return text
 
 
 def simulators(text: str) -> list[str]:
-    from cosim.tools import SIMULATORS
+    from bnnmram.cosim.tools import SIMULATORS
     sims = [s.strip() for s in text.split(",") if s.strip()]
     bad = [s for s in sims if s not in SIMULATORS]
     if not sims or bad:
@@ -197,7 +197,7 @@ def number_list(text: str) -> list[float]:
 
 def condition_flags() -> dict:
     """Every programming-condition option of every memory technology: flag -> help."""
-    from models.memory import TECHNOLOGIES
+    from bnnmram.models.memory import TECHNOLOGIES
     out = {}
     for t in TECHNOLOGIES.values():
         for o in t.options:
@@ -207,7 +207,7 @@ def condition_flags() -> dict:
 
 def add_memory_args(p: argparse.ArgumentParser, lists: bool = False):
     """--memory and the programming conditions of every technology (sweep: comma lists)."""
-    from models.memory import NAMES
+    from bnnmram.models.memory import NAMES
     g = p.add_argument_group("memory technology and programming condition")
     g.add_argument("--memory", choices=NAMES, default=None,
                    help="weight memory: stmram (default), rram (HfO2 1T1R) or rram2t2r (HfO2 2T2R, PCSA)")
@@ -230,7 +230,7 @@ def step_function(args):
     of gen (so this module imports no flow step, and no step imports back into a circle)."""
     import importlib
     module, name = args.step.split(":")
-    return getattr(importlib.import_module(f"gen.{module}"), name)
+    return getattr(importlib.import_module(f"bnnmram.gen.{module}"), name)
 
 
 def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentParser, object]:

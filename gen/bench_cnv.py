@@ -4,7 +4,7 @@ folded near FINN's CNV-max rate (21,906 images/s at 200 MHz: about 9,130 cycles 
 generated, synthesized for Xilinx with Yosys (MRAM macros as black boxes), and optionally
 co-simulated on Verilator (bit-exact on random images).
 
-    python -m gen.bench_cnv --out build/bench/cnv     (part of: make bench)
+    python -m bnnmram.gen.bench_cnv --out build/bench/cnv     (part of: make bench)
 """
 import argparse
 import json
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.net import netfile
-from models.net.netfile import Layer, Net
+from bnnmram.models.net import netfile
+from bnnmram.models.net.netfile import Layer, Net
 from .demo import run_step
 
 CNV = [("conv", 64, 3), ("conv", 64, 3), ("pool", 2), ("conv", 128, 3), ("conv", 128, 3), ("pool", 2),
@@ -95,8 +95,8 @@ ours / FINN = {ours / finn:.2f}""" + (f"; co-simulation: {sim['images']} images,
 
 def _cosim(net_path, rtl, out, images):
     """Verilator on random 32x32x3 images against the golden model (no data set needed)."""
-    from cosim import runner, vectors
-    from models.faults.model import FaultConfig
+    from bnnmram.cosim import runner, vectors
+    from bnnmram.models.faults.model import FaultConfig
     net = netfile.load(net_path)
     x = np.random.default_rng(1).integers(0, 256, (images, int(np.prod(INPUT_SHAPE))), dtype=np.uint8)
     out.mkdir(parents=True, exist_ok=True)

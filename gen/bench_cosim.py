@@ -3,19 +3,19 @@ one run: Icarus, Verilator as cocotb's runner builds it by default (--public-fla
 Verilator as bnnmram builds it, and the same Verilator RTL under the plain C++ harness
 (cosim/harness, no cocotb): the simulator's own limit. Every run is checked bit-exact.
 
-    python -m gen.bench_cosim --out build/bench     (or: make bench)
+    python -m bnnmram.gen.bench_cosim --out build/bench     (or: make bench)
 """
 import argparse
 import json
 from pathlib import Path
 
 from .demo import CONV_ARCH, ensure_demo_net, run_step, trained_set_ok
-from hdl.generate import load_manifest
-from models.data import datasets
-from models.net import netfile
-from models.faults.model import FaultConfig
+from bnnmram.hdl.generate import load_manifest
+from bnnmram.models.data import datasets
+from bnnmram.models.net import netfile
+from bnnmram.models.faults.model import FaultConfig
 
-from cosim import plain, runner, vectors
+from bnnmram.cosim import plain, runner, vectors
 
 
 def ensure_conv_net(net: Path, epochs: int = 5) -> Path:

@@ -2,13 +2,13 @@
 `bnnmram sweep` per technology over a grid of programming conditions (each point a condition,
 10 fault patterns, the full test set), merged into one figure and one Markdown table.
 
-    python -m gen.bench_memory --net build/demo/net/net.json --out build/bench/memory
+    python -m bnnmram.gen.bench_memory --net build/demo/net/net.json --out build/bench/memory
 """
 import argparse
 import json
 from pathlib import Path
 
-from models.faults.sweep import energy_axis, finish_accuracy_plot
+from bnnmram.models.faults.sweep import energy_axis, finish_accuracy_plot
 
 from .demo import run_step
 

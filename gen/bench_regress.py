@@ -2,7 +2,7 @@
 1 and then 2 local Dask workers, in one run, each regression building its own simulator models;
 then the per-core rates a cluster plan needs (docs/scaling.md).
 
-    python -m gen.bench_regress [--net build/demo/net/net.json] [--images 20] --out build/bench/regress
+    python -m bnnmram.gen.bench_regress [--net build/demo/net/net.json] [--images 20] --out build/bench/regress
 """
 import argparse
 import json

@@ -2,7 +2,7 @@
 PyTorch BNN on the whole test set per fault pattern (what hook-based injectors do), on the
 same fault patterns, checking both give the same accuracies.
 
-    python -m gen.bench_sweep --out build/bench     (or: make bench)
+    python -m bnnmram.gen.bench_sweep --out build/bench     (or: make bench)
 """
 import argparse
 import json
@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.data import datasets
-from models.net import bnn, netfile
-from models.faults.campaign import Campaign
-from models.faults.model import FaultConfig
-from models.faults.sweep import parse_bers
+from bnnmram.models.data import datasets
+from bnnmram.models.net import bnn, netfile
+from bnnmram.models.faults.campaign import Campaign
+from bnnmram.models.faults.model import FaultConfig
+from bnnmram.models.faults.sweep import parse_bers
 
 from .demo import CONV_ARCH, ensure_demo_net, run_step, trained_set_ok
 
@@ -75,9 +75,9 @@ def conv_hook_baseline_accuracy(model, x: torch.Tensor, y: torch.Tensor, bits: l
 
 def conv_bench(net_path: Path, ds, bers, trials: int) -> dict:
     """The conv engine against the hook-based float baseline, same patterns, same accuracies."""
-    from models.faults.conv_campaign import ConvCampaign
-    from models.faults.model import faulty_net
-    from models.net.cnn import ConvBNN, parse_spec
+    from bnnmram.models.faults.conv_campaign import ConvCampaign
+    from bnnmram.models.faults.model import faulty_net
+    from bnnmram.models.net.cnn import ConvBNN, parse_spec
     net = netfile.load(net_path)
     model = ConvBNN(parse_spec(netfile.describe_arch(net)), net.input_shape, net.layers[0].input == "binarized")
     model.load_state_dict(torch.load(net_path.parent / "model.pt"))

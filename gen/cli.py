@@ -51,7 +51,7 @@ def run(command: str | None, work, *, arm_shutdown: bool = True) -> int:
     """Run `work()` (a command's body, returning its exit code) with the CLI's error contract:
     BnnMramError and file-system errors give one line and 2, Ctrl-C one line and 130.
     `arm_shutdown`: Ctrl-C after the work (the process's end) is handled too."""
-    from models.errors import BnnMramError
+    from bnnmram.models.errors import BnnMramError
     from .outputs import COMMITTED
     COMMITTED.clear()
     name = f"bnnmram {command}" if command else "bnnmram"

@@ -13,7 +13,7 @@ import os
 
 from tqdm import tqdm
 
-from models.errors import BnnMramError
+from bnnmram.models.errors import BnnMramError
 
 
 @contextlib.contextmanager

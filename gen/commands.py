@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.data import datasets
-from models.net import cnn, golden, netfile, training
-from models.errors import BnnMramError
-from models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.data import datasets
+from bnnmram.models.net import cnn, golden, netfile, training
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.model import FaultConfig, faulty_net
 
 from . import outputs
 from .outputs import OutputDir
@@ -19,7 +19,7 @@ from .outputs import OutputDir
 
 def given_condition(args, tech) -> dict:
     """The programming-condition options given (field -> value), refusing another technology's."""
-    from gen.args import condition_flags
+    from bnnmram.gen.args import condition_flags
     own = {o.flag: o.field for o in tech.options}
     given = {}
     for flag in condition_flags():
@@ -38,7 +38,7 @@ def fault_setting(args, memory: str | None = None) -> tuple[FaultConfig, object 
     its modes as before; a programming condition (--write-ua/--pulse-ns,
     --compliance-ua/--reset-v/--pulse-ns) through the technology's physics; --ber alone: the
     condition it stands for (none for BER 0, switch mode or per-direction rates)."""
-    from models.memory import technology
+    from bnnmram.models.memory import technology
     tech = technology(memory or args.memory or "stmram")
     given = given_condition(args, tech)
     rates = args.rate01 is not None or args.rate10 is not None or args.fault_mode != "ber"
@@ -204,10 +204,10 @@ def _check_rtl_folder(out: Path, files):
 
 
 def gen(args):
-    from hdl.folding import fold_net
-    from hdl.generate import FILES, generate
-    from hdl.memory.macro import check_xnor_in_memory
-    from hdl.mram import MramParams, hash_lanes_for
+    from bnnmram.hdl.folding import fold_net
+    from bnnmram.hdl.generate import FILES, generate
+    from bnnmram.hdl.memory.macro import check_xnor_in_memory
+    from bnnmram.hdl.mram import MramParams, hash_lanes_for
     out = Path(args.out)
     _check_rtl_folder(out, FILES)
     od = OutputDir(out, "gen", list(FILES)).check()
@@ -249,8 +249,8 @@ def _layer_text(layer, fold) -> str:
 
 
 def sim(args):
-    from cosim import runner, tools, vectors
-    from hdl.generate import load_manifest
+    from bnnmram.cosim import runner, tools, vectors
+    from bnnmram.hdl.generate import load_manifest
     out = Path(args.out)
     files = ["sim.json", "vectors.npz", f"sim_config_{args.sim}.json", f"results_{args.sim}.xml"]
     od = OutputDir(out, "sim", files).check()
@@ -300,7 +300,7 @@ def sim(args):
 def memory_report(memory: str, cfg: FaultConfig, cond) -> dict:
     """sim_config's `memory`: the technology, its condition and what the model gives there
     (programming energy, the write cycles a word survives at that condition)."""
-    from models.memory import technology
+    from bnnmram.models.memory import technology
     tech = technology(memory)
     r1, r0 = cfg.realised_rates
     out = {"technology": memory, "ber_write1": r1, "ber_write0": r0, "fault_ports": cfg.ports()}
@@ -343,8 +343,8 @@ def sweep_points(args) -> list:
     """The sweep's x positions: --ber's rates (for a resistive --memory, the conditions they
     stand for), or every combination of the programming-condition lists given."""
     import math
-    from models.faults.sweep import MAX_RATES
-    from models.memory import points, technology
+    from bnnmram.models.faults.sweep import MAX_RATES
+    from bnnmram.models.memory import points, technology
     memory = args.memory or "stmram"
     tech = technology(memory)
     grid = given_condition(args, tech)
@@ -359,8 +359,8 @@ def sweep_points(args) -> list:
 
 def sweep(args):
     from tqdm import tqdm
-    from models.faults import sweep as sw
-    from models.faults.reference import campaign_for
+    from bnnmram.models.faults import sweep as sw
+    from bnnmram.models.faults.reference import campaign_for
     n = len(args.net)
     dsets = args.dataset or ["fashion-mnist"]
     if len(dsets) not in (1, n):
@@ -427,7 +427,7 @@ SYNTH_FILES = ["synth.json", "stat.txt", "stat.json", "yosys.log", "synth.ys"]
 def synth(args):
     import shutil
     import tempfile
-    from hdl.generate import load_manifest
+    from bnnmram.hdl.generate import load_manifest
     from .synth import synthesize, yosys_binary
     od = OutputDir(args.out, "synth", SYNTH_FILES).check()
     man = load_manifest(args.rtl)

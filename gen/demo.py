@@ -3,7 +3,7 @@ import json
 import time
 from pathlib import Path
 
-from models.errors import BnnMramError
+from bnnmram.models.errors import BnnMramError
 
 DEMO_ARCH = "784-256-256-256-10"
 CONV_ARCH = "conv32k3-conv32k3-pool2-conv64k3-conv64k3-pool2-dense256-dense10"
@@ -31,7 +31,7 @@ def trained_set_ok(net: Path) -> bool:
     if not (net.exists() and (d / "model.pt").exists() and (d / "train.json").exists()):
         return False
     try:
-        from models.net import netfile
+        from bnnmram.models.net import netfile
         recorded = json.loads((d / "train.json").read_text()).get("net_sha256")
         return recorded == netfile.digest(netfile.load(net))
     except (BnnMramError, ValueError, AttributeError, OSError):
@@ -65,9 +65,9 @@ def cosimulate(prefix: Path, rtl, net, simulators, images: dict, dataset="fashio
 
 
 def run(args):
-    from cosim import tools
-    from hdl.generate import load_manifest
-    from models.data import datasets
+    from bnnmram.cosim import tools
+    from bnnmram.hdl.generate import load_manifest
+    from bnnmram.models.data import datasets
     from .outputs import OutputDir
     from .synth import yosys_binary
     out = Path(args.out)

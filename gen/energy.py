@@ -10,14 +10,14 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from hdl.generate import load_manifest
-from hdl.secded import SecdedDecoder, SecdedEncoder
-from models.data import datasets
-from models.mram import energy, physics as phy
-from models.net import netfile
-from models.faults.reference import campaign_for
-from models.errors import BnnMramError
-from models.faults.sweep import describe, parse_bers
+from bnnmram.hdl.generate import load_manifest
+from bnnmram.hdl.secded import SecdedDecoder, SecdedEncoder
+from bnnmram.models.data import datasets
+from bnnmram.models.mram import energy, physics as phy
+from bnnmram.models.net import netfile
+from bnnmram.models.faults.reference import campaign_for
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.sweep import describe, parse_bers
 from .outputs import OutputDir, make_dir, write_file_atomic
 from .synth import synthesize
 
@@ -116,13 +116,13 @@ def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None, memory="stm
     if sweep_json:
         doc = _write_error_sweep(Path(sweep_json))
     else:
-        from models.faults import sweep as sw
+        from bnnmram.models.faults import sweep as sw
         ds = datasets.load(ds_name, data_dir)
         if ds.pixels != net.arch[0]:
             raise BnnMramError(f"net input size {net.arch[0]} does not match dataset {ds.name} ({ds.pixels} pixels)")
         camp = campaign_for(net, ds.test_x, ds.test_y)
         print(f"energy: sweeping {trials} fault patterns per BER on {ds_name} for the tolerated BER", flush=True)
-        from models.memory.points import ber_points
+        from bnnmram.models.memory.points import ber_points
         doc = sw.run(camp, "net", ber_points(memory, parse_bers(SWEEP_BERS)), trials, seed).summary()
     per = {r["ber"]: r["mean"] for r in doc["per_ber"]}
     tol = doc["tolerated_ber"]
@@ -229,7 +229,7 @@ def rram_text(doc) -> str:
     """The RRAM physics line of energy.md for a resistive --memory (empty for ST-MRAM)."""
     if doc["memory"] == "stmram":
         return ""
-    from models.memory import rram_physics as rp
+    from bnnmram.models.memory import rram_physics as rp
     p = rp.RRAM_PARAMS
     return (f"RRAM parameters (models/memory/rram_physics.py, sources there): R_LRS = {p.v_c} V / I_C, "
             f"sigma_LRS {p.s_lrs0} at {p.i_0_ua} uA, RESET onset {p.v_onset} V, {p.v_per_neper} V per neper of "
@@ -245,7 +245,7 @@ def plot(path: Path, opts):
     import numpy as np
     bers = np.logspace(-9, -0.7, 60)
     fig, ax = plt.subplots(figsize=(6.5, 4), dpi=120)
-    from models.memory import technology
+    from bnnmram.models.memory import technology
     tech = technology(opts[0].memory)
     if tech.name == "stmram":
         label = "least-energy write (Butler 2012 model)"

@@ -18,7 +18,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from models.errors import BnnMramError
+from bnnmram.models.errors import BnnMramError
 
 STAMP = ".bnnmram.json"
 MIN_FREE_BYTES = 16 << 20  # refuse to start a command on a disk with less room than this

@@ -34,8 +34,8 @@ from xml.etree import ElementTree as ET
 
 from tqdm import tqdm
 
-from models.errors import BnnMramError
-from models.net import netfile
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.net import netfile
 from .outputs import OutputDir
 
 FILES = ["regress.json", "regress.xml", "regress.md"]
@@ -62,11 +62,11 @@ class Matrix:
 
     def check(self, where: str) -> "Matrix":
         """One line naming the first bad entry."""
-        from cosim.tools import SIMULATORS
-        from models.data.datasets import NAMES
+        from bnnmram.cosim.tools import SIMULATORS
+        from bnnmram.models.data.datasets import NAMES
         if not self.nets:
             raise BnnMramError(f"{where}: no nets (give nets = [...] or --net)")
-        from models.memory import NAMES as MEMORIES
+        from bnnmram.models.memory import NAMES as MEMORIES
         for k in ("nets", "foldings", "simulators", "bers", "fault_modes", "seeds", "stalls", "memories"):
             v = getattr(self, k)
             if not isinstance(v, list) or not v:
@@ -220,7 +220,7 @@ def _output_to(path: Path):
 
 def build_task(rtl: str, simulator: str, log: str) -> str | None:
     """Build one simulator model of one design (its output into `log`); the error line, or None."""
-    from cosim import runner, tools
+    from bnnmram.cosim import runner, tools
     Path(log).parent.mkdir(parents=True, exist_ok=True)
     try:
         with _output_to(Path(log)):

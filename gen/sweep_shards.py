@@ -6,17 +6,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from models.faults.model import FaultConfig
-from models.faults.sweep import NetSweep, sweep_of, trial_config
+from bnnmram.models.faults.model import FaultConfig
+from bnnmram.models.faults.sweep import NetSweep, sweep_of, trial_config
 from .cluster import client, gather
 
 
 @lru_cache(maxsize=8)
 def _campaign(net_path, sha, dataset, data_dir, limit, layers, thresholds, read_errors):
     """The campaign of one sweep run, built once per worker process (sha: the net's identity)."""
-    from models.data import datasets
-    from models.faults.reference import campaign_for
-    from models.net import netfile
+    from bnnmram.models.data import datasets
+    from bnnmram.models.faults.reference import campaign_for
+    from bnnmram.models.net import netfile
     x, y = datasets.load(dataset, data_dir).test_subset(limit)
     return campaign_for(netfile.load(net_path), x, y, None if layers is None else list(layers),
                         thresholds=thresholds, read_errors=read_errors)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from models.errors import BnnMramError
+from bnnmram.models.errors import BnnMramError
 
 TARGETS = ("generic", "ice40", "xilinx")
 SIMPLE_GATES = "AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX"

@@ -28,8 +28,8 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from models.faults.model import WRITE_BITS
-from models.net.netfile import Net
+from bnnmram.models.faults.model import WRITE_BITS
+from bnnmram.models.net.netfile import Net
 from .flatten import Flatten
 from .maxpool import MaxPool
 from .mram import FaultConfigSignature, MramParams

@@ -2,7 +2,7 @@
 rounds, written once) evaluated on 32-bit Values."""
 from amaranth.hdl import C, Cat, Signal, Value
 
-from models.faults.coordinates import hash_function
+from bnnmram.models.faults.coordinates import hash_function
 
 
 class AmaranthOps:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.errors import BnnMramError
-from models.net.netfile import Net
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.net.netfile import Net
 
 MAX_SIMD = 64
 MAX_PE = 64

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from models.faults.model import WRITE_BITS
-from models.net import netfile, stochastic
-from models.errors import BnnMramError
-from models.net.netfile import Net
+from bnnmram.models.faults.model import WRITE_BITS
+from bnnmram.models.net import netfile, stochastic
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.net.netfile import Net
 from .accelerator import Accelerator, input_word_bits, window_fifo_depth
 from .folding import LayerFold, cycles_per_image
 from .memory import cell
@@ -235,7 +235,7 @@ def memory_of(man: dict) -> str:
 
 def memory_section(memory: str) -> dict:
     """The memory technology: its cell, the fault ports with widths, its physics parameters."""
-    from models.memory import technology
+    from bnnmram.models.memory import technology
     tech = technology(memory)
     return {"technology": memory, "title": tech.title, "cell": tech.cell,
             "devices_per_bit": tech.devices_per_bit,

@@ -22,10 +22,10 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
-from models.faults.model import WRITE_BITS
-from models.net import stochastic
-from models.net.netfile import Layer
-from models.net.xnor import dot_from_popcount, popcount_threshold
+from bnnmram.models.faults.model import WRITE_BITS
+from bnnmram.models.net import stochastic
+from bnnmram.models.net.netfile import Layer
+from bnnmram.models.net.xnor import dot_from_popcount, popcount_threshold
 from .delay import delay
 from .folding import LayerFold
 from .mram import MramMacro, MramParams, FaultConfigSignature, prog_layout

@@ -13,8 +13,8 @@ from amaranth.hdl import C, Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from models.net import stochastic
-from models.arx import mix
+from bnnmram.models.net import stochastic
+from bnnmram.models.arx import mix
 from .fault_hash import AmaranthOps
 from .mvtu import PIXEL_BITS
 from .widths import index_shape

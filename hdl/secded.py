@@ -6,7 +6,7 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from models.ecc.secded import layout
+from bnnmram.models.ecc.secded import layout
 
 
 def _xor(bits):

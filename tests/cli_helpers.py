@@ -1,7 +1,7 @@
 """Running `bnnmram` subcommands in-process from tests."""
 import pytest
 
-from gen.cli import main
+from bnnmram.gen.cli import main
 
 
 def run_cli(argv) -> int:

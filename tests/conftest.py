@@ -6,8 +6,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from models.data import datasets
-from models.net import netfile, training  # noqa: E402
+from bnnmram.models.data import datasets
+from bnnmram.models.net import netfile, training  # noqa: E402
 
 
 def _train(tmp_path_factory, name, arch, **kw):
@@ -23,8 +23,8 @@ def _train(tmp_path_factory, name, arch, **kw):
 def lint_every_generated_rtl():
     """Every `bnnmram gen` a test runs is followed by `verilator --lint-only -Wall` with the
     shipped waivers: any warning fails that test."""
-    import gen.commands as commands
-    from cosim.lint import lint
+    import bnnmram.gen.commands as commands
+    from bnnmram.cosim.lint import lint
     real = commands.gen
 
     def gen_and_lint(args):

@@ -1,8 +1,8 @@
 """Nets with random weights and thresholds, for tests that need shapes, not accuracy."""
 import numpy as np
 
-from models.net import netfile
-from models.net.netfile import Layer, Net
+from bnnmram.models.net import netfile
+from bnnmram.models.net.netfile import Layer, Net
 
 
 SC_SEED = 0x1234567   # the sc seed of the random nets with stochastic input
@@ -58,7 +58,7 @@ def random_conv_net(seed=0, kind="pixel", shape=(8, 8, 2), samples=4) -> Net:
 def random_spec_net(spec: str, shape, seed=0, kind="pixel", samples=4) -> Net:
     """A net of the --arch spec (convCkK, poolP, denseN) on `shape` inputs, random weights and
     thresholds spread around zero so activations take both values."""
-    from models.net.cnn import parse_spec
+    from bnnmram.models.net.cnn import parse_spec
     rng = np.random.default_rng(seed)
     layers, shape = [], tuple(shape)
     parsed = parse_spec(spec)

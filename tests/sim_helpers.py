@@ -29,7 +29,7 @@ async def get(ctx, stream):
 
 async def program(ctx, top, net, folds, cfg):
     """Fault configuration, then every weight word of every weight layer through `prog`."""
-    from hdl.folding import pack_words
+    from bnnmram.hdl.folding import pack_words
     ctx.set(top.fault.seed, cfg.seed)
     ctx.set(top.fault.t01, cfg.t01)
     ctx.set(top.fault.t10, cfg.t10)

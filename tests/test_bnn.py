@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from models.net import bnn, golden, training
+from bnnmram.models.net import bnn, golden, training
 
 
 def test_sign_ste():

@@ -4,12 +4,12 @@ import json
 import numpy as np
 import pytest
 
-from gen.cli import main
-from models.net import golden
-from models.faults.campaign import Campaign
-from models.errors import BnnMramError
-from models.faults.model import FaultConfig, faulty_net
-from models.faults.sweep import parse_bers
+from bnnmram.gen.cli import main
+from bnnmram.models.net import golden
+from bnnmram.models.faults.campaign import Campaign
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.faults.sweep import parse_bers
 
 
 @pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
@@ -71,7 +71,7 @@ def test_parse_bers():
 
 
 def test_threshold_errors_option(small_net, digits):
-    from models.faults.model import stored_thresholds, threshold_width
+    from bnnmram.models.faults.model import stored_thresholds, threshold_width
     _, net, _ = small_net
     l0 = net.layers[0]
     t, f = stored_thresholds(l0, 0, FaultConfig(ber=0.0))
@@ -96,7 +96,7 @@ PATHS = {  # forced thresholds of the engine's cost model -> the path every laye
 @pytest.mark.parametrize("path", PATHS)
 def test_every_engine_path_is_exact(small_net, digits, monkeypatch, path):
     """Force the dense products and popcounts, or the incremental kernels, at every BER."""
-    import models.faults.campaign as campaign
+    import bnnmram.models.faults.campaign as campaign
     for name, value in PATHS[path].items():
         monkeypatch.setattr(campaign, name, value)
     _, net, _ = small_net
@@ -118,8 +118,8 @@ def test_every_engine_path_is_exact(small_net, digits, monkeypatch, path):
 
 
 def test_compiled_hash_equals_the_fault_model():
-    from models.faults import kernels
-    from models.faults.model import layer_hash
+    from bnnmram.models.faults import kernels
+    from bnnmram.models.faults.model import layer_hash
     for shape, layer, seed, write in [((7, 13), 0, 0, 0), ((256, 784), 3, 2**32 - 1, 0),
                                       ((10, 256), 127, 12345, 5), ((3, 70), 200, 7, 2**24 + 3)]:
         h = np.empty(shape, np.uint32)
@@ -128,7 +128,7 @@ def test_compiled_hash_equals_the_fault_model():
 
 
 def test_pack_bits_layout():
-    from models.faults.campaign import pack_bits
+    from bnnmram.models.faults.campaign import pack_bits
     bits = (np.random.default_rng(0).random((5, 130)) < 0.5).astype(np.uint8)
     words = pack_bits(bits)
     assert words.shape == (5, 3) and words.dtype == np.uint64
@@ -139,7 +139,7 @@ def test_pack_bits_layout():
 @pytest.mark.parametrize("shape", [(130, 67), (136, 64), (8, 784), (64, 8)])
 def test_transpose(shape):
     """Blocks of 64 x 64 elements, or of 8 x 8 bytes in words where both sides allow."""
-    from models.faults.campaign import _transposed
+    from bnnmram.models.faults.campaign import _transposed
     a = np.random.default_rng(1).integers(-128, 128, shape).astype(np.int8)
     assert np.array_equal(_transposed(a), a.T)
     pixels = a.view(np.uint8).copy()
@@ -152,8 +152,8 @@ def test_first_layer_int16_sums_never_overflow(monkeypatch):
     neurons whose weights are mostly -1, at BER 0.5: about 350 flips each add -2 * 128, a sum
     far outside int16. Even with the dense product switched off the engine must stay exact
     (such neurons go dense), and the int16 kernel must still take the layers it can (BER 0.1)."""
-    import models.faults.campaign as campaign
-    from models.net.netfile import Layer, Net
+    import bnnmram.models.faults.campaign as campaign
+    from bnnmram.models.net.netfile import Layer, Net
     monkeypatch.setattr(campaign, "DENSE_CLEAN", float("inf"))
     rng = np.random.default_rng(3)
     net = Net([Layer((rng.random((16, 784)) < 0.1).astype(np.uint8), "pixel", rng.integers(-500, 500, 16),
@@ -174,7 +174,7 @@ def test_first_layer_int16_sums_never_overflow(monkeypatch):
 def test_one_layer_net_and_too_wide_hidden_layers(digits):
     """A net of a single (output) layer runs through the engine exactly; a hidden layer
     wider than the int16 dots allow is refused in one line, not computed wrongly."""
-    from models.net.netfile import Layer, Net
+    from bnnmram.models.net.netfile import Layer, Net
     rng = np.random.default_rng(5)
     net = Net([Layer((rng.random((10, 64)) < 0.5).astype(np.uint8), "pixel")])
     camp = Campaign(net, digits.test_x, digits.test_y)
@@ -193,7 +193,7 @@ def test_one_layer_net_and_too_wide_hidden_layers(digits):
 def test_read_errors_equal_golden_image_by_image(request, fixture, digits):
     """Read errors: every image sees its own faulty weights; the engine must equal the golden
     model run image by image on those weights (faults.read_faulty_weights)."""
-    from models.faults.model import READ_BLOCK, read_faulty_weights
+    from bnnmram.models.faults.model import READ_BLOCK, read_faulty_weights
     _, net, _ = request.getfixturevalue(fixture)
     n = READ_BLOCK + 40  # two blocks
     x = np.concatenate([digits.test_x] * (n // len(digits.test_x) + 1))[:n]
@@ -214,7 +214,7 @@ def test_read_errors_equal_golden_image_by_image(request, fixture, digits):
 
 def test_read_flips_statistics_and_prefix():
     from scipy import stats
-    from models.faults.model import read_flips
+    from bnnmram.models.faults.model import read_flips
     shape = (64, 100)
     for ber in (1e-3, 0.05, 0.5):
         cells = read_flips(7, 1, 0, 200, shape, ber)

@@ -4,8 +4,8 @@ import pickle
 import numpy as np
 import pytest
 
-from models.data import cifar10, datasets
-from models.errors import BnnMramError
+from bnnmram.models.data import cifar10, datasets
+from bnnmram.models.errors import BnnMramError
 
 
 def _write_set(d, n=4, seed=0):

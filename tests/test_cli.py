@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from gen.cli import main
+from bnnmram.gen.cli import main
 
 
 def _fails(capsys, argv, message):
@@ -56,7 +56,7 @@ def test_bad_arguments(capsys, small_net, tmp_path):
 
 def test_missing_tools_and_data(capsys, small_net, tmp_path, monkeypatch):
     import shutil
-    import models.data.datasets as datasets
+    import bnnmram.models.data.datasets as datasets
     monkeypatch.setattr(datasets, "FASHION_DIR", tmp_path / "none")
     _fails(capsys, ["infer", "--net", str(small_net[2]), "--dataset", "fashion-mnist", "--out", "x.npz"],
            "apt-get install dataset-fashion-mnist")

@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from gen.cli import main
-from models.errors import BnnMramError
-from models.faults.model import ONE, FaultConfig, fault_hash, faulty_net
-from models.net import golden, netfile, training
-from models.net.cnn import parse_spec
-from models.net.netfile import Net
+from bnnmram.gen.cli import main
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.model import ONE, FaultConfig, fault_hash, faulty_net
+from bnnmram.models.net import golden, netfile, training
+from bnnmram.models.net.cnn import parse_spec
+from bnnmram.models.net.netfile import Net
 from nets import random_conv_net
 
 

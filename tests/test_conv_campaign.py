@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from models.faults.conv_campaign import ConvCampaign
-from models.faults.model import FaultConfig, faulty_net
-from models.faults.reference import ReferenceCampaign
-from models.net import golden
-from models.net.netfile import Layer, Net
+from bnnmram.models.faults.conv_campaign import ConvCampaign
+from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.faults.reference import ReferenceCampaign
+from bnnmram.models.net import golden
+from bnnmram.models.net.netfile import Layer, Net
 
 
 def conv_net(seed, kind="pixel", shape=(10, 10, 1), c1=70, c2=6):
@@ -49,8 +49,8 @@ def test_engine_equals_golden_on_random_nets(kind):
 
 
 def test_engine_equals_golden_on_a_trained_net_with_threshold_and_layer_options(digits):
-    from models.net import training
-    from models.net.cnn import parse_spec
+    from bnnmram.models.net import training
+    from bnnmram.models.net.cnn import parse_spec
     model = training.train(parse_spec("conv16k3-conv16k3-pool2-dense32-dense10"), digits.train_x, digits.train_y,
                       epochs=3, seed=1, input_shape=digits.shape)
     net = training.export(model, {})

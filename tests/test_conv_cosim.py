@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from gen.cli import main
+from bnnmram.gen.cli import main
 
 
 def _gen(net, out, *args):
@@ -89,7 +89,7 @@ def test_plain_cpp_harness_agrees_and_catches_a_difference(conv_rtl, conv_net, t
     """The plain C++ Verilator harness (the speed reference) runs the same vectors bit-exactly,
     at the analytic cycles per image, and reports mismatches when the expectations are wrong."""
     import numpy as np
-    from cosim import plain
+    from bnnmram.cosim import plain
     code, r = _sim(conv_rtl, conv_net, tmp_path, "--sim", "verilator", "--images", "12", "--ber", "0.03")
     assert code == 0
     vec = tmp_path / "sim" / "vectors.npz"

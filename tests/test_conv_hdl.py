@@ -4,16 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from hdl.accelerator import Accelerator
-from hdl.flatten import Flatten
-from hdl.folding import PoolFold, fold_net
-from hdl.maxpool import MaxPool
-from hdl.mram import MramParams
-from hdl.sliding_window import SlidingWindow
-from models.errors import BnnMramError
-from models.faults.model import FaultConfig, faulty_net
-from models.net import golden
-from models.net.conv import maxpool_bits, patch_index
+from bnnmram.hdl.accelerator import Accelerator
+from bnnmram.hdl.flatten import Flatten
+from bnnmram.hdl.folding import PoolFold, fold_net
+from bnnmram.hdl.maxpool import MaxPool
+from bnnmram.hdl.mram import MramParams
+from bnnmram.hdl.sliding_window import SlidingWindow
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.net import golden
+from bnnmram.models.net.conv import maxpool_bits, patch_index
 from nets import random_conv_net, random_spec_net
 from sim_helpers import program, run_to_end
 
@@ -165,8 +165,8 @@ EDGE_SHAPES = [
 @pytest.mark.parametrize("spec,shape,kind", EDGE_SHAPES, ids=[e[0] for e in EDGE_SHAPES])
 def test_conv_edge_shapes_bit_exact_and_lint_clean(spec, shape, kind, tmp_path):
     """Unusual shapes stay bit-exact with errors and stalls, and their Verilog lints clean."""
-    from cosim.lint import lint
-    from hdl.generate import generate
+    from bnnmram.cosim.lint import lint
+    from bnnmram.hdl.generate import generate
     net = random_spec_net(spec, shape, seed=len(spec), kind=kind)
     folds = fold_net(net)
     images = np.random.default_rng(3).integers(0, 256, (4, int(np.prod(shape))), dtype=np.uint8)

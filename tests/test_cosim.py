@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from gen.cli import main
+from bnnmram.gen.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_failure_to_switch_mode(rtl_switch, small_net, tmp_path, simulator):
 def test_injected_hardware_difference_is_caught(rtl, small_net, tmp_path, monkeypatch):
     """The scoreboard fails when the fault model and the hardware disagree: predict errors for
     another seed than the hardware uses."""
-    import cosim.vectors as vectors
+    import bnnmram.cosim.vectors as vectors
     real = vectors.write
 
     def wrong_seed(path, net, images, labels, cfg):

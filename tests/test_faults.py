@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from models.errors import BnnMramError
-from models.faults.model import ONE, FaultConfig, fault_hash, rate_threshold, stored_bits
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.model import ONE, FaultConfig, fault_hash, rate_threshold, stored_bits
 
 
 def test_hash_is_a_pure_function_of_coordinates():
@@ -76,7 +76,7 @@ def _documented_hash(seed, layer, neuron, index, write):
 
 
 def test_hash_equals_the_documented_pseudo_code():
-    from models.faults import kernels
+    from bnnmram.models.faults import kernels
     rng = np.random.default_rng(5)
     cases = [(0, 0, 0, 0, 0), (2**32 - 1, 255, 65535, 65535, 2**24 - 1), (11, 3, 4, 5, 2**24 + 7)] + \
         [tuple(int(v) for v in rng.integers(0, [2**32, 256, 65536, 65536, 2**25])) for _ in range(200)]

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from hdl.folding import check_fold, cycles_per_image, fold_net, pack_words, unpack_words
-from models.errors import BnnMramError
+from bnnmram.hdl.folding import check_fold, cycles_per_image, fold_net, pack_words, unpack_words
+from bnnmram.models.errors import BnnMramError
 
 
 def test_pack_unpack_and_word_organisation():

@@ -2,9 +2,9 @@
 import numpy as np
 import torch
 
-from models.net import golden
-from models.faults.model import FaultConfig, faulty_net
-from models.net.xnor import dot_from_popcount, popcount_threshold
+from bnnmram.models.net import golden
+from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.net.xnor import dot_from_popcount, popcount_threshold
 
 
 def test_xnor_popcount_identity():

@@ -4,14 +4,14 @@ import pytest
 from amaranth.hdl import Module, Signal
 from amaranth.sim import Simulator
 
-from hdl.accelerator import Accelerator
-from hdl.fault_hash import fault_hash as hdl_hash
-from hdl.folding import check_fold, fold_net, pack_words, unpack_words
-from hdl.mram import MramMacro, MramParams
-from hdl.mvtu import MVTU
-from hdl.pixel_buffer import PixelBuffer
-from models.net import golden
-from models.faults.model import FaultConfig, fault_hash, faulty_net, stored_bits
+from bnnmram.hdl.accelerator import Accelerator
+from bnnmram.hdl.fault_hash import fault_hash as hdl_hash
+from bnnmram.hdl.folding import check_fold, fold_net, pack_words, unpack_words
+from bnnmram.hdl.mram import MramMacro, MramParams
+from bnnmram.hdl.mvtu import MVTU
+from bnnmram.hdl.pixel_buffer import PixelBuffer
+from bnnmram.models.net import golden
+from bnnmram.models.faults.model import FaultConfig, fault_hash, faulty_net, stored_bits
 from sim_helpers import get, program, put, run_to_end
 from sim_helpers import program_and_dump as _program_and_dump
 
@@ -57,7 +57,7 @@ def test_mram_macro_write_errors_match_python_model(cfg, init, lanes):
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 @pytest.mark.parametrize("lanes", [4, 5, 7, 12])
 def test_mram_hash_lanes_that_do_not_divide_simd_are_refused(lanes):
-    from models.errors import BnnMramError
+    from bnnmram.models.errors import BnnMramError
     with pytest.raises(BnnMramError, match=f"hash lanes {lanes} cannot be built in layer 2.*1, 2, 3, 6"):
         MramMacro(layer=2, pe=3, simd=6, sf=4, depth=4, hash_lanes=lanes)
 
@@ -166,7 +166,7 @@ def test_layers_overlap_images_steady_state_meets_analytic(small_net, digits):
 def test_mvtu_xnor_popcount_threshold_unit(pe, simd):
     """One hidden layer alone: random weights, thresholds at and beyond the edges, both
     comparison directions, random input vectors; output bits vs the golden model."""
-    from models.net.netfile import Layer
+    from bnnmram.models.net.netfile import Layer
     rng = np.random.default_rng(pe * 100 + simd)
     n_in, n_out = 24, 6
     w = rng.integers(0, 2, (n_out, n_in), dtype=np.uint8)

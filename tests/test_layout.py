@@ -4,14 +4,14 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ["models", "hdl", "cosim", "gen"]
+PACKAGES = ["models", "hdl", "cosim", "gen"]   # folders; import names bnnmram.<folder>
 
 
 def _modules() -> dict[str, Path]:
     mods = {}
     for pkg in PACKAGES:
         for p in (REPO / pkg).rglob("*.py"):
-            name = ".".join(p.relative_to(REPO).with_suffix("").parts)
+            name = ".".join(("bnnmram",) + p.relative_to(REPO).with_suffix("").parts)
             mods[name.removesuffix(".__init__")] = p
     return mods
 
@@ -69,5 +69,26 @@ def test_the_circle_finder_finds_one():
 def test_imports_go_one_way_between_packages():
     order = {p: i for i, p in enumerate(PACKAGES)}   # models <- hdl <- cosim <- gen
     bad = [(m, t) for m, ts in _graph(_modules()).items() for t in ts
-           if order[t.split(".")[0]] > order[m.split(".")[0]]]
+           if order[t.split(".")[1]] > order[m.split(".")[1]]]
     assert not bad, bad
+
+
+def test_every_module_imports_by_its_namespaced_name():
+    """No import of a bare `models`, `hdl`, `cosim` or `gen` (they would collide in site-packages)."""
+    bare = []
+    for name, p in _modules().items():
+        for node in ast.walk(ast.parse(p.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else []
+            bare += [(name, n) for n in names if n.split(".")[0] in PACKAGES]
+    assert not bare, bare
+
+
+def test_every_package_folder_is_packaged():
+    """pyproject.toml lists each folder holding an __init__.py under its bnnmram name."""
+    import tomllib
+    setup = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {"bnnmram." + ".".join(p.parent.relative_to(REPO).parts)
+               for pkg in PACKAGES for p in (REPO / pkg).rglob("__init__.py")}
+    assert folders <= set(setup["packages"]), folders - set(setup["packages"])
+    assert all(setup["package-dir"][f"bnnmram.{pkg}"] == pkg for pkg in PACKAGES)

@@ -3,8 +3,8 @@ for the demo net and every kind of folding (one-word memories, one-bit SIMD, dee
 conftest.py lints the RTL of every other test's `bnnmram gen` too."""
 import pytest
 
-from cosim.lint import lint
-from gen.cli import main
+from bnnmram.cosim.lint import lint
+from bnnmram.gen.cli import main
 from nets import save_random_net
 
 FOLDINGS = [

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from scipy.special import ndtr, ndtri
 
-from models.errors import BnnMramError
-from models.faults import device
-from models.faults.campaign import Campaign
-from models.faults.conv_campaign import ConvCampaign
-from models.faults.model import FaultConfig, faulty_net, fault_hash
-from models.faults.ztable import Z
-from models.memory import technology
-from models.memory import rram_physics as rp
-from models.net import golden
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults import device
+from bnnmram.models.faults.campaign import Campaign
+from bnnmram.models.faults.conv_campaign import ConvCampaign
+from bnnmram.models.faults.model import FaultConfig, faulty_net, fault_hash
+from bnnmram.models.faults.ztable import Z
+from bnnmram.models.memory import technology
+from bnnmram.models.memory import rram_physics as rp
+from bnnmram.models.net import golden
 from nets import random_conv_net
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "fault-model.md"
@@ -176,7 +176,7 @@ def test_error_free_codes_never_fail(cell):
 
 
 def test_endurance_report_counts_words_written_more_often_than_they_survive():
-    from gen.commands import endurance_report
+    from bnnmram.gen.commands import endurance_report
     e = endurance_report(3.0, {"1": 10, "5": 2, "3": 4})
     assert e["words"] == 16 and e["writes_per_word_max"] == 5
     assert e["words_beyond_endurance"] == 2 and e["endurance_used"] == pytest.approx(5 / 3)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from cli_helpers import run_cli
-from hdl.folding import check_fold, pack_words, unpack_words
-from hdl.memory.macro import MramMacro
-from models.faults.model import stored_bits
-from models.memory import technology
+from bnnmram.hdl.folding import check_fold, pack_words, unpack_words
+from bnnmram.hdl.memory.macro import MramMacro
+from bnnmram.models.faults.model import stored_bits
+from bnnmram.models.memory import technology
 from sim_helpers import program_and_dump as _program
 
 

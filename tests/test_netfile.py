@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from models.net import netfile
-from models.errors import BnnMramError
+from bnnmram.models.net import netfile
+from bnnmram.models.errors import BnnMramError
 
 
 def test_round_trip(small_net, tmp_path):

@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from gen.cli import main
-from models.net import netfile
+from bnnmram.gen.cli import main
+from bnnmram.models.net import netfile
 
 
 def _run(argv):
@@ -81,7 +81,7 @@ def test_interrupt_during_the_commit_still_gives_one_set(trained, tmp_path, monk
 
 
 def test_sweep_that_fails_keeps_the_old_set(trained, tmp_path, monkeypatch, capsys):
-    from models.faults import sweep as sw
+    from bnnmram.models.faults import sweep as sw
     out = tmp_path / "s"
     argv = ["sweep", "--net", trained / "net.json", "--dataset", "digits", "--ber", "1e-3,1e-2",
             "--trials", "2", "--out", out]
@@ -118,7 +118,7 @@ import atexit, os, signal, sys, time
 atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(30)))
 sys.argv = ["bnnmram", "sweep", "--net", {str(trained / "net.json")!r}, "--dataset", "digits",
             "--ber", "1e-2", "--trials", "1", "--out", {str(out)!r}]
-from gen.cli import main
+from bnnmram.gen.cli import main
 main()
 """)
     assert p.returncode == 130, p.stderr
@@ -133,11 +133,11 @@ def test_interrupt_during_the_imports_gives_one_line_and_130():
 import sys
 class Interrupt:   # Ctrl-C while the CLI imports its flow steps
     def find_spec(self, name, path=None, target=None):
-        if name == "gen.args":
+        if name == "bnnmram.gen.args":
             raise KeyboardInterrupt
 sys.meta_path.insert(0, Interrupt())
 sys.argv = ["bnnmram", "sweep", "--help"]
-from gen.cli import main
+from bnnmram.gen.cli import main
 main()
 """, timeout=120)
     assert p.returncode == 130, p.stderr
@@ -150,7 +150,7 @@ def test_full_disk_is_refused_before_any_work(trained, tmp_path, monkeypatch, ca
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 4096, 4096))
     started = []
-    import gen.commands as commands
+    import bnnmram.gen.commands as commands
     monkeypatch.setattr(commands.datasets, "load", lambda name: started.append(name))
     code = _run(["sweep", "--net", trained / "net.json", "--dataset", "digits", "--out", tmp_path / "s"])
     assert code == 2 and not started
@@ -181,7 +181,7 @@ def test_infer_prints_flipped_weights(trained, tmp_path, capsys):
                  "--out", tmp_path / "i.npz"]) == 0
     line = capsys.readouterr().out
     net = netfile.load(trained / "net.json")
-    from models.faults.model import FaultConfig, faulty_net
+    from bnnmram.models.faults.model import FaultConfig, faulty_net
     f = faulty_net(net, FaultConfig(seed=3, ber=0.01))
     flipped = sum(int((a.weights != b.weights).sum()) for a, b in zip(net.layers, f.layers))
     assert flipped > 0 and f"{flipped} of {64 * 16 + 16 * 10} weights flipped" in line

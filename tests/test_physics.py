@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from models.mram import energy, physics as phy
+from bnnmram.models.mram import energy, physics as phy
 
 
 def test_wer_matches_hand_computed_formula():

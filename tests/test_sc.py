@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from models.errors import BnnMramError
-from models.faults.campaign import Campaign
-from models.faults.conv_campaign import ConvCampaign
-from models.faults.model import READ_BLOCK, FaultConfig, faulty_net, read_faulty_weights
-from models.net import golden, netfile, stochastic, training
-from models.net.cnn import parse_spec
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.campaign import Campaign
+from bnnmram.models.faults.conv_campaign import ConvCampaign
+from bnnmram.models.faults.model import READ_BLOCK, FaultConfig, faulty_net, read_faulty_weights
+from bnnmram.models.net import golden, netfile, stochastic, training
+from bnnmram.models.net.cnn import parse_spec
 from nets import random_conv_net, random_net
 
 PIXELS = np.random.default_rng(0).integers(0, 256, (40, 100), dtype=np.uint8)

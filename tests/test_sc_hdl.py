@@ -3,10 +3,10 @@ whole sc accelerators bit-exact with write errors and stalls, cycles per image a
 import numpy as np
 import pytest
 
-from hdl.folding import fold_net
-from hdl.sc_encoder import ScEncoder
-from models.faults.model import FaultConfig, faulty_net
-from models.net import golden, stochastic
+from bnnmram.hdl.folding import fold_net
+from bnnmram.hdl.sc_encoder import ScEncoder
+from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.net import golden, stochastic
 from nets import SC_SEED, random_conv_net, random_net
 from sim_helpers import put, run_to_end
 from test_conv_hdl import _run_conv_accelerator

@@ -5,8 +5,8 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
-from hdl.secded import SecdedDecoder, SecdedEncoder
-from models.ecc import secded as ecc
+from bnnmram.hdl.secded import SecdedDecoder, SecdedEncoder
+from bnnmram.models.ecc import secded as ecc
 
 
 def _run(dut, cases, k):

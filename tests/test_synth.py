@@ -3,21 +3,33 @@ import json
 
 import pytest
 
-from gen.cli import main
-from gen.synth import synthesize
-from models.errors import BnnMramError
+from bnnmram.gen.cli import main
+from bnnmram.gen.synth import synthesize
+from bnnmram.models.errors import BnnMramError
+
+
+def _gen(net_path, out):
+    with pytest.raises(SystemExit):
+        main(["gen", "--net", str(net_path), "--out", str(out)])
+    return out
 
 
 @pytest.fixture(scope="module")
 def rtl(small_net, tmp_path_factory):
-    out = tmp_path_factory.mktemp("rtl_synth")
-    with pytest.raises(SystemExit):
-        main(["gen", "--net", str(small_net[2]), "--out", str(out)])
-    return out
+    """The pixel-input 64-64-32-10 net's RTL."""
+    return _gen(small_net[2], tmp_path_factory.mktemp("rtl_synth"))
 
 
-@pytest.mark.parametrize("target,key", [("generic", "transistors"), ("ice40", "lut4"), ("xilinx", "lut")])
-def test_synth_targets_black_box_the_mram(rtl, tmp_path, target, key):
+@pytest.fixture(scope="module")
+def bit_rtl(binarized_net, tmp_path_factory):
+    """The binarized 64-32-10 net's RTL: no pixel adders, so the LUT targets map it in half the time."""
+    return _gen(binarized_net[2], tmp_path_factory.mktemp("rtl_synth_bits"))
+
+
+@pytest.mark.parametrize("target,key,design", [("generic", "transistors", "rtl"), ("ice40", "lut4", "bit_rtl"),
+                                               ("xilinx", "lut", "bit_rtl")])
+def test_synth_targets_black_box_the_mram(request, tmp_path, target, key, design):
+    rtl = request.getfixturevalue(design)
     out = tmp_path / target
     with pytest.raises(SystemExit) as e:
         main(["synth", "--rtl", str(rtl), "--target", target, "--out", str(out)])
@@ -60,13 +72,13 @@ def test_energy_table(small_net, rtl, tmp_path):
     assert (out / "energy.md").read_text().count("|") > 40 and (out / "energy_vs_ber.png").stat().st_size > 10_000
 
 
-def test_xnor_in_memory_moves_the_xnor_gates_into_the_macro(small_net, tmp_path):
+def test_xnor_in_memory_moves_the_xnor_gates_into_the_macro(binarized_net, tmp_path):
     """2T2R with --xnor-in-memory: the bit layers' MVTUs lose their XNOR gates (macros black-boxed)."""
     cells = {}
     for name, extra in (("plain", []), ("xnor", ["--xnor-in-memory"])):
         rtl, out = tmp_path / f"rtl_{name}", tmp_path / f"synth_{name}"
         with pytest.raises(SystemExit) as e:
-            main(["gen", "--net", str(small_net[2]), "--memory", "rram2t2r", *extra, "--out", str(rtl)])
+            main(["gen", "--net", str(binarized_net[2]), "--memory", "rram2t2r", *extra, "--out", str(rtl)])
         assert e.value.code == 0
         with pytest.raises(SystemExit) as e:
             main(["synth", "--rtl", str(rtl), "--target", "generic", "--out", str(out)])

@@ -2,7 +2,7 @@
 port with its pulse and commit, read and dump ports, write counters) and one cell per memory
 technology (its fault ports and its write-error logic): stmram.py, resistive.py. A new
 technology is one cell class here beside its software model in models/memory/."""
-from models.errors import BnnMramError
+from bnnmram.models.errors import BnnMramError
 
 from .resistive import Rram1T1RCell, Rram2T2RCell
 from .stmram import StMramCell

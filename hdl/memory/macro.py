@@ -32,8 +32,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from models.errors import BnnMramError
-from models.faults.model import WRITE_BITS
+from bnnmram.models.errors import BnnMramError
+from bnnmram.models.faults.model import WRITE_BITS
 
 from ..delay import delay
 from ..widths import memory

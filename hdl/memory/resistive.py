@@ -5,8 +5,8 @@ mu + ((sigma * z) >> 10) for the state it is programmed to, and the sense circui
 1T1R against the `ref` port, 2T2R (PCSA) the BL device against the BLb device."""
 from amaranth.hdl import C, Cat, Mux, Signal, signed
 
-from models.faults.device import DEVICE_KEY, MU_BITS, SIGMA_BITS
-from models.faults.ztable import MANTISSA_BITS, Z, Z_BITS, Z_SCALE_BITS
+from bnnmram.models.faults.device import DEVICE_KEY, MU_BITS, SIGMA_BITS
+from bnnmram.models.faults.ztable import MANTISSA_BITS, Z, Z_BITS, Z_SCALE_BITS
 
 from ..fault_hash import fault_hash
 
