@@ -5,6 +5,8 @@ which runs the others through this parser.
 """
 import argparse
 import math
+import os
+import re
 
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.memory import NAMES as MEMORIES
@@ -216,12 +218,37 @@ def add_memory_args(p: argparse.ArgumentParser, lists: bool = False):
                        help="; ".join(helps) + (" (comma list: one point each)" if lists else ""))
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def scheduler(text: str) -> str:
+    """A Dask scheduler address, SCHEME://HOST:PORT (tcp, tls, ws, wss or ucx)."""
+    m = re.fullmatch(r"([a-z]+)://([^\s/:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})", text)
+    if not m or m[1] not in SCHEDULER_SCHEMES or not 1 <= int(m[3]) <= 65535:
+        _refuse(f"{text!r} is not a Dask scheduler address SCHEME://HOST:PORT "
+                f"(schemes {', '.join(SCHEDULER_SCHEMES)}; port 1..65535)")
+    return text
+
+
+WORKERS_PER_CORE = 4   # local worker processes per core at most (simulators and campaigns are CPU-bound)
+
+
+def local_workers(text: str) -> int:
+    """Worker processes of a local Dask cluster: 1 .. WORKERS_PER_CORE x the machine's cores."""
+    v, most = positive(text), WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if v > most:
+        _refuse(f"{v} local workers is more than {WORKERS_PER_CORE} per core of this machine ({most}); "
+                "for more, start a Dask cluster and pass --scheduler")
+    return v
+
+
 def add_cluster_args(p):
     """--workers / --scheduler: run the command's tasks on Dask (gen.cluster)."""
-    p.add_argument("--workers", type=positive, default=None,
+    p = p.add_mutually_exclusive_group()   # an existing cluster or a local one, not both
+    p.add_argument("--workers", type=local_workers, default=None,
                    help="run on a local Dask cluster of this many worker processes (regress: "
                         "default one per core; sweep: default in this process, no Dask)")
-    p.add_argument("--scheduler", default=None,
+    p.add_argument("--scheduler", type=scheduler, default=None,
                    help="run on an existing Dask cluster: its scheduler address, tcp://HOST:PORT")
 
 

@@ -35,7 +35,7 @@ def client(scheduler: str | None = None, workers: int | None = None, what: str =
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                        dashboard_address=":0", silence_logs=logging.CRITICAL)
                 c = Client(cluster)
-        except OSError as e:
+        except (OSError, ValueError, TypeError) as e:   # refused, timed out, or an address Dask cannot parse
             raise BnnMramError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
         try:
             n = len(c.scheduler_info()["workers"])

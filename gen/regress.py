@@ -41,6 +41,7 @@ from .outputs import OutputDir
 FILES = ["regress.json", "regress.xml", "regress.md"]
 KEYS = {"nets": list, "dataset": str, "foldings": list, "simulators": list, "bers": list, "fault_modes": list,
         "seeds": list, "images": int, "stalls": list, "memories": list}
+TYPE_NAMES = {list: "a list", str: "a string", int: "an integer"}
 FAULT_MODES = ("ber", "switch")
 DEFAULTS = {"dataset": "fashion-mnist", "foldings": ["default"], "simulators": ["verilator", "icarus"],
             "bers": [0.0, 1e-3, 1e-2], "fault_modes": ["ber"], "seeds": [1], "images": 100, "stalls": [False],
@@ -74,7 +75,11 @@ class Matrix:
             if len(set(map(repr, v))) != len(v):
                 raise BnnMramError(f"{where}: {k} lists a value twice")
         for p in self.nets:
-            if not isinstance(p, str) or not Path(p).is_file():
+            if not isinstance(p, str):
+                raise BnnMramError(f"{where}: nets entry {p!r} is not a path")
+            if Path(p).is_dir():
+                raise BnnMramError(f"{where}: net file {p!r} is a folder")
+            if not Path(p).is_file():
                 raise BnnMramError(f"{where}: net file {p!r} does not exist")
         if self.dataset not in NAMES:
             raise BnnMramError(f"{where}: unknown dataset {self.dataset!r} (one of {', '.join(NAMES)})")
@@ -126,6 +131,8 @@ def fold_args(text, where: str = "folding") -> list[str]:
 def load_matrix(path) -> dict:
     """The matrix file's keys (paths of nets made relative to the file's folder)."""
     path = Path(path)
+    if path.is_dir():
+        raise BnnMramError(f"matrix file {path} is a folder; give the TOML file")
     if not path.is_file():
         raise BnnMramError(f"matrix file {path} does not exist")
     try:
@@ -136,7 +143,7 @@ def load_matrix(path) -> dict:
         if k not in KEYS:
             raise BnnMramError(f"matrix file {path}: unknown key {k!r} (known: {', '.join(KEYS)})")
         if not isinstance(v, KEYS[k]) or isinstance(v, bool):
-            raise BnnMramError(f"matrix file {path}: {k} must be a {KEYS[k].__name__}")
+            raise BnnMramError(f"matrix file {path}: {k} must be {TYPE_NAMES[KEYS[k]]}, not {v!r}")
     if "nets" in doc:
         doc["nets"] = [str((path.parent / p).resolve()) if isinstance(p, str) else p for p in doc["nets"]]
     return doc
@@ -270,16 +277,17 @@ def command(args):
     print(f"regress: {len(runs)} runs: {len(m.nets)} net(s) x {len(m.foldings)} folding(s) x "
           f"{len(m.simulators)} simulator(s) x {len(m.fault_modes)} fault mode(s) x {len(m.bers)} BER(s) x "
           f"{len(m.seeds)} seed(s) x {len(m.stalls)} stall setting(s), {m.images} images each", flush=True)
-    rtl = {}
-    for name, (net, folding, memory) in designs.items():
-        rtl[name] = (out / "rtl" / name).resolve()
-        print(f"regress: {name}: bnnmram gen --net {net} {' '.join(fold_args(folding))}".rstrip(), flush=True)
-        code = run_step(["gen", "--net", net, "--memory", memory, "--out", str(rtl[name])] + fold_args(folding))
-        if code:
-            raise BnnMramError(f"regress: bnnmram gen failed for {name}")
     t0 = time.time()
-    with client(args.scheduler, args.workers, "regress") as c:
+    with client(args.scheduler, args.workers, "regress") as c:   # first: an unreachable cluster costs no RTL
         workers = len(c.scheduler_info()["workers"])
+        rtl, t_gen = {}, time.time()
+        for name, (net, folding, memory) in designs.items():
+            rtl[name] = (out / "rtl" / name).resolve()
+            print(f"regress: {name}: bnnmram gen --net {net} {' '.join(fold_args(folding))}".rstrip(), flush=True)
+            code = run_step(["gen", "--net", net, "--memory", memory, "--out", str(rtl[name])] + fold_args(folding))
+            if code:
+                raise BnnMramError(f"regress: bnnmram gen failed for {name}")
+        t_gen = time.time() - t_gen   # not part of the wall time (the cluster and the runs)
         builds = {(d, s): c.submit(build_task, str(rtl[d]), s, str((out / "builds" / f"{d}-{s}.log").resolve()),
                                    pure=False, key=f"build-{d}-{s}-{time.time_ns()}")
                   for d in designs for s in m.simulators}
@@ -296,7 +304,7 @@ def command(args):
                 tqdm.write(f"regress: {row['status'].upper()} {r.id}: "
                            f"{row.get('error') or str(row.get('mismatches')) + ' mismatches'}; reproduce: "
                            f"{rows[r.index]['reproduce']}")
-    wall = time.time() - t0
+    wall = time.time() - t0 - t_gen
     doc = report(m, designs, rtl, nets, rows, {"wall_seconds": round(wall, 2), "workers": workers,
                                                  "scheduler": args.scheduler or "local"})
     with od:

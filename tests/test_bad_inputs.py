@@ -11,32 +11,9 @@ import pytest
 
 from bnnmram.gen.cli import main
 from bnnmram.models.net import netfile
+from cli_helpers import assert_one_line_error, snapshot
+from cli_helpers import run_cli_err as run_cli
 from nets import save_random_net
-
-# ---------------------------------------------------------------- helpers
-
-
-def run_cli(capsys, argv):
-    with pytest.raises(SystemExit) as e:
-        main([str(a) for a in argv])
-    cap = capsys.readouterr()
-    return e.value.code, cap.err
-
-
-def snapshot(root: Path) -> dict:
-    """Every file under root with its bytes, every folder as None (to prove nothing was
-    written, created or changed)."""
-    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None for p in sorted(root.rglob("*"))}
-
-
-def assert_one_line_error(code, err, sub, expect):
-    lines = [l for l in err.splitlines() if l.strip()]
-    assert code == 2, (code, err)
-    assert "Traceback" not in err, err
-    assert len(lines) == 1, err
-    assert lines[0].startswith(f"bnnmram {sub}: error: ") or lines[0].startswith("bnnmram: error: "), lines
-    assert expect in lines[0], (expect, lines[0])
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, small_net, binarized_net):

@@ -120,7 +120,7 @@ def test_failing_runs_are_reported_with_their_command_not_retried(tiny_net, tmp_
     ("simulators = [\"modelsim\"]\n", "unknown simulator"),
     ("foldings = [\"0:8\"]\n", "LAYER:PE:SIMD"),
     ("seeds = [1, 1]\n", "lists a value twice"),
-    ("images = \"many\"\n", "images must be a int"),
+    ("images = \"many\"\n", "images must be an integer, not .many."),
     ("nets = [\n", "not valid TOML"),
 ])
 def test_bad_matrix_files_are_refused_in_one_line(tiny_net, tmp_path, capsys, text, match):

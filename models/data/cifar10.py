@@ -62,6 +62,8 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise BnnMramError(f"CIFAR-10 batch {path} is corrupt: not a dict")
     data = doc.get(b"data", doc.get("data"))
     labels = doc.get(b"labels", doc.get("labels"))
+    if labels is None:
+        raise BnnMramError(f"CIFAR-10 batch {path} is corrupt: it has no 'labels'")
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != PIXELS:
         raise BnnMramError(f"CIFAR-10 batch {path} is corrupt: 'data' is not uint8 [N, {PIXELS}]")
     try:
@@ -77,6 +79,8 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def load(data_dir=None):
     """(train_x, train_y, test_x, test_y) from the folder's six batches."""
     d = folder(data_dir)
+    if d.exists() and not d.is_dir():
+        raise BnnMramError(f"CIFAR-10 folder {d} is a file; give the folder holding {', '.join(TRAIN)} and {TEST}")
     missing = [n for n in TRAIN + [TEST] if not (d / n).is_file()]
     if missing:
         raise BnnMramError(f"CIFAR-10 not found in {d} ({missing[0]} missing): put {', '.join(TRAIN)} and "

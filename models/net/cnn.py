@@ -43,6 +43,12 @@ def parse_spec(text: str) -> list[tuple]:
             layers.append(("pool", int(m.group(3))))
         else:
             layers.append(("dense", int(m.group(4))))
+        least, needs = {"conv": (1, "at least 1 channel"), "pool": (2, "a window of at least 2"),
+                        "dense": (1, "at least 1 neuron")}[layers[-1][0]]
+        if layers[-1][1] < least:
+            raise BnnMramError(f"architecture {text!r}: {tok!r} needs {needs}")
+        if layers[-1][0] == "conv" and layers[-1][2] < 1:
+            raise BnnMramError(f"architecture {text!r}: {tok!r} needs a kernel of at least 1")
     if layers[-1][0] != "dense":
         raise BnnMramError(f"architecture {text!r} must end in a dense layer (the class scores)")
     return layers
@@ -66,7 +72,7 @@ def spec_shapes(spec: list[tuple], input_shape: tuple) -> list[tuple]:
         if layer[0] == "conv":
             _, c, k = layer
             h, w, cin = shape
-            if not (1 <= k <= min(h, w)) or c < 1:
+            if k > min(h, w):
                 raise BnnMramError(f"{where}: kernel {k} does not fit its {h} x {w} input")
             if k * k * cin > MAX_WIDTH or c > MAX_WIDTH:
                 raise BnnMramError(f"{where}: {k}x{k}x{cin} patches or {c} channels exceed the fault "
@@ -77,12 +83,12 @@ def spec_shapes(spec: list[tuple], input_shape: tuple) -> list[tuple]:
             h, w, c = shape
             if i == 0:
                 raise BnnMramError(f"{where}: the first layer cannot pool (it pools bits, not pixels)")
-            if p < 2 or h % p or w % p:
+            if h % p or w % p:
                 raise BnnMramError(f"{where}: pool {p} does not divide its {h} x {w} input")
             shape = (h // p, w // p, c)
         else:
             n_in = int(np.prod(shape))
-            if n_in > MAX_WIDTH or not 1 <= layer[1] <= MAX_WIDTH:
+            if n_in > MAX_WIDTH or layer[1] > MAX_WIDTH:
                 raise BnnMramError(f"{where}: {n_in} inputs or {layer[1]} neurons exceed the fault "
                                    f"model's {MAX_WIDTH}")
             shape = (layer[1],)
