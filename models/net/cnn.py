@@ -19,9 +19,8 @@ from torch.nn import functional as F
 
 from ..errors import BnnMramError
 from .bnn import BinaryLinear, BinaryNet, BinaryWeights, export_net, export_thresholds, sign
-from .netfile import MAX_WIDTH, Layer, Net, dot_peak
-
-_TOKEN = re.compile(r"conv(\d+)k(\d+)|pool(\d+)|dense(\d+)")
+from . import kinds
+from .netfile import Layer, Net, dot_peak
 
 
 def is_spec(text: str) -> bool:
@@ -30,26 +29,20 @@ def is_spec(text: str) -> bool:
 
 
 def parse_spec(text: str) -> list[tuple]:
-    """[("conv", C, K) | ("pool", P) | ("dense", N), ...], checked for form only."""
+    """[("conv", C, K) | ("pool", P) | ("dense", N), ...], checked for form only (each token
+    by its layer kind, models.net.kinds)."""
     layers = []
     for tok in str(text).split("-"):
-        m = _TOKEN.fullmatch(tok)
-        if not m:
+        found = kinds.by_token(tok)
+        if found is None:
             raise BnnMramError(f"architecture {text!r}: {tok!r} is not convCkK, poolP or denseN "
                                "(e.g. conv64k3-pool2-dense256-dense10)")
-        if m.group(1):
-            layers.append(("conv", int(m.group(1)), int(m.group(2))))
-        elif m.group(3):
-            layers.append(("pool", int(m.group(3))))
-        else:
-            layers.append(("dense", int(m.group(4))))
-        least, needs = {"conv": (1, "at least 1 channel"), "pool": (2, "a window of at least 2"),
-                        "dense": (1, "at least 1 neuron")}[layers[-1][0]]
-        if layers[-1][1] < least:
-            raise BnnMramError(f"architecture {text!r}: {tok!r} needs {needs}")
-        if layers[-1][0] == "conv" and layers[-1][2] < 1:
-            raise BnnMramError(f"architecture {text!r}: {tok!r} needs a kernel of at least 1")
-    if layers[-1][0] != "dense":
+        kind, spec = found
+        problem = kind.spec_problem(spec)
+        if problem:
+            raise BnnMramError(f"architecture {text!r}: {tok!r} {problem}")
+        layers.append(spec)
+    if not kinds.TOKENS[layers[-1][0]].may_be_last:
         raise BnnMramError(f"architecture {text!r} must end in a dense layer (the class scores)")
     return layers
 
@@ -57,8 +50,7 @@ def parse_spec(text: str) -> list[tuple]:
 def spec_text(arch) -> str:
     """The --arch text of MLP sizes or of a parsed conv spec."""
     if arch and isinstance(arch[0], tuple):
-        return "-".join({"conv": lambda l: f"conv{l[1]}k{l[2]}", "pool": lambda l: f"pool{l[1]}",
-                         "dense": lambda l: f"dense{l[1]}"}[l[0]](l) for l in arch)
+        return "-".join(kinds.TOKENS[l[0]].spec_text(l) for l in arch)
     return "-".join(map(str, arch))
 
 
@@ -66,32 +58,11 @@ def spec_shapes(spec: list[tuple], input_shape: tuple) -> list[tuple]:
     """The activation shape after each layer; one line naming the layer that does not fit."""
     shape, shapes = tuple(input_shape), []
     for i, layer in enumerate(spec):
+        kind = kinds.TOKENS[layer[0]]
         where = f"architecture layer {i} ({layer[0]})"
-        if layer[0] in ("conv", "pool") and len(shape) != 3:
+        if kind.spatial_input and len(shape) != 3:
             raise BnnMramError(f"{where}: a {layer[0]} layer cannot follow a dense layer")
-        if layer[0] == "conv":
-            _, c, k = layer
-            h, w, cin = shape
-            if k > min(h, w):
-                raise BnnMramError(f"{where}: kernel {k} does not fit its {h} x {w} input")
-            if k * k * cin > MAX_WIDTH or c > MAX_WIDTH:
-                raise BnnMramError(f"{where}: {k}x{k}x{cin} patches or {c} channels exceed the fault "
-                                   f"model's {MAX_WIDTH} inputs or neurons")
-            shape = (h - k + 1, w - k + 1, c)
-        elif layer[0] == "pool":
-            _, p = layer
-            h, w, c = shape
-            if i == 0:
-                raise BnnMramError(f"{where}: the first layer cannot pool (it pools bits, not pixels)")
-            if h % p or w % p:
-                raise BnnMramError(f"{where}: pool {p} does not divide its {h} x {w} input")
-            shape = (h // p, w // p, c)
-        else:
-            n_in = int(np.prod(shape))
-            if n_in > MAX_WIDTH or layer[1] > MAX_WIDTH:
-                raise BnnMramError(f"{where}: {n_in} inputs or {layer[1]} neurons exceed the fault "
-                                   f"model's {MAX_WIDTH}")
-            shape = (layer[1],)
+        shape = kind.spec_out_shape(layer, shape, where, i)
         shapes.append(shape)
     return shapes
 

@@ -1,0 +1,140 @@
+"""What every layer kind answers (models.net.kinds): its net-file fields and their checks, its
+output shape, its --arch token, and its golden evaluation. The hardware half of a kind (fold
+geometry, build, manifest entry) is hdl.kinds under the same name."""
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ...errors import BnnMramError
+from .. import fields
+from ..fields import MAX_WIDTH, is_int, need
+from ..inputs import dot_peak
+
+SHARED_FIELDS = {"kind", "input", "output", "input_shape"}
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """Where layer `index` sits in the file being read."""
+    where: str          # "net file PATH, layer I" for messages
+    index: int
+    last: bool
+    shape: tuple        # its input's shape: (H, W, C), or (n,) once flat
+    input: str          # its input kind (checked)
+    samples: int        # N of an sc layer 0, else 0
+    version: int        # of the file
+
+
+class LayerKind:
+    """One kind of layer. Subclasses set the class attributes and override what differs."""
+
+    name = ""                 # the net file's `kind`
+    token_name = ""           # its --arch token: convCkK, poolP, denseN
+    token = re.compile("")    # the --arch token's pattern (groups: its numbers)
+    fields: frozenset = frozenset()   # its own net-file fields, beyond SHARED_FIELDS
+    has_weights = True
+    spatial_input = False     # needs an [H, W, C] input (conv, maxpool)
+    spatial_output = False    # its output is [H, W, C] (conv, maxpool)
+    may_be_first = True
+    may_be_last = False       # only a dense layer gives the class scores
+
+    # ---------------------------------------------------------------- --arch
+    def spec(self, match) -> tuple:
+        """The parsed token: (token_name, numbers...)."""
+        return (self.token_name, *map(int, match.groups()))
+
+    def spec_problem(self, spec) -> str | None:
+        """What is wrong with a token's numbers on their own (None: nothing)."""
+        return None
+
+    def spec_text(self, spec) -> str:
+        raise NotImplementedError
+
+    def spec_out_shape(self, spec, shape: tuple, where: str, index: int) -> tuple:
+        """The output shape of this layer of an --arch spec on an input of `shape`, or one line."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- the net file
+    def read(self, d: dict, ctx: ReadContext) -> dict:
+        """The Layer fields of a checked file entry (weights, thresholds, ...)."""
+        raise NotImplementedError
+
+    def write(self, layer) -> dict:
+        """The file entry's fields after `kind` (and layer 0's input_shape)."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- shapes and names
+    def out_shape(self, layer) -> tuple:
+        raise NotImplementedError
+
+    def describe(self, layer) -> str:
+        """Its --arch token, with the weight matrix for weighted layers: conv32k3 (32 x 9)."""
+        return f"{self.arch_token(layer)} ({layer.n_out} x {layer.n_in})"
+
+    def arch_token(self, layer) -> str:
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- golden model
+    def dots(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
+        """Integer dot products of layer i for inputs x [B, in_size], channel-last."""
+        raise NotImplementedError
+
+    def bits(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
+        """Output bits [B, out_size] of hidden layer i."""
+        raise NotImplementedError
+
+
+class WeightedKind(LayerKind):
+    """A layer of binary weights and (hidden) per-neuron thresholds: dense, conv."""
+
+    def n_in_problem(self, n_in: int, ctx: ReadContext, geometry: dict) -> str | None:
+        """What is wrong with n_in for this input (None: nothing)."""
+        raise NotImplementedError
+
+    def read(self, d: dict, ctx: ReadContext) -> dict:
+        where = ctx.where
+        for k in ("n_in", "n_out"):
+            need(is_int(d.get(k)), f"{where}: {k} missing or not an integer")
+            need(1 <= d[k] <= MAX_WIDTH, f"{where}: {k}={d[k]} is outside [1, {MAX_WIDTH}]")
+        n_in, n_out = d["n_in"], d["n_out"]
+        extra = self.read_geometry(d, ctx)
+        problem = self.n_in_problem(n_in, ctx, extra)
+        need(problem is None, f"{where}: {problem}")
+        rows = d.get("weights")
+        need(isinstance(rows, list) and len(rows) == n_out, f"{where}: weights must be a list of n_out={n_out} "
+             "hex strings")
+        w = fields.hex_rows(rows, n_in, where)
+        if ctx.last:
+            extra_fields = {"thresholds", "flip"} & set(d)
+            if extra_fields:
+                raise BnnMramError(f"{where}: the output layer has no {sorted(extra_fields)[0]}")
+            return {"weights": w}
+        peak = dot_peak(n_in, ctx.input, ctx.samples)
+        t = fields.int_list(d.get("thresholds"), n_out, -peak - 1, peak + 1, where, "thresholds")
+        f = d.get("flip")
+        need(isinstance(f, list) and len(f) == n_out, f"{where}: flip must be a list of n_out={n_out} booleans")
+        for j, v in enumerate(f):
+            need(isinstance(v, bool), f"{where}: flip[{j}] = {v!r} is not true or false")
+        return {"weights": w, "thresholds": t, "flip": np.asarray(f, bool), **extra}
+
+    def read_geometry(self, d: dict, ctx: ReadContext) -> dict:
+        """Fields of the kind's geometry (conv: kernel and in_shape), checked."""
+        return {}
+
+    def write(self, layer) -> dict:
+        d = {"n_in": layer.n_in, "n_out": layer.n_out, "input": layer.input,
+             "output": "scores" if layer.is_output else "bits", "weights": fields.row_hex(layer.weights)}
+        if not layer.is_output:
+            d["thresholds"] = [int(t) for t in layer.thresholds]
+            d["flip"] = [bool(f) for f in layer.flip]
+        return d
+
+    def bits(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
+        """Neuron j's bit: dot_j >= thresholds[j], or dot_j <= thresholds[j] if flip[j]."""
+        layer = net.layers[i]
+        dot = self.dots(net, i, x).reshape(x.shape[0], -1, layer.n_out)
+        t = torch.from_numpy(np.asarray(layer.thresholds, np.int64))
+        f = torch.from_numpy(np.asarray(layer.flip, bool))
+        return torch.where(f, dot <= t, dot >= t).to(torch.uint8).reshape(x.shape[0], -1)
