@@ -204,7 +204,7 @@ def _check_rtl_folder(out: Path, files):
 
 
 def gen(args):
-    from bnnmram.hdl.folding import fold_net
+    from bnnmram.hdl.net_folding import fold_net
     from bnnmram.hdl.generate import FILES, generate
     from bnnmram.hdl.memory.macro import check_xnor_in_memory
     from bnnmram.hdl.mram import MramParams, hash_lanes_for

@@ -24,46 +24,32 @@ Top-level ports (Verilog names in the manifest):
 """
 from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from bnnmram.models.faults.model import WRITE_BITS
+from bnnmram.models.net import kinds as software
 from bnnmram.models.net.netfile import Net
-from .flatten import Flatten
-from .maxpool import MaxPool
+from . import kinds
 from .mram import FaultConfigSignature, MramParams
-from .mvtu import MVTU, PIXEL_BITS, output_layout
+from .mvtu import PIXEL_BITS, output_layout
 from .sc_encoder import ScEncoder
-from .sliding_window import SlidingWindow
 
 
 def input_word_bits(net: Net, folds: list) -> int:
     """Width of `inp__payload`: SIMD_0 pixels (MLPs) or one pixel of C channels (conv nets)."""
-    if net.layers[0].kind == "conv":
+    if software.of(net.layers[0]).spatial_input:
         return net.layers[0].in_shape[2] * PIXEL_BITS
     return folds[0].simd * PIXEL_BITS
 
 
-def window_fifo_depth(layer) -> int:
-    """Pixels of the FIFO in front of a conv layer's sliding window (not the first layer's):
-    the burst the window takes before an image's first patch, (K-1)*W + K pixels, so the
-    layer upstream works ahead while this one is busy instead of stalling in step with it."""
-    _, w, _ = layer.in_shape
-    return (layer.kernel - 1) * w + layer.kernel
-
-
 class Accelerator(wiring.Component):
     def __init__(self, net: Net, folds: list, mram: MramParams = MramParams()):
-        if net.layers[-1].kind != "dense":
+        if not software.of(net.layers[-1]).may_be_last:
             raise ValueError("the last layer must be dense (it gives the class scores)")
         self.net, self.folds, self.mram = net, folds, mram
-        # one MVTU per weight layer, None for max-pool layers: indices are net layer indices;
-        # a binarized first conv layer gets bits (binarized before its sliding window)
-        self.units = [None if l.kind == "maxpool" else
-                      MVTU(l, i, f, binarize_threshold=net.binarize_threshold, mram=mram,
-                           elem_bits=1 if l.kind == "conv" and l.input == "binarized" else None)
-                      for i, (l, f) in enumerate(zip(net.layers, folds))]
+        # one MVTU per weight layer, None for max-pool layers: indices are net layer indices
+        self.units = [kinds.of(l).unit(net, i, f, mram) for i, (l, f) in enumerate(zip(net.layers, folds))]
         self.mvtus = [(i, u) for i, u in enumerate(self.units) if u is not None]
         self.addr_bits = max(u.mram.addr_bits for _, u in self.mvtus)
         self.data_bits = max(u.mram.width for _, u in self.mvtus)
@@ -83,7 +69,7 @@ class Accelerator(wiring.Component):
             "prog_error": Out(1),
         })
 
-    def _binarize(self, m, source):
+    def binarize(self, m, source):
         """Pixels of C channels -> C bits (pixel >= the net's binarize threshold), same handshake."""
         c = self.net.layers[0].in_shape[2]
         bits = stream.Signature(c).create(path=("binarized",))
@@ -95,46 +81,19 @@ class Accelerator(wiring.Component):
     def _sc_encoder(self, m, source):
         """Pixels -> sc sample counts, ahead of layer 0 (models.net.stochastic)."""
         l0, word = self.net.layers[0], input_word_bits(self.net, self.folds) // PIXEL_BITS
-        lanes = l0.in_shape[2] if l0.kind == "conv" else 1
+        lanes = l0.in_shape[2] if software.of(l0).spatial_input else 1
         m.submodules.sc_encoder = enc = ScEncoder(elems=word, lanes=lanes, pixels=l0.in_size,
                                                   samples=l0.samples, seed=self.net.sc_seed)
         wiring.connect(m, source, enc.inp)
         return enc.out
 
     def _pipeline(self, m):
-        """Wire the layers; return the output layer's stream."""
+        """Wire the layers, each as its kind builds it (hdl.kinds); return the output layer's stream."""
         prev = wiring.flipped(self.inp)
-        net = self.net
-        if net.layers[0].input == "sc":
+        if self.net.layers[0].input == "sc":
             prev = self._sc_encoder(m, prev)
-        for i, (l, u) in enumerate(zip(net.layers, self.units)):
-            if l.kind == "conv":
-                h, w, c = l.in_shape
-                if l.input == "binarized":
-                    prev = self._binarize(m, prev)
-                if i > 0:   # let the layer upstream run ahead by the window's longest burst
-                    m.submodules[f"window_fifo{i}"] = fifo = SyncFIFOBuffered(
-                        width=c, depth=window_fifo_depth(l))
-                    wiring.connect(m, prev, fifo.w_stream)
-                    prev = fifo.r_stream
-                m.submodules[f"window{i}"] = swu = SlidingWindow(height=h, width=w, channels=c,
-                                                                 kernel=l.kernel, elem_bits=u.elem_bits)
-                wiring.connect(m, prev, swu.inp)
-                wiring.connect(m, swu.out, u.inp)
-                prev = u.out
-            elif l.kind == "maxpool":
-                h, w, c = l.in_shape
-                m.submodules[f"pool{i}"] = pool = MaxPool(height=h, width=w, channels=c, pool=l.pool)
-                wiring.connect(m, prev, pool.inp)
-                prev = pool.out
-            else:
-                if i > 0 and net.layers[i - 1].kind != "dense":
-                    oh, ow, c = net.layers[i - 1].out_shape
-                    m.submodules[f"flatten{i}"] = flat = Flatten(pixels=oh * ow, channels=c)
-                    wiring.connect(m, prev, flat.inp)
-                    prev = flat.out
-                wiring.connect(m, prev, u.inp)
-                prev = u.out
+        for i, l in enumerate(self.net.layers):
+            prev = kinds.of(l).build(self, m, i, prev)
         return prev
 
     def elaborate(self, platform):

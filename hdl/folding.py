@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from bnnmram.models.errors import BnnMramError
-from bnnmram.models.net.netfile import Net
 
 MAX_SIMD = 64
 MAX_PE = 64
@@ -93,84 +92,20 @@ def check_fold(i: int, n_in: int, n_out: int, pe: int, simd: int, positions: int
     return LayerFold(n_in, n_out, pe, simd, positions, in_pixels, *geometry)
 
 
-def _divisors(n, limit):
+def divisors(n, limit):
     return [d for d in range(1, min(n, limit) + 1) if n % d == 0]
 
 
 def default_fold(n_in: int, n_out: int, budget: int) -> tuple[int, int]:
     """Smallest PE*SIMD meeting a cycle budget (wider SIMD first: cheaper than more PEs)."""
     best = None
-    for simd in _divisors(n_in, MAX_SIMD):
-        for pe in _divisors(n_out, MAX_PE):
+    for simd in divisors(n_in, MAX_SIMD):
+        for pe in divisors(n_out, MAX_PE):
             cycles = (n_in // simd) * (n_out // pe)
             key = (cycles > budget, pe * simd if cycles <= budget else cycles, -simd)
             if best is None or key < best[0]:
                 best = (key, pe, simd)
     return best[1], best[2]
-
-
-def layer_stream(net: Net, i: int) -> tuple[int, int, tuple]:
-    """(positions, in_pixels, (K, W, OH)) of layer i: input vectors per image; the pixels its
-    input stream carries per image when that stream is one pixel per cycle (conv and max-pool
-    layers, the dense layer that flattens a conv output, and an MLP's sc first layer behind its
-    ScEncoder; 0 for the other dense layers of MLPs);
-    and a conv layer's kernel, input width and output rows (zeros otherwise)."""
-    layer = net.layers[i]
-    if layer.kind == "conv":
-        oh, ow, _ = layer.out_shape
-        h, w, _ = layer.in_shape
-        return oh * ow, h * w, (layer.kernel, w, oh)
-    if layer.kind == "maxpool":
-        h, w, _ = layer.in_shape
-        return 1, h * w, (0, 0, 0)
-    if i > 0 and net.layers[i - 1].kind != "dense":
-        oh, ow, _ = net.layers[i - 1].out_shape
-        return 1, oh * ow, (0, 0, 0)
-    if i == 0 and layer.input == "sc":   # its ScEncoder converts one pixel per cycle
-        return 1, layer.n_in, (0, 0, 0)
-    return 1, 0, (0, 0, 0)
-
-
-def fold_net(net: Net, pe: int | None = None, simd: int | None = None,
-             overrides: dict | None = None, budget: int | None = None) -> list:
-    """Per-layer folding, one entry per net layer (PoolFold for max-pool layers): per-layer
-    overrides {i: (pe, simd)}, else the global PE/SIMD, else a default that balances every
-    layer to the first layer's cycles per image (first layer: PE and SIMD up to 16)."""
-    overrides = dict(overrides or {})
-    n = len(net.layers)
-    bad = [i for i in overrides if not 0 <= i < n]
-    if bad:
-        raise BnnMramError(f"folding override for layer {bad[0]}, but the net has layers 0..{n - 1}")
-    pools = [i for i in overrides if net.layers[i].kind == "maxpool"]
-    if pools:
-        raise BnnMramError(f"folding override for layer {pools[0]}, a max-pool layer: it has no "
-                           "weights to fold (override the conv and dense layers)")
-    l0 = net.layers[0]
-    pos0, pix0, _ = layer_stream(net, 0)
-    p0, s0 = overrides.get(0, (pe or max(_divisors(l0.n_out, 16)), simd or max(_divisors(l0.n_in, 16))))
-    if budget is None:   # the first layer's pace, or the slowest layer's fastest default if slower
-        budget = max([pos0 * -(-l0.n_in // max(s0, 1)) * -(-l0.n_out // max(p0, 1)), pix0] +
-                     [layer_stream(net, i)[0] * (l.n_in // max(_divisors(l.n_in, MAX_SIMD))) *
-                      (l.n_out // max(_divisors(l.n_out, MAX_PE)))
-                      for i, l in enumerate(net.layers) if l.kind != "maxpool" and i not in overrides])
-    folds = []
-    for i, l in enumerate(net.layers):
-        positions, in_pixels, geometry = layer_stream(net, i)
-        if l.kind == "maxpool":
-            folds.append(PoolFold(in_pixels))
-            continue
-        vector_budget = max(1, budget // positions)
-        if i in overrides:
-            p, s = overrides[i]
-        elif i == 0:
-            p, s = p0, s0
-        elif pe is not None or simd is not None:
-            dp, ds = default_fold(l.n_in, l.n_out, vector_budget)
-            p, s = pe or dp, simd or ds
-        else:
-            p, s = default_fold(l.n_in, l.n_out, vector_budget)
-        folds.append(check_fold(i, l.n_in, l.n_out, p, s, positions, in_pixels, geometry))
-    return folds
 
 
 def cycles_per_image(folds: list) -> int:

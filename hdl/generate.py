@@ -10,11 +10,13 @@ from bnnmram.models.faults.model import WRITE_BITS
 from bnnmram.models.net import netfile, stochastic
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net.netfile import Net
-from .accelerator import Accelerator, input_word_bits, window_fifo_depth
+from bnnmram.models.net import kinds as software
+from . import kinds
+from .accelerator import Accelerator, input_word_bits
 from .folding import LayerFold, cycles_per_image
 from .memory import cell
 from .mram import MramParams
-from .mvtu import PIXEL_BITS, output_fifo_depth, score_shape
+from .mvtu import PIXEL_BITS, score_shape
 
 TOP = "bnn_accel"
 MANIFEST_VERSION = 1
@@ -78,7 +80,7 @@ def _ports(text: str) -> list[dict]:
 
 
 def input_word_text(net: Net, folds: list) -> str:
-    if net.layers[0].kind == "conv":
+    if software.of(net.layers[0]).spatial_input:
         h, w, c = net.layers[0].in_shape
         return (f"inp__payload: one pixel of {c} channel(s), 8 bits each, channel c in bits [8c, 8c+8); "
                 f"an image is {h * w} consecutive words, its {h} x {w} pixels in row-major order "
@@ -251,7 +253,7 @@ def sc_section(net: Net) -> dict | None:
     if net.sc is None:
         return None
     return {**net.sc, "count_bits": stochastic.count_bits(net.sc["samples"]),
-            "hash_lanes": net.layers[0].in_shape[2] if net.layers[0].kind == "conv" else 1,
+            "hash_lanes": net.layers[0].in_shape[2] if software.of(net.layers[0]).spatial_input else 1,
             "what": "an ScEncoder turns each pixel into its count c of N stochastic samples "
                     "(docs/netfile.md) before layer 0, one pixel per cycle; the input port still "
                     "takes 8-bit pixels"}
@@ -261,7 +263,7 @@ def input_section(net: Net, folds: list) -> dict:
     word_bytes = input_word_bits(net, folds) // PIXEL_BITS
     words = net.layers[0].in_size // word_bytes
     sc = sc_section(net)
-    if net.layers[0].kind == "conv":
+    if software.of(net.layers[0]).spatial_input:
         h, w, c = net.layers[0].in_shape
         return {"port": "inp__payload", "pixels_per_word": 1, "channels": c, "bytes_per_word": c,
                 "pixel_bits": PIXEL_BITS, "words_per_image": words, "cycles_per_word": 1, "shape": [h, w, c],
@@ -276,23 +278,13 @@ def input_section(net: Net, folds: list) -> dict:
 
 
 def layer_entry(i: int, l, f, u, read_latency: int) -> dict:
-    """One manifest `layers` entry: kind, sizes, shapes, folding, cycles, MRAM organisation."""
+    """One manifest `layers` entry: kind, sizes, shapes, cycles, then what its kind adds
+    (hdl.kinds: folding and MRAM organisation, kernel, pool)."""
     e = {"index": i, "kind": l.kind, "input": l.input, "in_size": l.in_size, "out_size": l.out_size,
          "cycles": f.cycles}
-    if l.kind != "dense":
+    if software.of(l).spatial_output:
         e.update({"in_shape": list(l.in_shape), "out_shape": list(l.out_shape)})
-    if l.kind == "maxpool":
-        e["pool"] = l.pool
-        return e
-    e.update({"n_in": f.n_in, "n_out": f.n_out, "pe": f.pe, "simd": f.simd, "nf": f.nf, "sf": f.sf,
-              "positions": f.positions, "output_fifo_depth": output_fifo_depth(l, read_latency),
-              "mram_words": f.words, "mram_word_bits": f.word_bits,
-              "mram_pulse_cycles": u.mram.pulse_cycles, "mram_hash_lanes": u.mram.lanes,
-              "mram_xnor_in_memory": u.mram.xnor, "mram_module": f"{TOP}.layer{i}.mram"})
-    if l.kind == "conv":
-        e.update({"kernel": l.kernel, "window_idle_cycles": f.window_idle})
-        if i > 0:
-            e["window_fifo_depth"] = window_fifo_depth(l)
+    e.update(kinds.of(l).manifest(i, l, f, u, read_latency, TOP))
     return e
 
 
@@ -328,19 +320,16 @@ def _manifest_problem(doc) -> str | None:
             return f"field 'input.{k}' missing or not a positive integer"
     if not doc["layers"] or len(doc["layers"]) != len(doc["arch"]) - 1:
         return "its layers do not match its arch"
+    names = list(kinds.KINDS)
     for i, l in enumerate(doc["layers"]):
-        if not isinstance(l, dict) or l.get("kind") not in ("dense", "conv", "maxpool"):
-            return f"layer {i}: field 'kind' missing or not dense, conv or maxpool"
+        if not isinstance(l, dict) or not isinstance(l.get("kind"), str) or l["kind"] not in kinds.KINDS:
+            return f"layer {i}: field 'kind' missing or not {', '.join(names[:-1])} or {names[-1]}"
         if [l.get("in_size"), l.get("out_size")] != doc["arch"][i:i + 2]:
             return f"layer {i}: in_size/out_size inconsistent with arch {doc['arch']}"
-        if l["kind"] == "maxpool":
-            continue
-        for k in ("n_in", "n_out", "pe", "simd", "mram_words", "mram_word_bits"):
-            if not _positive_int(l.get(k)):
-                return f"layer {i}: field {k!r} missing or not a positive integer"
-        if l["n_in"] % l["simd"] or l["n_out"] % l["pe"]:
-            return f"layer {i}: folding PE={l['pe']} SIMD={l['simd']} does not divide its {l['n_out']} x {l['n_in']} weights"
-    if doc["layers"][-1]["kind"] != "dense":
+        problem = kinds.KINDS[l["kind"]].manifest_problem(l)
+        if problem:
+            return f"layer {i}: {problem}"
+    if not software.KINDS[doc["layers"][-1]["kind"]].may_be_last:
         return "its last layer is not dense"
     return None
 

@@ -23,7 +23,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, ceil_log2
 
 from bnnmram.models.faults.model import WRITE_BITS
-from bnnmram.models.net import stochastic
+from bnnmram.models.net import kinds, stochastic
 from bnnmram.models.net.netfile import Layer
 from bnnmram.models.net.xnor import dot_from_popcount, popcount_threshold
 from .delay import delay
@@ -41,7 +41,7 @@ def output_fifo_depth(layer: Layer, read_latency: int) -> int:
     """Output FIFO entries: 3 for dense layers (an image takes many cycles); a conv layer's
     outputs are one pixel per patch and patches may take one cycle, so its FIFO also covers the
     patches in flight between issue and push (MRAM read latency + 3 cycles) at full rate."""
-    return OUTPUT_FIFO_DEPTH if layer.kind == "dense" else OUTPUT_FIFO_DEPTH + read_latency + 3
+    return OUTPUT_FIFO_DEPTH + (read_latency + 3 if kinds.of(layer).spatial_output else 0)
 
 
 def tree_sum(terms):
@@ -93,7 +93,7 @@ class MVTU(wiring.Component):
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes,
                               memory=mram.memory, xnor=mram.xnor_in_memory and layer.input in XNOR_INPUTS)
         self.first = layer.input in ("pixel", "binarized", "sc")
-        self.buffered = self.first and layer.kind == "dense"
+        self.buffered = self.first and not kinds.of(layer).spatial_input
         natural = {"pixel": PIXEL_BITS, "binarized": PIXEL_BITS,
                    "sc": stochastic.count_bits(max(layer.samples, 1))}.get(layer.input, 1)
         self.elem_bits = natural if elem_bits is None else elem_bits

@@ -6,7 +6,8 @@ import torch
 
 from bnnmram.hdl.accelerator import Accelerator
 from bnnmram.hdl.flatten import Flatten
-from bnnmram.hdl.folding import PoolFold, fold_net
+from bnnmram.hdl.folding import PoolFold
+from bnnmram.hdl.net_folding import fold_net
 from bnnmram.hdl.maxpool import MaxPool
 from bnnmram.hdl.mram import MramParams
 from bnnmram.hdl.sliding_window import SlidingWindow

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from bnnmram.hdl.folding import check_fold, cycles_per_image, fold_net, pack_words, unpack_words
+from bnnmram.hdl.folding import check_fold, cycles_per_image, pack_words, unpack_words
+
+from bnnmram.hdl.net_folding import fold_net
 from bnnmram.models.errors import BnnMramError
 
 

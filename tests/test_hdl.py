@@ -6,7 +6,8 @@ from amaranth.sim import Simulator
 
 from bnnmram.hdl.accelerator import Accelerator
 from bnnmram.hdl.fault_hash import fault_hash as hdl_hash
-from bnnmram.hdl.folding import check_fold, fold_net, pack_words, unpack_words
+from bnnmram.hdl.folding import check_fold, pack_words, unpack_words
+from bnnmram.hdl.net_folding import fold_net
 from bnnmram.hdl.mram import MramMacro, MramParams
 from bnnmram.hdl.mvtu import MVTU
 from bnnmram.hdl.pixel_buffer import PixelBuffer

@@ -3,7 +3,7 @@ whole sc accelerators bit-exact with write errors and stalls, cycles per image a
 import numpy as np
 import pytest
 
-from bnnmram.hdl.folding import fold_net
+from bnnmram.hdl.net_folding import fold_net
 from bnnmram.hdl.sc_encoder import ScEncoder
 from bnnmram.models.faults.model import FaultConfig, faulty_net
 from bnnmram.models.net import golden, stochastic
