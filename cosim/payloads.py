@@ -4,12 +4,13 @@ for the cocotb testbench and the plain C++ harness driver."""
 import numpy as np
 
 from bnnmram.hdl.folding import LayerFold, pack_words
+from bnnmram.models.net import kinds
 
 
 def weight_folds(man: dict) -> dict[int, LayerFold]:
     """MRAM organisation of each weight layer by net layer index (max-pool layers have none)."""
     return {l["index"]: LayerFold(l["n_in"], l["n_out"], l["pe"], l["simd"])
-            for l in man["layers"] if l["kind"] != "maxpool"}
+            for l in man["layers"] if kinds.KINDS[l["kind"]].has_weights}
 
 
 def prog_words(man: dict, weights) -> list[int]:

@@ -221,7 +221,7 @@ def gen(args):
         overrides[layer] = pe_simd
     folds = fold_net(net, args.pe, args.simd, overrides)
     for i, f in enumerate(folds):
-        if net.layers[i].kind != "maxpool":
+        if net.layers[i].has_weights:
             hash_lanes_for(i, f.simd, args.mram_hash_lanes)
     t0 = time.time()
     print(f"gen: elaborating {len(folds)} layers: " + ", ".join(
@@ -242,9 +242,9 @@ def gen(args):
 
 def _layer_text(layer, fold) -> str:
     """A layer in gen's progress line: its arch token (dense: inputs x neurons) and folding."""
-    if layer.kind == "maxpool":
+    if not layer.has_weights:
         return netfile.describe_layer(layer)
-    name = netfile.describe_layer(layer) if layer.kind == "conv" else f"{fold.n_in}x{fold.n_out}"
+    name = netfile.describe_layer(layer) if layer.in_shape else f"{fold.n_in}x{fold.n_out}"
     return f"{name} PE={fold.pe} SIMD={fold.simd}"
 
 

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from bnnmram.models.errors import BnnMramError
+from bnnmram.models.net import kinds
 
 DEMO_ARCH = "784-256-256-256-10"
 CONV_ARCH = "conv32k3-conv32k3-pool2-conv64k3-conv64k3-pool2-dense256-dense10"
@@ -165,12 +166,12 @@ SIM_HEADER = """| simulator | BER | images | weights flipped | mismatches | read
 def _layer_rows(man) -> str:
     rows = []
     for l in man["layers"]:
-        if l["kind"] == "maxpool":
+        if not kinds.KINDS[l["kind"]].has_weights:
             rows.append(f"| {l['index']} | pool{l['pool']} {'x'.join(map(str, l['in_shape']))} | bits | | | "
                         f"{l['cycles']} | |")
             continue
         size = f"{l['n_in']}x{l['n_out']}"
-        if l["kind"] == "conv":
+        if "kernel" in l:
             size = f"conv k{l['kernel']} {'x'.join(map(str, l['in_shape']))} -> {'x'.join(map(str, l['out_shape']))} ({size})"
         rows.append(f"| {l['index']} | {size} | {l['input']} | {l['pe']} | {l['simd']} | {l['cycles']} | "
                     f"{l['mram_words']} x {l['mram_word_bits']} |")

@@ -14,7 +14,7 @@ from bnnmram.hdl.generate import load_manifest
 from bnnmram.hdl.secded import SecdedDecoder, SecdedEncoder
 from bnnmram.models.data import datasets
 from bnnmram.models.mram import energy, physics as phy
-from bnnmram.models.net import netfile
+from bnnmram.models.net import kinds, netfile
 from bnnmram.models.faults.reference import campaign_for
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.sweep import describe, parse_bers
@@ -146,7 +146,7 @@ def run(args):
     if args.rtl:
         man = load_manifest(args.rtl)
         decoders = sum(math.ceil(l["mram_word_bits"] / energy.ECC_DATA_BITS) for l in man["layers"]
-                       if l["kind"] != "maxpool")   # max-pool layers have no MRAM
+                       if kinds.KINDS[l["kind"]].has_weights)   # max-pool layers have no MRAM
     else:
         decoders = sum(l.has_weights for l in net.layers)
     if args.sweep and json.loads(Path(args.sweep).read_text()).get("memory", "stmram") != args.memory:
