@@ -56,7 +56,7 @@ def run(rtl_dir, vectors_path, workdir) -> dict:
     man = load_manifest(rtl_dir)
     exe = build(rtl_dir)
     vec = np.load(vectors_path)
-    prog_w, inp_w, out_w = (_w32(port_width(man, p)) for p in ("prog__payload", "inp__payload", "out__payload"))
+    prog_w, inp_w, out_w = (_w32(port_width(man, man["streams"][s]["payload"])) for s in ("prog", "input", "output"))
     weights = {i: vec[f"weights{i}"] for i in weight_folds(man)}
     prog = [w for payload in prog_words(man, weights) for w in _words32(payload, prog_w)]
     images = vec["images"]

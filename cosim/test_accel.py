@@ -8,6 +8,7 @@ import cocotb
 import numpy as np
 
 from bnnmram.cosim.testbench import AcceleratorTB
+from bnnmram.cosim.wrapper import GAP_PER_256, STALL_PER_256
 from bnnmram.hdl.folding import pack_words, unpack_words
 
 WARMUP_IMAGES = 2  # steady-state cycles/image are measured after these
@@ -21,7 +22,8 @@ async def accelerator_matches_golden(dut):
         man = json.load(fh)
     vec = np.load(cfg["vectors"])
     n_layers = len(man["layers"])
-    tb = AcceleratorTB(dut, man, stalls=cfg["stalls"], seed=cfg["seed"])
+    tb = AcceleratorTB(dut, man, stalls=cfg["stalls"], seed=cfg["seed"],
+                       gap_per256=cfg.get("gap_per256", GAP_PER_256), stall_per256=cfg.get("stall_per256", STALL_PER_256))
     log = dut._log
     t0 = time.time()
     await tb.start(dict(zip((str(n) for n in vec["fault_names"]), vec["fault"])))
@@ -90,7 +92,8 @@ async def accelerator_matches_golden(dut):
     preds = np.array([r[1] for r in tb.results])
     result = {
         "simulator": cfg["simulator"], "images": n, "ber": cfg["ber"], "seed": cfg["seed"],
-        "stalls": cfg["stalls"], "mismatches": len(mismatches), "mismatch_details": mismatches[:20],
+        "stalls": cfg["stalls"], "gap_per256": tb.rates[0] if cfg["stalls"] else None,
+        "stall_per256": tb.rates[1] if cfg["stalls"] else None, "mismatches": len(mismatches), "mismatch_details": mismatches[:20],
         "readback_mismatches": readback_mismatches, "weights_flipped": flipped,
         "write_counts": {str(c): n for c, n in sorted(write_counts.items())},
         "write_count_mismatches": {str(i): a[:50] for i, a in miscounted.items()},

@@ -12,7 +12,8 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, ValueChange
 from cocotb.utils import get_sim_time
 
 from .payloads import decode_result, prog_words, weight_folds
-from .wrapper import CLOCK_HALF_NS, batch_images, port_width
+from .ports import Ports
+from .wrapper import CLOCK_HALF_NS, GAP_PER_256, STALL_PER_256, batch_images
 
 CLOCK_NS = 2 * CLOCK_HALF_NS
 
@@ -26,14 +27,23 @@ def _bits(value) -> tuple[int, int]:
 
 
 class AcceleratorTB:
-    def __init__(self, dut, manifest: dict, *, stalls: bool = False, seed: int = 0):
+    """The bench of one accelerator: every port name from its manifest (cosim.ports); with
+    `stalls`, input gaps and output stalls start with chances gap_per256 and stall_per256 per
+    cycle (in 256ths, bursts of 1..31 cycles, the wrapper's pause generators)."""
+
+    def __init__(self, dut, manifest: dict, *, stalls: bool = False, seed: int = 0,
+                 gap_per256: int = GAP_PER_256, stall_per256: int = STALL_PER_256):
         self.dut = dut
         self.man = manifest
+        self.ports = Ports.of(manifest)
         self.folds = weight_folds(manifest)   # MRAM organisation of each weight layer
         self.words_per_image = manifest["input"]["words_per_image"]
         self.stalls = stalls
+        if not all(isinstance(r, int) and 0 <= r <= 255 for r in (gap_per256, stall_per256)):
+            raise ValueError(f"gap_per256 and stall_per256 must be integers 0..255, not {gap_per256!r}, {stall_per256!r}")
+        self.rates = (gap_per256, stall_per256)
         self.rng = random.Random(seed)
-        self.out_width = port_width(manifest, "out__payload")
+        self.out_width = self.ports.width(manifest, self.ports.output.payload)
         self.results = []   # (cycle, cls, scores)
         self.reset_ns = 0
 
@@ -45,14 +55,14 @@ class AcceleratorTB:
     async def start(self, fault: dict):
         """Fault configuration (name -> value, the ports the manifest's `fault_ports` names),
         stall seed and a synchronous reset (the clock runs in the wrapper from time 0)."""
-        d = self.dut
-        d.rst.value = 1
+        d, p = self.dut, self.ports
+        self._port(p.reset).value = 1
         for name, value in fault.items():
-            getattr(d, self.man["fault_ports"][name]).value = int(value)
-        d.prog__valid.value = 0
-        d.prog__payload.value = 0
-        d.dump_layer.value = 0
-        d.dump_addr.value = 0
+            self._port(p.fault[name]).value = int(value)
+        self._port(p.prog.valid).value = 0
+        self._port(p.prog.payload).value = 0
+        self._port(p.dump_layer).value = 0
+        self._port(p.dump_addr).value = 0
         d.src_seq.value = 0
         d.sink_seq.value = 0
         d.src_words.value = 1
@@ -60,11 +70,16 @@ class AcceleratorTB:
         d.src_data.value = 0
         d.stalls.value = int(self.stalls)
         d.stall_seed.value = self.rng.getrandbits(32)
+        d.gap_per256.value, d.stall_per256.value = self.rates
         for _ in range(3):
             await RisingEdge(d.clk)
         self.reset_ns = int(get_sim_time("ns"))
-        d.rst.value = 0
+        self._port(p.reset).value = 0
         await FallingEdge(d.clk)
+
+    def _port(self, name: str):
+        """The wrapper's handle of an accelerator port."""
+        return getattr(self.dut, name)
 
     async def _handshake(self, valid, ready):
         """valid is high and the payload set: return after the edge that transfers it."""
@@ -84,34 +99,37 @@ class AcceleratorTB:
     async def program(self, weights: list[np.ndarray]) -> int:
         """Write every weight word through the MRAM programming port; wait until `prog_busy`
         is low; return `prog_error` (0: every word went to an existing layer and address)."""
-        d = self.dut
+        d, p = self.dut, self.ports
+        valid, busy = self._port(p.prog.valid), self._port(p.prog_busy)
         for payload in prog_words(self.man, weights):
-            d.prog__payload.value = payload
-            await self._handshake(d.prog__valid, d.prog__ready)
-            d.prog__valid.value = 0
+            self._port(p.prog.payload).value = payload
+            await self._handshake(valid, self._port(p.prog.ready))
+            valid.value = 0
         # programming has finished once prog_busy is low (the manifest's contract)
         await ReadOnly()
-        if d.prog_busy.value == 1:
-            await FallingEdge(d.prog_busy)
+        if busy.value == 1:
+            await FallingEdge(busy)
         await RisingEdge(d.clk)
-        return int(d.prog_error.value)
+        return int(self._port(p.prog_error).value)
 
     async def read_back(self) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
         """Every stored MRAM word and its write counter, layer by layer, through the 1-cycle
         dump port: (words, writes), each {layer: [value per address]}."""
-        d = self.dut
+        d, p = self.dut, self.ports
+        layer_port, addr_port = self._port(p.dump_layer), self._port(p.dump_addr)
+        data_port, writes_port = self._port(p.dump_data), self._port(p.dump_writes)
         words, writes = {}, {}
         for i, f in self.folds.items():
             layer, counts = [], []
-            d.dump_layer.value = i
-            d.dump_addr.value = 0
+            layer_port.value = i
+            addr_port.value = 0
             for addr in range(f.words):
                 await RisingEdge(d.clk)
                 if addr + 1 < f.words:
-                    d.dump_addr.value = addr + 1
+                    addr_port.value = addr + 1
                 await ReadOnly()
-                layer.append(d.dump_data.value.to_unsigned() & ((1 << f.word_bits) - 1))
-                counts.append(d.dump_writes.value.to_unsigned())
+                layer.append(data_port.value.to_unsigned() & ((1 << f.word_bits) - 1))
+                counts.append(writes_port.value.to_unsigned())
             await RisingEdge(d.clk)
             words[i], writes[i] = layer, counts
         return words, writes

@@ -221,6 +221,14 @@ def add_memory_args(p: argparse.ArgumentParser, lists: bool = False):
 SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 
 
+def per256(text: str) -> int:
+    """A chance per cycle in 256ths: an integer 0..255."""
+    v = _convert(text, int, "")
+    if not 0 <= v <= 255:
+        _refuse(f"must be a chance in 256ths, an integer 0..255, not {text}")
+    return v
+
+
 def scheduler(text: str) -> str:
     """A Dask scheduler address, SCHEME://HOST:PORT (tcp, tls, ws, wss or ucx)."""
     m = re.fullmatch(r"([a-z]+)://([^\s/:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})", text)
@@ -324,6 +332,10 @@ def flow_parser(prog="bnnmram", description=None) -> tuple[argparse.ArgumentPars
     add_fault_args(s)
     add_memory_args(s)
     s.add_argument("--stalls", action="store_true", help="random input idles and output backpressure")
+    s.add_argument("--gap-rate", type=per256, default=None,
+                   help="with --stalls: chance per cycle, in 256ths, that an input gap burst of 1..31 cycles starts (default 8)")
+    s.add_argument("--stall-rate", type=per256, default=None,
+                   help="with --stalls: the same for output stalls (default 12)")
     s.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
     s.add_argument("--verbose", action="store_true", help="show the cocotb log")
     s.add_argument("--out", required=True)

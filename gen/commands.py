@@ -253,6 +253,7 @@ def sim(args):
     from bnnmram.hdl.generate import load_manifest
     out = Path(args.out)
     files = ["sim.json", "vectors.npz", f"sim_config_{args.sim}.json", f"results_{args.sim}.xml"]
+    rates = stall_rates(args)
     od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
     man = load_manifest(args.rtl)
@@ -271,6 +272,7 @@ def sim(args):
         config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
                   "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
                   "ber": args.ber, "seed": args.seed, "stalls": args.stalls,
+                  **rates,
                   "memory": memory_report(memory, cfg, cond)}
         print(f"sim: {args.sim}, {len(y)} images, {memory}, {fault_text(cfg)}"
               f"{' with stalls' if args.stalls else ''}", flush=True)
@@ -295,6 +297,15 @@ def sim(args):
     for w in result.get("waves", []):
         print(f"sim: waveforms {w}")
     return 0 if result["passed"] else 1
+
+
+def stall_rates(args) -> dict:
+    """The bench's pause-generator rates (cosim.wrapper defaults unless given with --stalls)."""
+    from bnnmram.cosim.wrapper import GAP_PER_256, STALL_PER_256
+    if (args.gap_rate is not None or args.stall_rate is not None) and not args.stalls:
+        raise BnnMramError("--gap-rate and --stall-rate need --stalls")
+    return {"gap_per256": GAP_PER_256 if args.gap_rate is None else args.gap_rate,
+            "stall_per256": STALL_PER_256 if args.stall_rate is None else args.stall_rate}
 
 
 def memory_report(memory: str, cfg: FaultConfig, cond) -> dict:

@@ -19,7 +19,7 @@ from .mram import MramParams
 from .mvtu import PIXEL_BITS, score_shape
 
 TOP = "bnn_accel"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2   # 2: clock_port, reset_port and streams (the port names a bench needs)
 FILES = (f"{TOP}.v", "lint.vlt", "manifest.json")  # what `bnnmram gen` writes
 FIFO_CYCLES = 2  # SyncFIFOBuffered: w_en in cycle c -> r_rdy in cycle c + 2
 
@@ -174,6 +174,9 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
         "arch": net.arch,
         "ports": _ports(text),
         "clock": "clk", "reset": "rst (synchronous, active high; one cycle; MRAM contents survive it)",
+        "clock_port": "clk", "reset_port": "rst",
+        "streams": {name: {"payload": f"{prefix}__payload", "valid": f"{prefix}__valid", "ready": f"{prefix}__ready"}
+                    for name, prefix in (("input", "inp"), ("output", "out"), ("prog", "prog"))},
         "interface": interface(net, folds, top, params),
         "input": input_section(net, folds),
         "output": {"port": "out__payload", "class_bits": cls_bits, "classes": out.n_out,
@@ -298,12 +301,20 @@ def _manifest_problem(doc) -> str | None:
         return f"version {doc.get('version')!r}; this bnnmram reads version {MANIFEST_VERSION}"
     need = {"top": str, "verilog": str, "net_sha256": str, "arch": list, "ports": list, "input": dict,
             "output": dict, "prog": dict, "mram": dict, "layers": list, "cycles_per_image": int,
-            "mram_bits": int}
+            "mram_bits": int, "clock_port": str, "reset_port": str, "streams": dict}
     for k, t in need.items():
         if not isinstance(doc.get(k), t) or isinstance(doc.get(k), bool):
             return f"field {k!r} missing or not a {t.__name__}"
     if "/" in doc["verilog"] or doc["verilog"].startswith("."):
         return f"field 'verilog' {doc['verilog']!r} must be a file name in the folder"
+    names = {p.get("name") for p in doc["ports"] if isinstance(p, dict)}
+    for stream in ("input", "output", "prog"):
+        ends = doc["streams"].get(stream)
+        if not isinstance(ends, dict) or any(ends.get(k) not in names for k in ("payload", "valid", "ready")):
+            return f"field 'streams.{stream}' does not name its payload, valid and ready ports"
+    for k in ("clock_port", "reset_port"):
+        if doc[k] not in names:
+            return f"field {k!r} names no port"
     for k in ("layer_bits", "addr_bits", "data_bits"):
         if not _positive_int(doc["prog"].get(k)):
             return f"field 'prog.{k}' missing or not a positive integer"

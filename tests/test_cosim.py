@@ -56,6 +56,21 @@ def test_bit_exact_against_golden(rtl, small_net, tmp_path, simulator, extra):
         assert r["first_result_cycle"] == man["input"]["words_per_image"] - 1 + man["latency_cycles"]
 
 
+def test_stall_rates_are_parameters_of_the_bench(rtl, small_net, tmp_path):
+    """--gap-rate/--stall-rate set the pause generators: 0 and 0 leave the analytic pace, heavy
+    gaps slow the stream, and every result stays bit-exact (the RTL's build is shared)."""
+    man = json.loads((rtl / "manifest.json").read_text())
+    runs = {}
+    for name, rates in (("off", ["0", "0"]), ("heavy", ["200", "128"])):
+        code, r = _sim(rtl, small_net[2], tmp_path / name, "--sim", "verilator", "--images", "30", "--stalls",
+                       "--gap-rate", rates[0], "--stall-rate", rates[1])
+        assert code == 0 and r["mismatches"] == 0
+        assert [r["gap_per256"], r["stall_per256"]] == [int(v) for v in rates]
+        runs[name] = r["cycles_per_image"]
+    assert abs(runs["off"] - man["cycles_per_image"]) <= 0.05 * man["cycles_per_image"]
+    assert runs["heavy"] > 1.5 * runs["off"]
+
+
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])
 def test_failure_to_switch_mode(rtl_switch, small_net, tmp_path, simulator):
     code, r = _sim(rtl_switch, small_net[2], tmp_path, "--sim", simulator, "--images", "30",
