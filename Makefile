@@ -34,12 +34,12 @@ demo: setup
 	$(BNNMRAM) demo --out build/demo
 
 bench: setup
-	$(PY) -m bnnmram.gen.bench_cosim --out build/bench
-	$(PY) -m bnnmram.gen.bench_sweep --out build/bench
-	$(PY) -m bnnmram.gen.bench_cnv --out build/bench/cnv
-	$(PY) -m bnnmram.gen.bench_sc --out build/sc
+	$(PY) -m bnnmram.gen.bench.cosim --out build/bench
+	$(PY) -m bnnmram.gen.bench.sweep --out build/bench
+	$(PY) -m bnnmram.gen.bench.cnv --out build/bench/cnv
+	$(PY) -m bnnmram.gen.bench.sc --out build/sc
 	test -f build/demo/net/net.json || $(BNNMRAM) train --dataset fashion-mnist --arch 784-256-256-256-10 --epochs 20 --seed 0 --out build/demo/net
-	$(PY) -m bnnmram.gen.bench_regress --net build/demo/net/net.json --out build/bench/regress
+	$(PY) -m bnnmram.gen.bench.regress --net build/demo/net/net.json --out build/bench/regress
 
 clean:
 	rm -rf build

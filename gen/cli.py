@@ -10,23 +10,8 @@ import sys
 
 
 def parser():
-    from .args import flow_parser, positive, simulators
-    p, sub = flow_parser(description=__doc__.splitlines()[0])
-    d = sub.add_parser("demo", help="the main job with defaults: train, gen, sim, synth, sweep, energy, report")
-    d.add_argument("--out", default="build/demo")
-    d.add_argument("--epochs", type=positive, default=20)
-    d.add_argument("--images", type=positive, default=200, help="test images per Verilator run")
-    d.add_argument("--icarus-images", type=positive, default=200, help="test images per Icarus run")
-    d.add_argument("--sims", type=simulators, default=simulators("verilator,icarus"),
-                   help="simulators, comma separated")
-    d.add_argument("--trials", type=positive, default=3, help="fault patterns per BER in the sweeps")
-    d.add_argument("--conv-epochs", type=positive, default=5, help="epochs of the demo's conv net (short schedule)")
-    d.add_argument("--conv-images", type=positive, default=300, help="test images per Verilator run of the conv net")
-    d.add_argument("--conv-icarus-images", type=positive, default=2,
-                   help="test images per Icarus run of the conv net (Icarus evaluates its wide datapaths "
-                        "net by net: about 20 s per image)")
-    d.set_defaults(step="demo:run")
-    return p
+    from .steps import STEPS, flow_parser
+    return flow_parser(description=__doc__.splitlines()[0], steps=STEPS)
 
 
 def _interrupted(command: str | None) -> str:
@@ -84,7 +69,7 @@ def main(argv=None):
     def parse_and_run():
         args = parser().parse_args(argv)   # argparse's own errors: its usage line and exit 2
         state["command"] = args.command
-        from .args import step_function
+        from .steps import step_function
         return run(args.command, lambda: step_function(args)(args), arm_shutdown=argv is None)
     try:
         rc = parse_and_run()

@@ -23,18 +23,18 @@ def _train(tmp_path_factory, name, arch, **kw):
 def lint_every_generated_rtl():
     """Every `bnnmram gen` a test runs is followed by `verilator --lint-only -Wall` with the
     shipped waivers: any warning fails that test."""
-    import bnnmram.gen.commands as commands
+    import bnnmram.gen.steps.gen as gen_step
     from bnnmram.cosim.lint import lint
-    real = commands.gen
+    real = gen_step.run
 
     def gen_and_lint(args):
         rc = real(args)
         problems = lint(args.out)
         assert not problems, f"lint of {args.out}: " + " | ".join(problems[:5])
         return rc
-    commands.gen = gen_and_lint
+    gen_step.run = gen_and_lint
     yield
-    commands.gen = real
+    gen_step.run = real
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ line on stderr (`bnnmram SUB: error: ...` naming the problem), exit code 2, no t
 no output file created, changed or mixed."""
 import gzip
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,6 @@ from bnnmram.gen.cli import main
 from bnnmram.models.net import netfile
 from cli_helpers import assert_one_line_error, snapshot
 from cli_helpers import run_cli_err as run_cli
-from nets import save_random_net
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, small_net, binarized_net):

@@ -176,7 +176,7 @@ def test_error_free_codes_never_fail(cell):
 
 
 def test_endurance_report_counts_words_written_more_often_than_they_survive():
-    from bnnmram.gen.commands import endurance_report
+    from bnnmram.gen.conditions import endurance_report
     e = endurance_report(3.0, {"1": 10, "5": 2, "3": 4})
     assert e["words"] == 16 and e["writes_per_word_max"] == 5
     assert e["words_beyond_endurance"] == 2 and e["endurance_used"] == pytest.approx(5 / 3)

@@ -150,8 +150,8 @@ def test_full_disk_is_refused_before_any_work(trained, tmp_path, monkeypatch, ca
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 4096, 4096))
     started = []
-    import bnnmram.gen.commands as commands
-    monkeypatch.setattr(commands.datasets, "load", lambda name: started.append(name))
+    import bnnmram.gen.steps.sweep as sweep_step
+    monkeypatch.setattr(sweep_step.datasets, "load", lambda name: started.append(name))
     code = _run(["sweep", "--net", trained / "net.json", "--dataset", "digits", "--out", tmp_path / "s"])
     assert code == 2 and not started
     assert "no space left on its disk (4 KiB free)" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from bnnmram.gen.cli import main
-from bnnmram.gen.synth import synthesize
+from bnnmram.gen.yosys import synthesize
 from bnnmram.models.errors import BnnMramError
 
 

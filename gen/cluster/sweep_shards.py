@@ -8,7 +8,7 @@ import numpy as np
 
 from bnnmram.models.faults.model import FaultConfig
 from bnnmram.models.faults.sweep import NetSweep, sweep_of, trial_config
-from .cluster import client, gather
+from . import client, gather
 
 
 @lru_cache(maxsize=8)

@@ -18,13 +18,31 @@ from bnnmram.models.net import kinds, netfile
 from bnnmram.models.faults.reference import campaign_for
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.sweep import describe, parse_bers
-from .outputs import OutputDir, make_dir, write_file_atomic
-from .synth import synthesize
+from ..outputs import OutputDir, make_dir, write_file_atomic
+from ..yosys import synthesize
+from ..args import DATA_DIR_HELP, MEMORIES, dataset, positive, seed
 
 SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
 
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnmram" / "synth"
+
+
+def add_parser(sub):
+    p = sub.add_parser("energy", help="energy/area table: strong, ECC, write-verify, weak programming")
+    p.add_argument("--net", required=True)
+    p.add_argument("--rtl", default=None, help="generated RTL (sizes the ECC decoders per read cycle)")
+    p.add_argument("--sweep", default=None, help="sweep.json giving the tolerated BER (else a sweep runs)")
+    p.add_argument("--dataset", type=dataset, default="fashion-mnist")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+    p.add_argument("--trials", type=positive, default=5, help="fault patterns per BER of that sweep")
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--inferences-per-load", type=positive, default=1,
+                   help="system energy scenario: inferences per full weight load")
+    p.add_argument("--memory", choices=MEMORIES, default="stmram",
+                   help="the weight memory whose programming options are costed")
+    p.add_argument("--out", required=True)
+    p.set_defaults(step=__name__)
 
 
 def ecc_transistors(work: Path, decoders: int) -> dict:

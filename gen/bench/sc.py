@@ -1,7 +1,7 @@
 """SC-BNN against the 8-bit pixel first layer, measured with bnnmram commands (issue: the
 seed's 62 % less area, 2.1x less energy at -1.4 points).
 
-    python -m bnnmram.gen.bench_sc --out build/sc [--epochs 20] [--samples 1,2,4,8,16,32] [--area-samples 1,4,16]
+    python -m bnnmram.gen.bench.sc --out build/sc [--epochs 20] [--samples 1,2,4,8,16,32] [--area-samples 1,4,16]
 
 Steps (each prints its command; finished steps are reused, so an interrupted run resumes):
 1. train the Fashion-MNIST MLP 784-256-256-256-10 with 8-bit pixels, binarized pixels and sc
@@ -23,8 +23,9 @@ from pathlib import Path
 
 from bnnmram.models.mram.inference import ASSUMPTIONS, inference_energy
 from bnnmram.models.net import netfile
-from .demo import run_step, trained_set_ok
-from .synth import synthesize
+from ..steps import run_step
+from ..steps.demo import trained_set_ok
+from ..yosys import synthesize
 
 ARCH = "784-256-256-256-10"
 SEED_PAPER = {"area_saving": 0.62, "energy_ratio": 2.1, "accuracy_cost_points": 1.4}

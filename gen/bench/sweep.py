@@ -2,7 +2,7 @@
 PyTorch BNN on the whole test set per fault pattern (what hook-based injectors do), on the
 same fault patterns, checking both give the same accuracies.
 
-    python -m bnnmram.gen.bench_sweep --out build/bench     (or: make bench)
+    python -m bnnmram.gen.bench.sweep --out build/bench     (or: make bench)
 """
 import argparse
 import json
@@ -18,7 +18,8 @@ from bnnmram.models.faults.campaign import Campaign
 from bnnmram.models.faults.model import FaultConfig
 from bnnmram.models.faults.sweep import parse_bers
 
-from .demo import CONV_ARCH, ensure_demo_net, run_step, trained_set_ok
+from ..steps import run_step
+from ..steps.demo import CONV_ARCH, ensure_demo_net, trained_set_ok
 
 
 HOOK_BATCH = 1000  # a typical evaluation batch of a data loader

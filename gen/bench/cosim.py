@@ -3,13 +3,14 @@ one run: Icarus, Verilator as cocotb's runner builds it by default (--public-fla
 Verilator as bnnmram builds it, and the same Verilator RTL under the plain C++ harness
 (cosim/harness, no cocotb): the simulator's own limit. Every run is checked bit-exact.
 
-    python -m bnnmram.gen.bench_cosim --out build/bench     (or: make bench)
+    python -m bnnmram.gen.bench.cosim --out build/bench     (or: make bench)
 """
 import argparse
 import json
 from pathlib import Path
 
-from .demo import CONV_ARCH, ensure_demo_net, run_step, trained_set_ok
+from ..steps import run_step
+from ..steps.demo import CONV_ARCH, ensure_demo_net, trained_set_ok
 from bnnmram.hdl.generate import load_manifest
 from bnnmram.models.data import datasets
 from bnnmram.models.net import netfile

@@ -4,7 +4,7 @@ folded near FINN's CNV-max rate (21,906 images/s at 200 MHz: about 9,130 cycles 
 generated, synthesized for Xilinx with Yosys (MRAM macros as black boxes), and optionally
 co-simulated on Verilator (bit-exact on random images).
 
-    python -m bnnmram.gen.bench_cnv --out build/bench/cnv     (part of: make bench)
+    python -m bnnmram.gen.bench.cnv --out build/bench/cnv     (part of: make bench)
 """
 import argparse
 import json
@@ -14,7 +14,7 @@ import numpy as np
 
 from bnnmram.models.net import netfile
 from bnnmram.models.net.netfile import Layer, Net
-from .demo import run_step
+from ..steps import run_step
 
 CNV = [("conv", 64, 3), ("conv", 64, 3), ("pool", 2), ("conv", 128, 3), ("conv", 128, 3), ("pool", 2),
        ("conv", 256, 3), ("conv", 256, 3), ("dense", 512), ("dense", 512), ("dense", 10)]

@@ -21,11 +21,8 @@ options override it.
     images = 100
     stalls = [false]
 """
-import contextlib
 import itertools
 import json
-import os
-import sys
 import time
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -36,7 +33,8 @@ from tqdm import tqdm
 
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
-from .outputs import OutputDir
+from ..outputs import OutputDir
+from ..args import add_cluster_args, ber_list, dataset, fault_modes, memories, positive, seed_list, simulators
 
 FILES = ["regress.json", "regress.xml", "regress.md"]
 KEYS = {"nets": list, "dataset": str, "foldings": list, "simulators": list, "bers": list, "fault_modes": list,
@@ -46,6 +44,28 @@ FAULT_MODES = ("ber", "switch")
 DEFAULTS = {"dataset": "fashion-mnist", "foldings": ["default"], "simulators": ["verilator", "icarus"],
             "bers": [0.0, 1e-3, 1e-2], "fault_modes": ["ber"], "seeds": [1], "images": 100, "stalls": [False],
             "memories": ["stmram"]}
+
+
+def add_parser(sub):
+    p = sub.add_parser("regress", help="a matrix of co-simulations (nets x foldings x simulators x BERs x "
+                       "fault modes x seeds x stalls) on Dask, with JSON, JUnit XML and Markdown reports")
+    p.add_argument("--matrix", default=None, help="TOML file describing the matrix (options below override it)")
+    p.add_argument("--net", action="append", default=None, help="net file; repeat for more nets")
+    p.add_argument("--dataset", type=dataset, default=None, help="test images from this dataset (default fashion-mnist)")
+    p.add_argument("--folding", action="append", default=None,
+                   help="'default' or LAYER:PE:SIMD[,LAYER:PE:SIMD...]; repeat for more foldings")
+    p.add_argument("--sims", type=simulators, default=None, help="comma list (default verilator,icarus)")
+    p.add_argument("--ber", type=ber_list, default=None, help="comma list of bit error rates (default 0,1e-3,1e-2)")
+    p.add_argument("--fault-modes", type=fault_modes, default=None, help="comma list of ber, switch (default ber)")
+    p.add_argument("--seeds", type=seed_list, default=None, help="comma list of fault seeds (default 1)")
+    p.add_argument("--images", type=positive, default=None, help="test images per run (default 100)")
+    p.add_argument("--stalls", choices=("off", "on", "both"), default=None,
+                   help="input gaps and output backpressure (default off)")
+    p.add_argument("--memory", type=memories, default=None,
+                   help="comma list of memory technologies, one design each (default stmram)")
+    add_cluster_args(p)
+    p.add_argument("--out", required=True, help="output folder: regress.json, regress.xml, regress.md, rtl/, builds/, runs/")
+    p.set_defaults(step=__name__)
 
 
 @dataclass
@@ -113,7 +133,7 @@ class Matrix:
 
 def fold_args(text, where: str = "folding") -> list[str]:
     """`bnnmram gen` arguments of a folding: "default", or "L:PE:SIMD[,L:PE:SIMD...]"."""
-    from .args import fold
+    from ..args import fold
     if not isinstance(text, str):
         raise BnnMramError(f"{where}: folding {text!r} must be a string")
     if text == "default":
@@ -203,72 +223,10 @@ def plan(m: Matrix) -> tuple[dict, list[Run]]:
     return designs, runs
 
 
-# ---- tasks (run on the workers) --------------------------------------------------------------
-
-@contextlib.contextmanager
-def _output_to(path: Path):
-    """The process's stdout and stderr (file descriptors, so simulators too) into `path`."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(path, "ab") as fh:
-        os.dup2(fh.fileno(), 1)
-        os.dup2(fh.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
-def build_task(rtl: str, simulator: str, log: str) -> str | None:
-    """Build one simulator model of one design (its output into `log`); the error line, or None."""
-    from bnnmram.cosim import runner, tools
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with _output_to(Path(log)):
-            tools.prepare(simulator)
-            runner.build(rtl, simulator)
-        return None
-    except BnnMramError as e:
-        return str(e)
-
-
-def sim_task(run: Run, rtl: str, out: str, build_error: str | None) -> dict:
-    """One co-simulation (`bnnmram sim`); its row of regress.json."""
-    from .demo import run_step
-    t0 = time.time()
-    row = {"status": "error", "error": build_error}
-    if build_error is None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        try:
-            with _output_to(Path(out) / "sim.log"):
-                code = run_step(run.sim_argv(Path(rtl), Path(out)))
-            r = json.loads((Path(out) / "sim.json").read_text())
-            row = {"status": "pass" if code == 0 and r["passed"] else "fail", "error": None,
-                   **{k: r[k] for k in ("mismatches", "weights_flipped", "accuracy", "golden_accuracy",
-                                        "cycles_per_image", "cycles_per_image_analytic", "prog_error")},
-                   "readback_mismatches": len(r["readback_mismatches"]),
-                   # the macros' write counters, read back (sim.json `endurance`)
-                   "writes_per_word_max": r.get("endurance", {}).get("writes_per_word_max"),
-                   "words_beyond_endurance": r.get("endurance", {}).get("words_beyond_endurance")}
-        except BnnMramError as e:
-            row = {"status": "error", "error": str(e)}
-        except (OSError, ValueError, KeyError) as e:
-            row = {"status": "error", "error": f"no usable sim.json ({e})"}
-    row["seconds"] = round(time.time() - t0, 2)
-    return row
-
-
-# ---- the command ------------------------------------------------------------------------------
-
-def command(args):
-    from .cluster import client, gather
-    from .demo import run_step
+def run(args):
+    from ..cluster import client, gather
+    from ..cluster.regress_tasks import build_task, sim_task
+    from . import run_step
     m = matrix_from(args)
     out = Path(args.out)
     od = OutputDir(out, "regress", FILES).check()

@@ -6,6 +6,9 @@ from pathlib import Path
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import kinds
 
+from . import run_step
+from ..args import positive, simulators
+
 DEMO_ARCH = "784-256-256-256-10"
 CONV_ARCH = "conv32k3-conv32k3-pool2-conv64k3-conv64k3-pool2-dense256-dense10"
 CONV_SWEEP_IMAGES = 2000  # the conv sweep runs the golden model per pattern: a test subset
@@ -15,15 +18,25 @@ FIGURE_NETS = [("mnist", "0", "mnist"), ("mnist", ERROR_AWARE_BER, "mnist-ea"),
                ("fashion-mnist", ERROR_AWARE_BER, "fashion-ea")]
 
 
+def add_parser(sub):
+    p = sub.add_parser("demo", help="the main job with defaults: train, gen, sim, synth, sweep, energy, report")
+    p.add_argument("--out", default="build/demo")
+    p.add_argument("--epochs", type=positive, default=20)
+    p.add_argument("--images", type=positive, default=200, help="test images per Verilator run")
+    p.add_argument("--icarus-images", type=positive, default=200, help="test images per Icarus run")
+    p.add_argument("--sims", type=simulators, default=simulators("verilator,icarus"),
+                   help="simulators, comma separated")
+    p.add_argument("--trials", type=positive, default=3, help="fault patterns per BER in the sweeps")
+    p.add_argument("--conv-epochs", type=positive, default=5, help="epochs of the demo's conv net (short schedule)")
+    p.add_argument("--conv-images", type=positive, default=300, help="test images per Verilator run of the conv net")
+    p.add_argument("--conv-icarus-images", type=positive, default=2,
+                   help="test images per Icarus run of the conv net (Icarus evaluates its wide datapaths "
+                        "net by net: about 20 s per image)")
+    p.set_defaults(step=__name__)
+
+
 def _step(title):
     print(f"\n=== demo: {title} ===", flush=True)
-
-
-def run_step(argv):
-    """Run one bnnmram flow subcommand in-process; return its exit code."""
-    from .args import flow_parser, step_function
-    args = flow_parser()[0].parse_args(argv)
-    return step_function(args)(args) or 0
 
 
 def trained_set_ok(net: Path) -> bool:
@@ -69,8 +82,8 @@ def run(args):
     from bnnmram.cosim import tools
     from bnnmram.hdl.generate import load_manifest
     from bnnmram.models.data import datasets
-    from .outputs import OutputDir
-    from .synth import yosys_binary
+    from ..outputs import OutputDir
+    from ..yosys import yosys_binary
     out = Path(args.out)
     report_dir = OutputDir(out, "demo", ["report.md"]).check()
     for sim in args.sims:  # every tool and data set the demo needs, before any work

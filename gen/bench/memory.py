@@ -2,7 +2,7 @@
 `bnnmram sweep` per technology over a grid of programming conditions (each point a condition,
 10 fault patterns, the full test set), merged into one figure and one Markdown table.
 
-    python -m bnnmram.gen.bench_memory --net build/demo/net/net.json --out build/bench/memory
+    python -m bnnmram.gen.bench.memory --net build/demo/net/net.json --out build/bench/memory
 """
 import argparse
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bnnmram.models.faults.sweep import energy_axis, finish_accuracy_plot
 
-from .demo import run_step
+from ..steps import run_step
 
 GRIDS = {   # programming-condition lists per technology (every combination is a point)
     "stmram": ["--write-ua", "90,95,100,105,110,120,140,180", "--pulse-ns", "10"],

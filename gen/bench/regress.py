@@ -2,13 +2,13 @@
 1 and then 2 local Dask workers, in one run, each regression building its own simulator models;
 then the per-core rates a cluster plan needs (docs/scaling.md).
 
-    python -m bnnmram.gen.bench_regress [--net build/demo/net/net.json] [--images 20] --out build/bench/regress
+    python -m bnnmram.gen.bench.regress [--net build/demo/net/net.json] [--images 20] --out build/bench/regress
 """
 import argparse
 import json
 from pathlib import Path
 
-from .demo import run_step
+from ..steps import run_step
 
 SIGNOFF = {"images": 10_000, "seeds": 20, "bers": 3}   # the sign-off regression to plan for
 
