@@ -44,6 +44,21 @@ def input_word_bits(net: Net, folds: list) -> int:
 
 
 class Accelerator(wiring.Component):
+    """The whole net: pixel stream in, {class, scores} out, every weight in a memory macro.
+
+    Ports (In: into the accelerator), widths in bits (the manifest's `ports` and `streams`):
+        inp          In   stream   input_word_bits: SIMD_0 pixels (MLPs) or one pixel of C channels (conv)
+        out          Out  stream   output_layout(last layer): cls, then N_out two's-complement scores
+        prog         In   stream   {layer: layer_bits, addr: addr_bits, data: data_bits}: one word write
+        dump_layer   In   layer_bits     read-back: which layer
+        dump_addr    In   addr_bits      read-back: which word (1-cycle latency)
+        dump_data    Out  data_bits      the stored word (0 for a max-pool or missing layer)
+        dump_writes  Out  WRITE_BITS     its write counter
+        fault        In   FaultConfigSignature(memory): one configuration for every macro
+        prog_busy    Out  1              a macro is writing a word
+        prog_error   Out  1              sticky: a word for no layer or no address was consumed
+    """
+
     def __init__(self, net: Net, folds: list, mram: MramParams = MramParams()):
         if not software.of(net.layers[-1]).may_be_last:
             raise ValueError("the last layer must be dense (it gives the class scores)")

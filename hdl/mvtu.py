@@ -16,6 +16,8 @@ pixel of C_out bits per patch. The first dense layer of an MLP takes words of SI
 into a PixelBuffer instead. Output: a stream of the N_out activation bits, or of
 {class, scores}.
 """
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Signal, Mux, Cat, C, Value, signed, unsigned
 from amaranth.lib import stream, wiring, data
 from amaranth.lib.fifo import SyncFIFOBuffered
@@ -76,7 +78,33 @@ def hw_thresholds(layer: Layer) -> list[int]:
     return [popcount_threshold(t, layer.xnor_terms, f) for t, f in zip(layer.thresholds, layer.flip)]
 
 
+@dataclass(frozen=True)
+class _Issue:
+    """The issue stage's signals the later stages use."""
+    nf: Signal
+    sf: Signal
+    issue: Signal
+    last_sf: Value
+    last_issue: Value
+    avail: Signal
+    release: Signal
+    push: Signal
+
+
 class MVTU(wiring.Component):
+    """One folded layer (dense or conv): PE x SIMD per cycle, NF * SF cycles per input vector.
+
+    Ports (In: into the unit), widths in bits:
+        inp          In   stream   SIMD * elem_bits (first dense layer: words into its PixelBuffer)
+                                   or N_in * elem_bits (every other layer: the whole vector)
+        out          Out  stream   N_out activation bits, or output_layout {cls, scores} (output layer)
+        prog         In   stream   prog_layout {addr, data}: one MRAM word write (addr_bits, PE * SIMD)
+        dump_addr    In   addr_bits      read-back address (1-cycle latency)
+        dump_data    Out  PE * SIMD      the stored word
+        dump_writes  Out  WRITE_BITS     its write counter
+        fault        In   FaultConfigSignature(memory): the macro's run-time fault configuration
+    """
+
     def __init__(self, layer: Layer, index: int, fold: LayerFold, *, binarize_threshold=None,
                  mram: MramParams = MramParams(), elem_bits: int | None = None):
         """A dense first layer takes SIMD-element words into a PixelBuffer; every other layer
@@ -120,23 +148,46 @@ class MVTU(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        layer, fold = self.layer, self.fold
-        pe, simd, nf_n, sf_n = fold.pe, fold.simd, fold.nf, fold.sf
-        L = self.mram.read_latency
+        depth = output_fifo_depth(self.layer, self.mram.read_latency)
+        fifo = self._macro_and_fifo(m, depth)
+        issue = self._issue(m, fifo, depth)
+        x = self._input_slice(m, issue)
+        tag = delay(m, Cat(issue.issue, issue.sf == 0, issue.last_sf, issue.last_issue, issue.nf),
+                    self.mram.read_latency, "tag_stage")
+        valid_e, first_e, last_e, end_e, nf_e = tag[0], tag[1], tag[2], tag[3], tag[4:]
+        accs = self._accumulate(m, x, valid_e, first_e)
 
+        # ---- finish a neuron fold (one cycle after its last partial sum) --------------------
+        fin = Signal()
+        fin_end = Signal()
+        fin_nf = Signal(index_shape(self.fold.nf))
+        m.d.sync += [fin.eq(valid_e & last_e), fin_end.eq(valid_e & end_e), fin_nf.eq(nf_e)]
+        done = Signal()
+        m.d.sync += done.eq(fin_end)
+        m.d.comb += issue.push.eq(done)
+        if self.layer.is_output:
+            self._scores_and_class(m, fifo, accs, fin, fin_nf, done)
+        else:
+            self._threshold_bits(m, fifo, accs, fin, fin_nf, nf_e, done)
+        return m
+
+    def _macro_and_fifo(self, m, depth):
+        """The MRAM macro (programming, fault and dump ports passed through) and the output FIFO."""
         m.submodules.mram = mram = self.mram
         wiring.connect(m, wiring.flipped(self.prog), mram.prog)
         wiring.connect(m, wiring.flipped(self.fault), mram.fault)
         m.d.comb += [mram.dump_addr.eq(self.dump_addr), self.dump_data.eq(mram.dump_data),
                      self.dump_writes.eq(mram.dump_writes)]
-
         out_width = len(Value.cast(self.out.payload))
-        depth = output_fifo_depth(layer, L)
         m.submodules.fifo = fifo = SyncFIFOBuffered(width=out_width, depth=depth)
         m.d.comb += [self.out.valid.eq(fifo.r_rdy), self.out.payload.eq(fifo.r_data),
                      fifo.r_en.eq(self.out.ready)]
+        return fifo
 
-        # ---- issue: (nf, sf) for every cycle of an image, back to back -----------------
+    def _issue(self, m, fifo, depth) -> "_Issue":
+        """(nf, sf) for every cycle of an image, back to back, while the FIFO has room for
+        every result in flight; the MRAM read address nf * SF + sf."""
+        nf_n, sf_n = self.fold.nf, self.fold.sf
         nf = Signal(index_shape(nf_n))
         sf = Signal(index_shape(sf_n))
         active = Signal()          # inside an image (after its first issue)
@@ -158,103 +209,104 @@ class MVTU(wiring.Component):
             m.d.sync += active.eq(~last_issue)
         starts = issue & ~active
         m.d.sync += inflight.eq(inflight + starts - push)
-        m.d.comb += mram.rd_addr.eq(nf * sf_n + sf)
+        m.d.comb += self.mram.rd_addr.eq(nf * sf_n + sf)
+        return _Issue(nf, sf, issue, last_sf, last_issue, avail, release, push)
 
-        # ---- input slice, aligned to the MRAM read latency L -----------------------------
+    def _input_slice(self, m, issue: "_Issue"):
+        """The SIMD-element input slice of synapse fold sf, aligned to the MRAM read latency L
+        (or handed to an XNOR-in-memory macro one cycle after its read address)."""
+        simd, L = self.fold.simd, self.mram.read_latency
         if self.buffered:
-            m.submodules.pixels = buf = PixelBuffer(width=simd * self.elem_bits, words=sf_n)
+            m.submodules.pixels = buf = PixelBuffer(width=simd * self.elem_bits, words=self.fold.sf)
             wiring.connect(m, wiring.flipped(self.inp), buf.inp)
-            m.d.comb += [avail.eq(buf.avail), buf.rd_addr.eq(sf), buf.release.eq(release)]
+            m.d.comb += [issue.avail.eq(buf.avail), buf.rd_addr.eq(issue.sf), buf.release.eq(issue.release)]
             x, x_latency = buf.rd_data, 1
         else:
-            m.d.comb += [avail.eq(self.inp.valid), self.inp.ready.eq(release)]
-            x, x_latency = self.inp.payload.word_select(sf, simd * self.elem_bits), 0
+            m.d.comb += [issue.avail.eq(self.inp.valid), self.inp.ready.eq(issue.release)]
+            x, x_latency = self.inp.payload.word_select(issue.sf, simd * self.elem_bits), 0
         if self.mram.xnor:   # the macro's sense amplifier takes the input bits one cycle after rd_addr
-            m.d.comb += mram.rd_in.eq(delay(m, self._binary(x), 1 - x_latency, "x_stage"))
+            m.d.comb += self.mram.rd_in.eq(delay(m, self._binary(x), 1 - x_latency, "x_stage"))
         else:
             x = delay(m, x, L - x_latency, "x_stage")
+        return x
 
-        # tags travel with the read: valid, first/last synapse fold, neuron fold, end of image
-        tag = delay(m, Cat(issue, sf == 0, last_sf, last_issue, nf), L, "tag_stage")
-        valid_e, first_e, last_e, end_e, nf_e = tag[0], tag[1], tag[2], tag[3], tag[4:]
-
-        # ---- execute: PE partial sums into PE accumulators ---------------------------------
-        w = mram.rd_data
+    def _partials(self, x):
+        """(accumulator shape, PE partial sums of one cycle) of the input kind's datapath:
+        +-pixels, sc sample counts, XNOR-popcounts (or the macro's XNOR bits)."""
+        layer, pe, simd, w = self.layer, self.fold.pe, self.fold.simd, self.mram.rd_data
         if layer.input == "pixel":
-            acc_shape = score_shape(layer)
             pix = [x.word_select(s, PIXEL_BITS) for s in range(simd)]
-            partials = [tree_sum(Mux(w[p * simd + s], pix[s], -pix[s])
-                                 for s in range(simd)) for p in range(pe)]
-        elif layer.input == "sc":   # popcount of the N samples' XNORs: c if w = 1, else N - c
-            acc_shape = unsigned(bits_for(layer.xnor_terms))
+            return score_shape(layer), [tree_sum(Mux(w[p * simd + s], pix[s], -pix[s])
+                                                 for s in range(simd)) for p in range(pe)]
+        if layer.input == "sc":   # popcount of the N samples' XNORs: c if w = 1, else N - c
             cnt = [x.word_select(s, self.elem_bits) for s in range(simd)]
             n = layer.samples
-            partials = [tree_sum(Mux(w[p * simd + s], cnt[s], C(n, self.elem_bits) - cnt[s])[:self.elem_bits]
-                                 for s in range(simd)) for p in range(pe)]
-        elif self.mram.xnor:   # rd_data is already XNOR(weight, input)
-            acc_shape = unsigned(bits_for(layer.n_in))
-            partials = [tree_sum(w[p * simd + s] for s in range(simd)) for p in range(pe)]
-        else:
-            acc_shape = unsigned(bits_for(layer.n_in))
-            xb = self._binary(x)
-            partials = [tree_sum(~(w[p * simd + s] ^ xb[s]) for s in range(simd)) for p in range(pe)]
-        accs = [Signal(acc_shape, name=f"acc{p}") for p in range(pe)]
+            return unsigned(bits_for(layer.xnor_terms)), [
+                tree_sum(Mux(w[p * simd + s], cnt[s], C(n, self.elem_bits) - cnt[s])[:self.elem_bits]
+                         for s in range(simd)) for p in range(pe)]
+        if self.mram.xnor:   # rd_data is already XNOR(weight, input)
+            return unsigned(bits_for(layer.n_in)), [tree_sum(w[p * simd + s] for s in range(simd)) for p in range(pe)]
+        xb = self._binary(x)
+        return unsigned(bits_for(layer.n_in)), [tree_sum(~(w[p * simd + s] ^ xb[s]) for s in range(simd))
+                                                for p in range(pe)]
+
+    def _accumulate(self, m, x, valid_e, first_e) -> list:
+        """PE accumulators: cleared at a neuron fold's first synapse fold, then summing."""
+        acc_shape, partials = self._partials(x)
+        accs = [Signal(acc_shape, name=f"acc{p}") for p in range(self.fold.pe)]
         with m.If(valid_e):
-            for p in range(pe):
+            for p in range(self.fold.pe):
                 m.d.sync += accs[p].eq(Mux(first_e, 0, accs[p]) + partials[p])
+        return accs
 
-        # ---- finish a neuron fold (one cycle after its last partial sum) --------------------
-        fin = Signal()
-        fin_end = Signal()
-        fin_nf = Signal(index_shape(nf_n))
-        m.d.sync += [fin.eq(valid_e & last_e), fin_end.eq(valid_e & end_e), fin_nf.eq(nf_e)]
-        done = Signal()
-        m.d.sync += done.eq(fin_end)
-        m.d.comb += push.eq(done)
-
-        if layer.is_output:
-            sshape = score_shape(layer)
-            scores = Signal(data.ArrayLayout(sshape, layer.n_out))
-            if layer.input == "pixel":
-                vals = accs
-            else:
-                vals = [dot_from_popcount(Cat(a, C(0, 1)).as_signed(), layer.xnor_terms) for a in accs]
-            with m.If(fin):
-                for p in range(pe):
-                    for j in range(nf_n):
-                        with m.If(fin_nf == j):
-                            m.d.sync += scores[j * pe + p].eq(vals[p])
-            best = scores[0]
-            cls = C(0, max(1, ceil_log2(layer.n_out)))
-            for j in range(1, layer.n_out):   # first maximum wins, as torch.argmax
-                better = scores[j] > best
-                best = Mux(better, scores[j], best)
-                cls = Mux(better, j, cls)
-            payload = Signal(output_layout(layer))
-            m.d.comb += [payload.cls.eq(cls), payload.scores.eq(scores)]
-            m.d.comb += [fifo.w_data.eq(payload), fifo.w_en.eq(done)]
+    def _scores_and_class(self, m, fifo, accs, fin, fin_nf, done):
+        """Output layer: the scores register, the first maximum's class, pushed per image."""
+        layer, pe, nf_n = self.layer, self.fold.pe, self.fold.nf
+        sshape = score_shape(layer)
+        scores = Signal(data.ArrayLayout(sshape, layer.n_out))
+        if layer.input == "pixel":
+            vals = accs
         else:
-            tshape = threshold_shape(layer)
-            thr = hw_thresholds(layer)
-            rows = []
-            for j in range(nf_n):
-                word = 0
-                for p in range(pe):
-                    n = j * pe + p
-                    word |= ((thr[n] & ((1 << tshape.width) - 1)) | (int(layer.flip[n]) << tshape.width)) \
-                        << (p * (tshape.width + 1))
-                rows.append(word)
-            m.submodules.thresholds = rom = memory(shape=pe * (tshape.width + 1), depth=nf_n, init=rows)
-            trd = rom.read_port()
-            m.d.comb += trd.addr.eq(nf_e)  # sync read: thresholds of nf_e arrive with `fin`
-            bits = []
+            vals = [dot_from_popcount(Cat(a, C(0, 1)).as_signed(), layer.xnor_terms) for a in accs]
+        with m.If(fin):
             for p in range(pe):
-                entry = trd.data.word_select(p, tshape.width + 1)
-                t, flip = entry[:tshape.width].as_signed(), entry[tshape.width]
-                a = accs[p] if layer.input == "pixel" else Cat(accs[p], C(0, 1)).as_signed()
-                bits.append(Mux(flip, a <= t, a >= t))
-            act = Signal(layer.n_out)
-            with m.If(fin):
-                m.d.sync += act.word_select(fin_nf, pe).eq(Cat(*bits))
-            m.d.comb += [fifo.w_data.eq(act), fifo.w_en.eq(done)]
-        return m
+                for j in range(nf_n):
+                    with m.If(fin_nf == j):
+                        m.d.sync += scores[j * pe + p].eq(vals[p])
+        best = scores[0]
+        cls = C(0, max(1, ceil_log2(layer.n_out)))
+        for j in range(1, layer.n_out):   # first maximum wins, as torch.argmax
+            better = scores[j] > best
+            best = Mux(better, scores[j], best)
+            cls = Mux(better, j, cls)
+        payload = Signal(output_layout(layer))
+        m.d.comb += [payload.cls.eq(cls), payload.scores.eq(scores)]
+        m.d.comb += [fifo.w_data.eq(payload), fifo.w_en.eq(done)]
+
+    def _threshold_bits(self, m, fifo, accs, fin, fin_nf, nf_e, done):
+        """Hidden layer: each neuron's bit against its threshold and direction (a ROM of PE
+        entries per neuron fold), collected per image and pushed."""
+        layer, pe, nf_n = self.layer, self.fold.pe, self.fold.nf
+        tshape = threshold_shape(layer)
+        thr = hw_thresholds(layer)
+        rows = []
+        for j in range(nf_n):
+            word = 0
+            for p in range(pe):
+                n = j * pe + p
+                word |= ((thr[n] & ((1 << tshape.width) - 1)) | (int(layer.flip[n]) << tshape.width)) \
+                    << (p * (tshape.width + 1))
+            rows.append(word)
+        m.submodules.thresholds = rom = memory(shape=pe * (tshape.width + 1), depth=nf_n, init=rows)
+        trd = rom.read_port()
+        m.d.comb += trd.addr.eq(nf_e)  # sync read: thresholds of nf_e arrive with `fin`
+        bits = []
+        for p in range(pe):
+            entry = trd.data.word_select(p, tshape.width + 1)
+            t, flip = entry[:tshape.width].as_signed(), entry[tshape.width]
+            a = accs[p] if layer.input == "pixel" else Cat(accs[p], C(0, 1)).as_signed()
+            bits.append(Mux(flip, a <= t, a >= t))
+        act = Signal(layer.n_out)
+        with m.If(fin):
+            m.d.sync += act.word_select(fin_nf, pe).eq(Cat(*bits))
+        m.d.comb += [fifo.w_data.eq(act), fifo.w_en.eq(done)]
