@@ -29,7 +29,7 @@ def _overrides(obj, base, names):
 def test_every_kind_answers_the_whole_interface(name):
     kind, hw = software.KINDS[name], hardware.KINDS[name]
     assert kind.name == name and kind.token_name and kind.fields
-    needed = ["spec_text", "spec_out_shape", "out_shape", "arch_token"] + \
+    needed = ["spec_text", "spec_out_shape", "out_shape", "arch_token", "taps"] + \
         (["n_in_problem", "dots"] if kind.has_weights else ["read", "write", "bits"])
     missing = _overrides(kind, WeightedKind if kind.has_weights else LayerKind, needed)
     assert not missing, f"{name} does not define {missing}"
@@ -50,8 +50,8 @@ def test_arch_tokens_parse_back(net):
 
 
 # Modules that still dispatch on kind names (known; each a later step of the layer-kind work):
-# the campaign engine of conv nets, the torch model builder and the CNV benchmark.
-KNOWN_DISPATCH = {"models/faults/conv_campaign.py", "models/net/cnn.py", "gen/bench_cnv.py"}
+# the torch model builder (training) and the CNV benchmark.
+KNOWN_DISPATCH = {"models/net/cnn.py", "gen/bench/cnv.py"}
 
 
 def _kind_comparisons(path: Path) -> list[int]:

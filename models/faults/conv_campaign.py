@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import BnnMramError
-from ..net import stochastic
+from ..net import kinds, stochastic
 from ..net.conv import patch_index
 from ..net.netfile import Net
 from ..net.xnor import popcount_threshold
@@ -48,32 +48,15 @@ class _Stage:
     """One layer of the engine: its error-free output and what a pattern needs to redo it."""
 
     def __init__(self, index, layer, in_shape, prev_out):
-        self.index, self.layer, self.kind = index, layer, layer.kind
+        self.index, self.layer = index, layer
         self.first = index == 0
-        if layer.kind == "dense":
-            h, w, c = in_shape if len(in_shape) == 3 else (1, 1, in_shape[0])
-            self.in_c = c
-            self.taps = np.arange(h * w, dtype=np.int64)[None, :]            # one position
-            self.out_pixels, self.out_c = 1, layer.n_out
-        elif layer.kind == "conv":
-            h, w, c = in_shape
-            k = layer.kernel
-            self.in_c = c
-            oy, ox = np.meshgrid(np.arange(h - k + 1), np.arange(w - k + 1), indexing="ij")
-            ky, kx = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-            self.taps = ((oy.reshape(-1, 1) + ky.reshape(1, -1)) * w + (ox.reshape(-1, 1) + kx.reshape(1, -1)))
-            self.taps = self.taps.astype(np.int64)
-            self.out_pixels, self.out_c = self.taps.shape[0], layer.n_out
-            if self.first and layer.input in VALUE_INPUTS:
-                self.taps_flat = patch_index(tuple(in_shape), k).astype(np.int64)
-        else:  # maxpool
-            h, w, c = in_shape
-            p = layer.pool
-            oy, ox = np.meshgrid(np.arange(h // p), np.arange(w // p), indexing="ij")
-            py, px = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
-            self.windows = ((oy.reshape(-1, 1) * p + py.reshape(1, -1)) * w
-                            + (ox.reshape(-1, 1) * p + px.reshape(1, -1))).astype(np.int64)
-            self.out_pixels, self.out_c, self.in_c = self.windows.shape[0], c, c
+        # the input pixels each output position reads, as the layer's kind says (models.net.kinds)
+        self.taps = kinds.of(layer).taps(layer, in_shape)
+        self.in_c = in_shape[2] if len(in_shape) == 3 else in_shape[0]
+        self.out_pixels = self.taps.shape[0]
+        self.out_c = layer.n_out if layer.has_weights else self.in_c
+        if self.first and layer.input in VALUE_INPUTS:   # a first conv layer of values: flat patch indices
+            self.taps_flat = patch_index(tuple(in_shape), layer.kernel).astype(np.int64)
         self.pixel = self.first and layer.input in VALUE_INPUTS   # dots of values, not popcounts
         self.is_output = layer.is_output
         if layer.has_weights:
@@ -108,8 +91,8 @@ class _Stage:
         mark the output pixels that differ from `clean` in out_changed."""
         if not len(images):
             return
-        if self.kind == "maxpool":
-            ck.maxpool(x, in_changed, self.windows, images, clean, out, out_changed)
+        if not self.layer.has_weights:   # max-pool: the OR over each window
+            ck.maxpool(x, in_changed, self.taps, images, clean, out, out_changed)
         elif self.pixel:
             if len(chans):
                 ck.pixel_layer(x, self.taps_flat, self.select(w, chans), lo, hi, images, chans, clean, out,
@@ -168,7 +151,7 @@ class ConvCampaign:
             else:
                 out = np.zeros((self.n, s.out_pixels, _wpp(s.out_c)), np.uint64)
                 if not l.has_weights:
-                    ck.maxpool_all(cur, s.windows, out)
+                    ck.maxpool_all(cur, s.taps, out)
                     self.clean_w.append(None)
                     self.clean_thr.append(None)
                 else:

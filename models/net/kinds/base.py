@@ -76,6 +76,11 @@ class LayerKind:
     def arch_token(self, layer) -> str:
         raise NotImplementedError
 
+    def taps(self, layer, in_shape: tuple) -> np.ndarray:
+        """int64 [output positions, taps]: the input pixel indices (y*W + x of an [H, W, C] map)
+        each output position reads, for engines that work per pixel (models.faults.conv_campaign)."""
+        raise NotImplementedError
+
     # ---------------------------------------------------------------- golden model
     def dots(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
         """Integer dot products of layer i for inputs x [B, in_size], channel-last."""
@@ -84,6 +89,14 @@ class LayerKind:
     def bits(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
         """Output bits [B, out_size] of hidden layer i."""
         raise NotImplementedError
+
+
+def windows(h: int, w: int, k: int, stride: int) -> np.ndarray:
+    """int64 [OH*OW, k*k]: the pixel indices y*W + x of each k x k window at the given stride."""
+    oy, ox = np.meshgrid(np.arange((h - k) // stride + 1), np.arange((w - k) // stride + 1), indexing="ij")
+    ky, kx = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    return ((oy.reshape(-1, 1) * stride + ky.reshape(1, -1)) * w
+            + (ox.reshape(-1, 1) * stride + kx.reshape(1, -1))).astype(np.int64)
 
 
 class WeightedKind(LayerKind):

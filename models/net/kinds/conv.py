@@ -7,7 +7,7 @@ from ...errors import BnnMramError
 from .. import inputs
 from ..conv import patches
 from ..fields import MAX_WIDTH, is_int, need
-from .base import SHARED_FIELDS, WeightedKind
+from .base import SHARED_FIELDS, WeightedKind, windows
 
 
 class Conv(WeightedKind):
@@ -55,6 +55,10 @@ class Conv(WeightedKind):
 
     def arch_token(self, layer):
         return f"conv{layer.n_out}k{layer.kernel}"
+
+    def taps(self, layer, in_shape):
+        h, w, _ = in_shape
+        return windows(h, w, layer.kernel, 1)
 
     def dots(self, net, i, x):
         layer = net.layers[i]

@@ -44,6 +44,10 @@ class Dense(WeightedKind):
     def arch_token(self, layer):
         return f"dense{layer.n_out}"
 
+    def taps(self, layer, in_shape):
+        h, w, _ = in_shape if len(in_shape) == 3 else (1, 1, in_shape[0])
+        return np.arange(h * w, dtype=np.int64)[None, :]   # one position reads every pixel
+
     def dots(self, net, i, x):
         return inputs.dots(net.layers[i], x, net.binarize_threshold)
 

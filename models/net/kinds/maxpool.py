@@ -8,7 +8,7 @@ import numpy as np
 from ...errors import BnnMramError
 from ..conv import maxpool_bits
 from ..fields import is_int, need
-from .base import SHARED_FIELDS, LayerKind
+from .base import SHARED_FIELDS, LayerKind, windows
 
 
 class MaxPool(LayerKind):
@@ -57,6 +57,10 @@ class MaxPool(LayerKind):
 
     def arch_token(self, layer):
         return f"pool{layer.pool}"
+
+    def taps(self, layer, in_shape):
+        h, w, _ = in_shape
+        return windows(h, w, layer.pool, layer.pool)
 
     def bits(self, net, i, x):
         layer = net.layers[i]
