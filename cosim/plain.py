@@ -14,7 +14,7 @@ from bnnmram.models.errors import BnnMramError
 from . import tools
 from .payloads import decode_result, input_words, prog_words, weight_folds
 from .runner import VERILATOR_ARGS
-from .wrapper import port_width
+from .ports import port_width
 
 HARNESS = Path(__file__).resolve().parent / "harness" / "harness.cpp"
 MAGIC = 0x484E4E42

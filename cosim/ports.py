@@ -4,6 +4,11 @@ themselves and another bus (an AXI4-Stream top) plugs into the same bench."""
 from dataclasses import dataclass
 
 
+def port_width(man: dict, port: str) -> int:
+    """Width in bits of a top-level port of the accelerator, from the manifest."""
+    return next(p["width"] for p in man["ports"] if p["name"] == port)
+
+
 @dataclass(frozen=True)
 class Stream:
     payload: str
@@ -34,7 +39,3 @@ class Ports:
                   any(p["name"] == v for p in man["ports"])}
         return cls(man["clock_port"], man["reset_port"], s["input"], s["output"], s["prog"],
                    man["prog"]["busy"], man["prog"]["error"], d["layer"], d["addr"], d["data"], d["writes"], faults)
-
-    def width(self, man: dict, port: str) -> int:
-        """Width in bits of a top-level port, from the manifest."""
-        return next(p["width"] for p in man["ports"] if p["name"] == port)

@@ -12,7 +12,7 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, ValueChange
 from cocotb.utils import get_sim_time
 
 from .payloads import decode_result, prog_words, weight_folds
-from .ports import Ports
+from .ports import Ports, port_width
 from .wrapper import CLOCK_HALF_NS, GAP_PER_256, STALL_PER_256, batch_images
 
 CLOCK_NS = 2 * CLOCK_HALF_NS
@@ -43,7 +43,7 @@ class AcceleratorTB:
             raise ValueError(f"gap_per256 and stall_per256 must be integers 0..255, not {gap_per256!r}, {stall_per256!r}")
         self.rates = (gap_per256, stall_per256)
         self.rng = random.Random(seed)
-        self.out_width = self.ports.width(manifest, self.ports.output.payload)
+        self.out_width = port_width(manifest, self.ports.output.payload)
         self.results = []   # (cycle, cls, scores)
         self.reset_ns = 0
 

@@ -11,7 +11,7 @@ and output streams (reset, prog, prog_busy, prog_error, dump, fault: the manifes
 `gap_per256` and `stall_per256` (the chance per cycle, in 256ths, that a burst of 1..31 idle
 cycles starts; defaults GAP_PER_256 and STALL_PER_256).
 """
-from .ports import Ports
+from .ports import Ports, port_width
 
 TB_TOP = "bnnmram_tb"
 CLOCK_HALF_NS = 5
@@ -22,11 +22,6 @@ def batch_images(man: dict) -> int:
     """Images per batch: whole images, at most 64 kbit of input words and 16 images."""
     image_bits = man["input"]["words_per_image"] * port_width(man, man["streams"]["input"]["payload"])
     return max(1, min(16, BATCH_BITS // image_bits))
-
-
-def port_width(man: dict, port: str) -> int:
-    """Width in bits of a top-level port of the accelerator, from the manifest."""
-    return next(p["width"] for p in man["ports"] if p["name"] == port)
 
 
 def _xorshift(name: str) -> str:
@@ -146,7 +141,7 @@ def _batch_logic(iw: int, ow: int, wb: int, rb: int) -> str:
 def verilog(man: dict) -> str:
     """Verilog text of bnnmram_tb for the accelerator described by `man`."""
     ports = Ports.of(man)
-    iw, ow = ports.width(man, ports.input.payload), ports.width(man, ports.output.payload)
+    iw, ow = port_width(man, ports.input.payload), port_width(man, ports.output.payload)
     words = batch_images(man) * man["input"]["words_per_image"]
     results = batch_images(man)
     wb, rb = max(1, words.bit_length()), max(1, results.bit_length())

@@ -55,9 +55,9 @@ class _Stage:
         self.in_c = in_shape[2] if len(in_shape) == 3 else in_shape[0]
         self.out_pixels = self.taps.shape[0]
         self.out_c = layer.n_out if layer.has_weights else self.in_c
-        if self.first and layer.input in VALUE_INPUTS:   # a first conv layer of values: flat patch indices
-            self.taps_flat = patch_index(tuple(in_shape), layer.kernel).astype(np.int64)
         self.pixel = self.first and layer.input in VALUE_INPUTS   # dots of values, not popcounts
+        if self.pixel:   # a first conv layer of values: flat patch indices
+            self.taps_flat = patch_index(tuple(in_shape), layer.kernel).astype(np.int64)
         self.is_output = layer.is_output
         if layer.has_weights:
             self.pad = self.taps.shape[1] * (64 * _wpp(self.in_c) - self.in_c)

@@ -220,7 +220,7 @@ def _layer(d, i: int, last: bool, shape, where: str, version: int, samples: int 
     if last and not kind.may_be_last:
         raise BnnMramError(f"{where}: the last layer must be dense (it gives the class scores)")
     ctx = kinds.ReadContext(where, i, last, tuple(shape), input_kind, samples, version)
-    return Layer(input=input_kind, kind=kind.name, samples=samples if kind.has_weights else 0, **kind.read(d, ctx))
+    return Layer(input=input_kind, kind=kind.name, samples=samples, **kind.read(d, ctx))
 
 
 def load(path) -> Net:
