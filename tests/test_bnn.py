@@ -2,27 +2,27 @@
 import numpy as np
 import torch
 
-from bnnmram.models.net import bnn, golden, training
+from bnnmram.models.net import binary, bnn, golden, training
 
 
 def test_sign_ste():
     x = torch.tensor([-2.0, -0.5, 0.0, 0.5, 2.0], requires_grad=True)
-    y = bnn.sign(x)
+    y = binary.sign(x)
     assert y.tolist() == [-1, -1, 1, 1, 1]
     y.sum().backward()
     assert x.grad.tolist() == [0, 1, 1, 1, 0]  # hard-tanh gradient
 
 
 def test_error_aware_training_flips_weights_only_in_training():
-    fc = bnn.BinaryLinear(50, 40)
+    fc = binary.BinaryLinear(50, 40)
     fc.train_ber = 1.0
     fc.train()
-    assert torch.equal(fc.binary_weight(), -bnn.sign(fc.weight))
+    assert torch.equal(fc.binary_weight(), -binary.sign(fc.weight))
     fc.train_ber = 0.3
-    flipped = (fc.binary_weight() != bnn.sign(fc.weight)).float().mean().item()
+    flipped = (fc.binary_weight() != binary.sign(fc.weight)).float().mean().item()
     assert 0.2 < flipped < 0.4
     fc.eval()
-    assert torch.equal(fc.binary_weight(), bnn.sign(fc.weight))
+    assert torch.equal(fc.binary_weight(), binary.sign(fc.weight))
 
 
 def test_error_aware_net_exports_exactly(digits):

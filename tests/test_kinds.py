@@ -1,6 +1,6 @@
 """Layer kinds as modules (models.net.kinds, hdl.kinds): both halves name the same kinds, each
 kind answers the whole interface, its --arch token parses back, and kind names are not
-dispatched on outside the kind modules (but in the places listed below, which are known)."""
+dispatched on outside the kind modules."""
 import ast
 from pathlib import Path
 
@@ -29,8 +29,8 @@ def _overrides(obj, base, names):
 def test_every_kind_answers_the_whole_interface(name):
     kind, hw = software.KINDS[name], hardware.KINDS[name]
     assert kind.name == name and kind.token_name and kind.fields
-    needed = ["spec_text", "spec_out_shape", "out_shape", "arch_token", "taps"] + \
-        (["n_in_problem", "dots"] if kind.has_weights else ["read", "write", "bits"])
+    needed = ["spec_text", "spec_out_shape", "out_shape", "arch_token", "taps", "torch_forward", "export_fields"] + \
+        (["n_in_problem", "dots", "spec_n_in", "torch_layers"] if kind.has_weights else ["read", "write", "bits"])
     missing = _overrides(kind, WeightedKind if kind.has_weights else LayerKind, needed)
     assert not missing, f"{name} does not define {missing}"
     hw_needed = ["stream", "build"] + ([] if kind.has_weights else ["fold"])
@@ -49,20 +49,18 @@ def test_arch_tokens_parse_back(net):
     assert software.by_token("avgpool2") is None
 
 
-# Modules that still dispatch on kind names (known; each a later step of the layer-kind work):
-# the torch model builder (training) and the CNV benchmark.
-KNOWN_DISPATCH = {"models/net/cnn.py", "gen/bench/cnv.py"}
 
 
 def _kind_comparisons(path: Path) -> list[int]:
-    """Lines comparing a layer's kind (x.kind, x["kind"]) with a kind name."""
+    """Lines comparing a layer's kind (x.kind, x["kind"]) or an --arch spec's token (spec[0])
+    with a kind name."""
     names = set(software.KINDS) | {"pool"}
     lines = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             is_kind = any((isinstance(s, ast.Attribute) and s.attr == "kind") or
-                          (isinstance(s, ast.Subscript) and isinstance(s.slice, ast.Constant) and s.slice.value == "kind")
+                          (isinstance(s, ast.Subscript) and isinstance(s.slice, ast.Constant) and s.slice.value in ("kind", 0))
                           for s in sides)
             named = any(isinstance(s, ast.Constant) and s.value in names for s in sides)
             if is_kind and named:
@@ -75,7 +73,7 @@ def test_kind_names_are_dispatched_on_only_in_the_kind_modules():
     for pkg in ("models", "hdl", "cosim", "gen"):
         for p in (REPO / pkg).rglob("*.py"):
             rel = str(p.relative_to(REPO))
-            if "/kinds/" in rel or rel in KNOWN_DISPATCH:
+            if "/kinds/" in rel:
                 continue
             if lines := _kind_comparisons(p):
                 found[rel] = lines
@@ -84,5 +82,6 @@ def test_kind_names_are_dispatched_on_only_in_the_kind_modules():
 
 def test_the_dispatch_finder_finds_one(tmp_path):
     probe = tmp_path / "probe.py"
-    probe.write_text("if layer.kind == 'conv':\n    pass\nif l['kind'] != 'maxpool':\n    pass\n")
-    assert _kind_comparisons(probe) == [1, 3]
+    probe.write_text("if layer.kind == 'conv':\n    pass\nif l['kind'] != 'maxpool':\n    pass\n"
+                     "if spec[0] == 'pool':\n    pass\n")
+    assert _kind_comparisons(probe) == [1, 3, 5]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnnmram.models.net import netfile
+from bnnmram.models.net import kinds, netfile
 from bnnmram.models.net.netfile import Layer, Net
 from ..steps import run_step
 
@@ -31,25 +31,19 @@ def random_cnv(seed: int = 0) -> Net:
     rng = np.random.default_rng(seed)
     layers, shape = [], INPUT_SHAPE
     for i, spec in enumerate(CNV):
-        kind = "pixel" if i == 0 else "bits"
-        if spec[0] == "pool":
-            layers.append(Layer(np.zeros((0, 0), np.uint8), "bits", kind="maxpool", pool=spec[1], in_shape=shape))
+        kind, inputs = kinds.TOKENS[spec[0]], "pixel" if i == 0 else "bits"
+        geometry = kind.export_fields(spec, shape)
+        if not kind.has_weights:
+            layers.append(Layer(np.zeros((0, 0), np.uint8), inputs, **geometry))
             shape = layers[-1].out_shape
             continue
-        if spec[0] == "conv":
-            n_in = spec[2] * spec[2] * shape[2]
-        else:
-            n_in = int(np.prod(shape))
-        n_out = spec[1]
+        n_in, n_out = kind.spec_n_in(spec, shape), spec[1]
         w = rng.integers(0, 2, (n_out, n_in), dtype=np.uint8)
         last = i == len(CNV) - 1
-        spread = int(np.sqrt(n_in) * (255 if kind == "pixel" else 1))
+        spread = int(np.sqrt(n_in) * (255 if inputs == "pixel" else 1))
         t = None if last else rng.integers(-spread, spread + 1, n_out)
         f = None if last else rng.integers(0, 2, n_out).astype(bool)
-        if spec[0] == "conv":
-            layers.append(Layer(w, kind, t, f, kind="conv", kernel=spec[2], in_shape=shape))
-        else:
-            layers.append(Layer(w, kind, t, f))
+        layers.append(Layer(w, inputs, t, f, **geometry))
         shape = layers[-1].out_shape
     return Net(layers, None, {"dataset": "random", "arch": "FINN CNV shapes"})
 

@@ -15,25 +15,10 @@ from torch import nn
 
 from ..errors import BnnMramError
 from . import stochastic
+from .binary import BinaryLinear, sign
 from .netfile import Layer, Net, dot_peak
 
 BINARIZE_THRESHOLD = 128  # binarized-input option: pixel >= 128 is +1
-
-
-class SignSTE(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x.abs() <= 1).to(g.dtype)
-
-
-def sign(x):
-    return SignSTE.apply(x)
 
 
 def parse_arch(text: str) -> list[int]:
@@ -44,29 +29,6 @@ def parse_arch(text: str) -> list[int]:
     if len(sizes) < 2 or min(sizes) < 1:
         raise BnnMramError(f"architecture {text!r} needs at least an input and an output size, all positive")
     return sizes
-
-
-class BinaryWeights:
-    """Binary weights sign(w) (+1 for 0) of a layer's latent `weight`; with `train_ber` > 0
-    (error-aware training) each one is flipped with that probability per forward pass."""
-
-    def binary_weight(self) -> torch.Tensor:
-        wb = sign(self.weight)
-        if self.training and self.train_ber > 0:
-            wb = torch.where(torch.rand_like(wb) < self.train_ber, -wb, wb)
-        return wb
-
-
-class BinaryLinear(BinaryWeights, nn.Linear):
-    """Linear layer with binary weights sign(w) (+1 for 0) and no bias; in training, with
-    `train_ber` > 0, each binary weight is flipped with that probability per forward pass."""
-
-    def __init__(self, n_in, n_out):
-        super().__init__(n_in, n_out, bias=False)
-        self.train_ber = 0.0
-
-    def forward(self, x):
-        return x @ self.binary_weight().T
 
 
 class BinaryNet(nn.Module):

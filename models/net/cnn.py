@@ -15,10 +15,10 @@ import re
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ..errors import BnnMramError
-from .bnn import BinaryLinear, BinaryNet, BinaryWeights, export_net, export_thresholds, sign
+from .binary import sign
+from .bnn import BinaryNet, export_net, export_thresholds
 from . import kinds
 from .netfile import Layer, Net, dot_peak
 
@@ -67,18 +67,6 @@ def spec_shapes(spec: list[tuple], input_shape: tuple) -> list[tuple]:
     return shapes
 
 
-class BinaryConv2d(BinaryWeights, nn.Conv2d):
-    """K x K conv with binary weights sign(w) (+1 for 0), no bias, stride 1, no padding; with
-    `train_ber` > 0 each binary weight is flipped with that probability per forward pass."""
-
-    def __init__(self, c_in, c_out, k):
-        super().__init__(c_in, c_out, k, bias=False)
-        self.train_ber = 0.0
-
-    def forward(self, x):
-        return F.conv2d(x, self.binary_weight())
-
-
 class ConvBNN(BinaryNet):
     def __init__(self, spec: list[tuple], input_shape: tuple, binarize_input: bool = False,
                  sc_samples: int = 0, sc_seed: int = 0):
@@ -86,18 +74,14 @@ class ConvBNN(BinaryNet):
         self.spec, self.input_shape = list(spec), tuple(input_shape)
         self.set_input(binarize_input, sc_samples, sc_seed)
         self.shapes = spec_shapes(self.spec, self.input_shape)
+        self.kinds = [kinds.TOKENS[layer[0]] for layer in self.spec]
         self.weighted = nn.ModuleList()   # conv and dense layers, in order
         self.bns = nn.ModuleList()        # one per thresholded (hidden) layer, in order
-        shape = self.input_shape
-        for i, layer in enumerate(self.spec):
-            if layer[0] == "conv":
-                self.weighted.append(BinaryConv2d(shape[2], layer[1], layer[2]))
-                self.bns.append(nn.BatchNorm2d(layer[1]))
-            elif layer[0] == "dense":
-                self.weighted.append(BinaryLinear(int(np.prod(shape)), layer[1]))
-                if i < len(self.spec) - 1:
-                    self.bns.append(nn.BatchNorm1d(layer[1]))
-            shape = self.shapes[i]
+        for i, (kind, layer) in enumerate(zip(self.kinds, self.spec)):
+            in_shape = self.shapes[i - 1] if i else self.input_shape
+            weighted, bn = kind.torch_layers(layer, in_shape, last=i == len(self.spec) - 1)
+            self.weighted.extend([weighted] if weighted is not None else [])
+            self.bns.extend([bn] if bn is not None else [])
         for m in self.weighted:
             nn.init.uniform_(m.weight, -1, 1)
             m.weight.data.mul_(0.1)
@@ -124,13 +108,11 @@ class ConvBNN(BinaryNet):
         """Float class scores (logits)."""
         x = self.prepare_input(pixels)
         w_i = bn_i = 0
-        for i, layer in enumerate(self.spec):
-            if layer[0] == "pool":
-                x = F.max_pool2d(x, layer[1])
+        for i, (kind, layer) in enumerate(zip(self.kinds, self.spec)):
+            if not kind.has_weights:
+                x = kind.torch_forward(layer, None, x)
                 continue
-            if layer[0] == "dense" and x.dim() == 4:   # flatten channel-last, the file's order
-                x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
-            a = self.weighted[w_i](x)
+            a = kind.torch_forward(layer, self.weighted[w_i], x)
             w_i += 1
             if i == len(self.spec) - 1:
                 return a * self.log_scale.exp() if self.training else a
@@ -151,24 +133,19 @@ def export_conv(model: ConvBNN, meta: dict | None = None) -> Net:
     model.eval()
     kind0 = model.input_kind
     layers, shape, w_i, bn_i = [], model.input_shape, 0, 0
-    for i, spec in enumerate(model.spec):
-        kind = kind0 if i == 0 else "bits"
+    for i, (kind, spec) in enumerate(zip(model.kinds, model.spec)):
+        inputs = kind0 if i == 0 else "bits"
         samples = model.sc_samples if i == 0 else 0
-        if spec[0] == "pool":
-            layers.append(Layer(np.zeros((0, 0), np.uint8), kind, kind="maxpool", pool=spec[1], in_shape=shape))
+        geometry = kind.export_fields(spec, shape)
+        if not kind.has_weights:
+            layers.append(Layer(np.zeros((0, 0), np.uint8), inputs, **geometry))
+        elif i == len(model.spec) - 1:
+            layers.append(Layer(kind.weight_bits(model.weighted[w_i]), inputs, samples=samples, **geometry))
         else:
-            m = model.weighted[w_i]
-            w_i += 1
-            bits = (m.weight.detach() >= 0).to(torch.uint8)
-            if spec[0] == "conv":  # [C_out, C_in, K, K] -> rows over (ky*K + kx)*C_in + c
-                bits = bits.permute(0, 2, 3, 1).reshape(bits.shape[0], -1)
-            bits = bits.numpy()
-            conv = dict(kind="conv", kernel=spec[2], in_shape=shape) if spec[0] == "conv" else {}
-            if i == len(model.spec) - 1:
-                layers.append(Layer(bits, kind, samples=samples))
-            else:
-                t, f = export_thresholds(model, bn_i, dot_peak(bits.shape[1], kind, samples))
-                bn_i += 1
-                layers.append(Layer(bits, kind, t, f, samples=samples, **conv))
+            bits = kind.weight_bits(model.weighted[w_i])
+            t, f = export_thresholds(model, bn_i, dot_peak(bits.shape[1], inputs, samples))
+            bn_i += 1
+            layers.append(Layer(bits, inputs, t, f, samples=samples, **geometry))
+        w_i += kind.has_weights
         shape = model.shapes[i]
     return export_net(model, layers, meta)

@@ -1,5 +1,6 @@
 """What every layer kind answers (models.net.kinds): its net-file fields and their checks, its
-output shape, its --arch token, and its golden evaluation. The hardware half of a kind (fold
+output shape, its --arch token, its golden evaluation, and its training half (the torch layers
+it trains with and their export to net-file fields). The hardware half of a kind (fold
 geometry, build, manifest entry) is hdl.kinds under the same name."""
 import re
 from dataclasses import dataclass
@@ -90,6 +91,23 @@ class LayerKind:
         """Output bits [B, out_size] of hidden layer i."""
         raise NotImplementedError
 
+    # ---------------------------------------------------------------- training (torch)
+    def torch_layers(self, spec, in_shape: tuple, last: bool) -> tuple:
+        """(binary-weight layer, batch norm) that train this --arch layer on an input of
+        `in_shape`; None for what it has not (a weightless layer has neither, the output layer
+        no batch norm)."""
+        return None, None
+
+    def torch_forward(self, spec, layer, x: torch.Tensor) -> torch.Tensor:
+        """This layer's output on float activations x ([B, C, H, W] maps or [B, n] vectors):
+        the dot products of a weighted layer (`layer` from torch_layers), the map otherwise."""
+        raise NotImplementedError
+
+    def export_fields(self, spec, in_shape: tuple) -> dict:
+        """netfile.Layer keyword arguments of this --arch layer's geometry (kind, kernel, pool,
+        in_shape), beyond weights, input, thresholds and flip."""
+        raise NotImplementedError
+
 
 def windows(h: int, w: int, k: int, stride: int) -> np.ndarray:
     """int64 [OH*OW, k*k]: the pixel indices y*W + x of each k x k window at the given stride."""
@@ -131,6 +149,15 @@ class WeightedKind(LayerKind):
         for j, v in enumerate(f):
             need(isinstance(v, bool), f"{where}: flip[{j}] = {v!r} is not true or false")
         return {"weights": w, "thresholds": t, "flip": np.asarray(f, bool), **extra}
+
+    def spec_n_in(self, spec, in_shape: tuple) -> int:
+        """Inputs per neuron (the weight row's length) of this --arch layer on `in_shape`."""
+        raise NotImplementedError
+
+    def weight_bits(self, layer) -> np.ndarray:
+        """uint8 [n_out, n_in] weight bits (1 codes +1, sign(0) = +1) of a trained torch layer,
+        in the net file's row order."""
+        return (layer.weight.detach() >= 0).to(torch.uint8).numpy()
 
     def read_geometry(self, d: dict, ctx: ReadContext) -> dict:
         """Fields of the kind's geometry (conv: kernel and in_shape), checked."""

@@ -3,8 +3,11 @@
 (models.net.conv); output [(H-K+1), (W-K+1), C_out]."""
 import re
 
+from torch import nn
+
 from ...errors import BnnMramError
 from .. import inputs
+from ..binary import BinaryConv2d
 from ..conv import patches
 from ..fields import MAX_WIDTH, is_int, need
 from .base import SHARED_FIELDS, WeightedKind, windows
@@ -64,6 +67,23 @@ class Conv(WeightedKind):
         layer = net.layers[i]
         rows = patches(x, layer.in_shape, layer.kernel)
         return inputs.dots(layer, rows, net.binarize_threshold).reshape(x.shape[0], -1)
+
+    def spec_n_in(self, spec, in_shape):
+        return spec[2] * spec[2] * in_shape[2]
+
+    def torch_layers(self, spec, in_shape, last):
+        return BinaryConv2d(in_shape[2], spec[1], spec[2]), nn.BatchNorm2d(spec[1])
+
+    def torch_forward(self, spec, layer, x):
+        return layer(x)
+
+    def weight_bits(self, layer):
+        """[C_out, C_in, K, K] -> rows over the patch bit (ky*K + kx)*C_in + c."""
+        bits = super().weight_bits(layer)
+        return bits.transpose(0, 2, 3, 1).reshape(bits.shape[0], -1)
+
+    def export_fields(self, spec, in_shape):
+        return {"kind": "conv", "kernel": spec[2], "in_shape": tuple(in_shape)}
 
 
 CONV = Conv()

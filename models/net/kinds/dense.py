@@ -3,9 +3,11 @@ max-pool layer it reads that layer's [H, W, C] output flat, index (y*W + x)*C + 
 import re
 
 import numpy as np
+from torch import nn
 
 from ...errors import BnnMramError
 from .. import inputs
+from ..binary import BinaryLinear
 from ..fields import MAX_WIDTH
 from .base import SHARED_FIELDS, WeightedKind
 
@@ -50,6 +52,20 @@ class Dense(WeightedKind):
 
     def dots(self, net, i, x):
         return inputs.dots(net.layers[i], x, net.binarize_threshold)
+
+    def spec_n_in(self, spec, in_shape):
+        return int(np.prod(in_shape))
+
+    def torch_layers(self, spec, in_shape, last):
+        return BinaryLinear(self.spec_n_in(spec, in_shape), spec[1]), None if last else nn.BatchNorm1d(spec[1])
+
+    def torch_forward(self, spec, layer, x):
+        if x.dim() == 4:   # a [B, C, H, W] map, flattened channel-last: the file's order
+            x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+        return layer(x)
+
+    def export_fields(self, spec, in_shape):
+        return {}
 
 
 DENSE = Dense()

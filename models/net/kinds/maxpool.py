@@ -4,6 +4,7 @@ pixels) nor last."""
 import re
 
 import numpy as np
+from torch.nn import functional as F
 
 from ...errors import BnnMramError
 from ..conv import maxpool_bits
@@ -65,6 +66,12 @@ class MaxPool(LayerKind):
     def bits(self, net, i, x):
         layer = net.layers[i]
         return maxpool_bits(x, layer.in_shape, layer.pool)
+
+    def torch_forward(self, spec, layer, x):
+        return F.max_pool2d(x, spec[1])
+
+    def export_fields(self, spec, in_shape):
+        return {"kind": "maxpool", "pool": spec[1], "in_shape": tuple(in_shape)}
 
 
 MAXPOOL = MaxPool()
