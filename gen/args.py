@@ -83,6 +83,21 @@ def learning_rate(text: str) -> float:
     return v
 
 
+def kl_weight(text: str) -> float:
+    v = _convert(text, float, "KL weight ")
+    if not (math.isfinite(v) and 0 <= v <= 1000):
+        _refuse(f"KL weight must be in [0, 1000], not {text}")
+    return v
+
+
+def samples(text: str) -> int:
+    """T, the stochastic passes per image of a Bayesian net."""
+    v = _convert(text, int, "samples ")
+    if not 1 <= v <= 1024:
+        _refuse(f"samples per image must be in 1..1024, not {text}")
+    return v
+
+
 def arch(text: str) -> list:
     """MLP sizes (784-256-10) or a conv spec (conv64k3-pool2-dense256-dense10)."""
     from bnnmram.models.net.cnn import is_spec, parse_spec

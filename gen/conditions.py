@@ -89,3 +89,10 @@ def check_net_matches(net, ds):
     if net.arch[0] != ds.pixels:
         raise BnnMramError(f"net input size {net.arch[0]} does not match dataset {ds.name} "
                            f"({ds.pixels} pixels)")
+
+
+def refuse_bayesian(net, path, command: str):
+    """One line if `net` is Bayesian: `command` does not take read-time sampled nets (yet)."""
+    if net.is_bayesian:
+        raise BnnMramError(f"{path} is a Bayesian net (version 3): `bnnmram {command}` takes deterministic nets; "
+                           "`bnnmram infer --samples T` evaluates it")

@@ -76,3 +76,21 @@ def random_spec_net(spec: str, shape, seed=0, kind="pixel", samples=4) -> Net:
             layers.append(Layer(w, k, t, f, samples=samples if k == "sc" else 0, **extra))
         shape = layers[-1].out_shape
     return _net(layers, kind, samples)
+
+
+def bayesian(net: Net, seed=0, certain=0.5) -> Net:
+    """The net with random levels (a `certain` share of them at 0 or 15), weights their most
+    probable bits, score scale 0.25: a Bayesian net (version 3) of the same shapes."""
+    import dataclasses
+    from bnnmram.models.net import levels
+    rng = np.random.default_rng(seed)
+    layers = []
+    for l in net.layers:
+        if not l.has_weights:
+            layers.append(l)
+            continue
+        q = rng.integers(1, levels.TOP, l.weights.shape)
+        fixed = rng.random(l.weights.shape) < certain
+        q = np.where(fixed, rng.integers(0, 2, l.weights.shape) * levels.TOP, q).astype(np.uint8)
+        layers.append(dataclasses.replace(l, weights=levels.map_bits(q), levels=q))
+    return Net(layers, net.binarize_threshold, dict(net.meta), net.sc_seed, 0.25)

@@ -15,7 +15,7 @@ from bnnmram.models.data import cifar10
 from bnnmram.models.net import netfile
 from cli_helpers import assert_one_line_error, snapshot
 from cli_helpers import run_cli_err as run_cli
-from nets import random_conv_net, save_random_net
+from nets import bayesian, random_conv_net, save_random_net
 
 
 def _check(capsys, tmp_path, argv, sub, expect):
@@ -129,8 +129,46 @@ SC_EDITS = [
 ]
 
 
-def _resigned(tmp_path, kind, edit):
-    doc = netfile.to_dict(random_conv_net(1, kind=kind))
+def _bayes(**kv):
+    return lambda d: d["bayes"].update(**kv)
+
+
+# (name, edit of a Bayesian (v3) random conv net's document, words)
+BAYES_EDITS = [
+    ("bayes missing", lambda d: d.pop("bayes"), 'a version 3 net needs bayes = {"levels": 16'),
+    ("bayes null", _top(bayes=None), "a version 3 net needs bayes"),
+    ("bayes a list", _top(bayes=[16]), "a version 3 net needs bayes"),
+    ("levels 8", _bayes(levels=8), "a version 3 net needs bayes"),
+    ("levels 16.0", _bayes(levels=16.0), "a version 3 net needs bayes"),
+    ("levels true", _bayes(levels=True), "a version 3 net needs bayes"),
+    ("score scale 0", _bayes(score_scale=0.0), "a version 3 net needs bayes"),
+    ("score scale negative", _bayes(score_scale=-1.0), "a version 3 net needs bayes"),
+    ("score scale string", _bayes(score_scale="1"), "a version 3 net needs bayes"),
+    ("score scale true", _bayes(score_scale=True), "a version 3 net needs bayes"),
+    ("score scale missing", lambda d: d["bayes"].pop("score_scale"), "a version 3 net needs bayes"),
+    ("bayes unknown key", _bayes(prior=0.5), "a version 3 net needs bayes"),
+    ("layer levels missing", _drop(0, "levels"), "layer 0: levels must be a list of n_out=4 strings"),
+    ("layer levels null", _layer(3, levels=None), "layer 3: levels must be a list of n_out=5 strings"),
+    ("levels row short", _row(0, "levels", lambda r: r[:-1]), "layer 0: levels[0] must be exactly n_in=18 hex digits"),
+    ("levels row long", _row(0, "levels", lambda r: r + "0"), "levels[0] must be exactly n_in=18 hex digits"),
+    ("levels row not hex", _row(2, "levels", lambda r: "g" + r[1:]), "layer 2: levels[0] must be exactly"),
+    ("levels row a number", _row(4, "levels", lambda r: 5), "layer 4: levels[0] must be exactly n_in=5"),
+    ("levels one row missing", lambda d: d["layers"][0]["levels"].pop(), "levels must be a list of n_out=4"),
+    ("level disagrees with its weight", _row(0, "levels", lambda r: ("f" if r[0] < "8" else "0") + r[1:]),
+     "layer 0: weights[0] bit 0 is not the most probable value of its level"),
+    ("levels on a maxpool", _layer(1, levels=["00"]), "layer 1: unknown field 'levels' for a maxpool layer"),
+    ("version 2 with levels", lambda d: (d.update(version=2), d.pop("bayes")), "layer 0: levels is a version 3 field"),
+    ("version 2 with bayes", _top(version=2), "bayes is a version 3 field"),
+    ("version 3 without levels anywhere", lambda d: [l.pop("levels", None) for l in d["layers"]],
+     "layer 0: levels must be a list"),
+]
+
+V2_WITH_BAYES = ("bayes in a version 2 file", _top(bayes={"levels": 16, "score_scale": 1.0}), "bayes is a version 3 field")
+
+
+def _resigned(tmp_path, kind, edit, bayes=False):
+    net = random_conv_net(1, kind=kind)
+    doc = netfile.to_dict(bayesian(net) if bayes else net)
     edit(doc)
     doc["sha256"] = netfile._checksum(doc)
     p = tmp_path / "bad.json"
@@ -148,6 +186,18 @@ def test_bad_conv_net_file(capsys, tmp_path, name, edit, expect):
 def test_bad_sc_section(capsys, tmp_path, name, edit, expect):
     bad = _resigned(tmp_path, "sc", edit)
     _check(capsys, tmp_path, ["gen", "--net", bad, "--out", tmp_path / "rtl"], "gen", expect)
+
+
+@pytest.mark.parametrize("name,edit,expect", BAYES_EDITS, ids=[e[0] for e in BAYES_EDITS])
+def test_bad_bayesian_net_file(capsys, tmp_path, name, edit, expect):
+    bad = _resigned(tmp_path, "pixel", edit, bayes=True)
+    argv = ["infer", "--net", bad, "--dataset", "digits", "--samples", "2", "--out", tmp_path / "i.npz"]
+    _check(capsys, tmp_path, argv, "infer", expect)
+
+
+def test_bayes_section_in_a_version_2_file(capsys, tmp_path):
+    bad = _resigned(tmp_path, "pixel", V2_WITH_BAYES[1])
+    _check(capsys, tmp_path, ["gen", "--net", bad, "--out", tmp_path / "rtl"], "gen", V2_WITH_BAYES[2])
 
 
 @pytest.mark.parametrize("command", ["infer", "sweep"])
@@ -389,6 +439,6 @@ def test_bad_sweep_sharding_options(capsys, tmp_path, mlp, extra, expect):
 
 def test_family_sizes():
     """Every family above holds a real corpus, not a token case."""
-    sizes = {"conv": len(CONV_EDITS), "sc": len(SC_EDITS), "arch": len(CONV_ARCHS), "cifar10": len(CIFAR),
+    sizes = {"conv": len(CONV_EDITS), "sc": len(SC_EDITS), "bayes": len(BAYES_EDITS), "arch": len(CONV_ARCHS), "cifar10": len(CIFAR),
              "regress options": len(REGRESS_OPTIONS), "matrix": len(MATRICES), "sharding": len(SHARDING)}
     assert min(sizes.values()) >= 10 and sum(sizes.values()) >= 150, sizes

@@ -18,6 +18,7 @@ from bnnmram.models.net import kinds, netfile
 from bnnmram.models.faults.reference import campaign_for
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.sweep import describe, parse_bers
+from ..conditions import refuse_bayesian
 from ..outputs import OutputDir, make_dir, write_file_atomic
 from ..yosys import synthesize
 from ..args import DATA_DIR_HELP, MEMORIES, dataset, positive, seed
@@ -156,6 +157,7 @@ FILES = ["energy.json", "energy.md", "energy_vs_ber.png"]
 def run(args):
     od = OutputDir(args.out, "energy", FILES).check()
     net = netfile.load(args.net)
+    refuse_bayesian(net, args.net, "energy")
     out = Path(args.out)
     if args.sweep:
         _write_error_sweep(Path(args.sweep))  # refuse a bad sweep before any work

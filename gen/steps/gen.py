@@ -5,6 +5,7 @@ from pathlib import Path
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
 
+from ..conditions import refuse_bayesian
 from .. import outputs
 from ..outputs import OutputDir
 from ..args import MEMORIES, fold, positive
@@ -66,6 +67,7 @@ def run(args):
     if args.xnor_in_memory:   # refused before any work, with the macro's own check
         check_xnor_in_memory(args.memory)
     net = netfile.load(args.net)
+    refuse_bayesian(net, args.net, "gen")
     overrides = {}
     for layer, pe_simd in args.fold or []:
         if layer in overrides:

@@ -11,7 +11,7 @@ from bnnmram.models.net import golden, netfile
 
 from .. import outputs
 from ..conditions import check_net_matches, fault_config, fault_text
-from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, positive
+from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, positive, samples, seed
 
 
 def add_parser(sub):
@@ -22,17 +22,26 @@ def add_parser(sub):
     p.add_argument("--limit", type=positive, default=None, help="first K test images only")
     add_fault_args(p)
     add_memory_args(p)
-    p.add_argument("--out", required=True, help="output .npz file (scores, pred, labels)")
+    p.add_argument("--samples", type=samples, default=None, help="Bayesian nets: T stochastic passes per image, "
+                   "weights sampled at every read (docs/fault-model.md); the npz gains the predictive distribution")
+    p.add_argument("--sample-seed", type=seed, default=0, help="seed of the read-time sampling (default 0)")
+    p.add_argument("--out", required=True, help="output .npz file (scores, pred, labels; with --samples also "
+                   "probs, entropy, mutual_information)")
     p.set_defaults(step=__name__)
 
 
+RESULT_KEYS = {"scores", "pred", "labels"}
+SAMPLED_KEYS = RESULT_KEYS | {"probs", "entropy", "mutual_information"}
+
+
 def _check_npz_target(path: Path):
-    """An existing --out file may be replaced only if it is an infer result (scores, pred, labels)."""
+    """An existing --out file may be replaced only if it is an infer result (its arrays are
+    exactly those of a run with or without --samples)."""
     outputs.check_file_target(path, ".npz")
     if path.exists():
         try:
             with np.load(path) as d:
-                ours = set(d.files) == {"scores", "pred", "labels"}
+                ours = set(d.files) in (RESULT_KEYS, SAMPLED_KEYS)
         except Exception:
             ours = False
         if not ours:
@@ -48,6 +57,8 @@ def run(args):
     check_net_matches(net, ds)
     cfg = fault_config(args)
     x, y = ds.test_subset(args.limit)
+    if args.samples is not None:
+        return _run_sampled(args, out, net, x, y, cfg)
     fnet = faulty_net(net, cfg)
     flipped = sum(int((a.weights != b.weights).sum()) for a, b in zip(net.layers, fnet.layers))
     total = sum(l.weights.size for l in net.layers)
@@ -58,3 +69,28 @@ def run(args):
     outputs.write_file_atomic(out, buf.getvalue())
     print(f"infer: {len(y)} images, accuracy {acc:.4f}; {flipped} of {total} weights flipped "
           f"({fault_text(cfg)}) -> {out}")
+
+
+def _run_sampled(args, out: Path, net, x, y, cfg):
+    """T passes per image of a Bayesian net, weights sampled at every read (models.bayes)."""
+    from bnnmram.models.bayes import metrics, predictive
+    if not net.is_bayesian:
+        raise BnnMramError(f"--samples needs a Bayesian net (net file version 3, train --bayesian); {args.net} "
+                           "is deterministic: every pass would be the same")
+    if any(cfg.realised_rates):
+        raise BnnMramError("--samples samples the weights at every read; write errors beside it are not modelled")
+    t = args.samples
+    print(f"infer: {len(y)} images x {t} passes, sampling seed {args.sample_seed}", flush=True)
+    step = max(1, len(y) * t // 10)
+
+    def progress(done, total):
+        if done % step < 256 or done == total:
+            print(f"  {done}/{total} passes", flush=True)
+    p = predictive.run(net, x, t, args.sample_seed, net.score_scale, progress=progress)
+    buf = io.BytesIO()
+    np.savez(buf, scores=p.scores, pred=p.pred, labels=y, probs=p.probs, entropy=p.entropy,
+             mutual_information=p.mutual_information)
+    outputs.write_file_atomic(out, buf.getvalue())
+    print(f"infer: {len(y)} images, T = {t}: accuracy {metrics.accuracy(p.pred, y):.4f}, NLL "
+          f"{metrics.nll(p.probs, y):.4f}, ECE {metrics.ece(p.probs, y):.4f}, mean entropy {p.entropy.mean():.4f} nats, "
+          f"mean mutual information {p.mutual_information.mean():.4f} nats -> {out}")

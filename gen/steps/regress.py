@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
+from ..conditions import refuse_bayesian
 from ..outputs import OutputDir
 from ..args import add_cluster_args, ber_list, dataset, fault_modes, memories, positive, seed_list, simulators
 
@@ -232,6 +233,8 @@ def run(args):
     od = OutputDir(out, "regress", FILES).check()
     designs, runs = plan(m)
     nets = {p: netfile.load(p) for p in m.nets}
+    for p_, net in nets.items():
+        refuse_bayesian(net, p_, "regress")
     print(f"regress: {len(runs)} runs: {len(m.nets)} net(s) x {len(m.foldings)} folding(s) x "
           f"{len(m.simulators)} simulator(s) x {len(m.fault_modes)} fault mode(s) x {len(m.bers)} BER(s) x "
           f"{len(m.seeds)} seed(s) x {len(m.stalls)} stall setting(s), {m.images} images each", flush=True)

@@ -6,7 +6,7 @@ from bnnmram.models.data import datasets
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
 
-from ..conditions import check_net_matches, endurance_report, fault_setting, fault_text, memory_report
+from ..conditions import check_net_matches, endurance_report, fault_setting, fault_text, memory_report, refuse_bayesian
 from ..outputs import OutputDir
 from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, per256, positive
 
@@ -49,6 +49,7 @@ def run(args):
     rates = stall_rates(args)
     od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
+    refuse_bayesian(net, args.net, "sim")
     man = load_manifest(args.rtl)
     memory = vectors.check_rtl_matches(net, man, args.rtl, args.memory)
     ds = datasets.load(args.dataset, args.data_dir)

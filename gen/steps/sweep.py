@@ -6,7 +6,7 @@ from bnnmram.models.data import datasets
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
 
-from ..conditions import check_net_matches, given_condition
+from ..conditions import check_net_matches, given_condition, refuse_bayesian
 from ..outputs import OutputDir
 from ..args import DATA_DIR_HELP, add_cluster_args, add_memory_args, ber_list, dataset, layer_list, positive, seed
 
@@ -88,6 +88,8 @@ def run(args):
         raise BnnMramError(f"give one --label per --net ({n})")
     od = OutputDir(args.out, "sweep", SWEEP_FILES).check()
     nets = [netfile.load(p) for p in args.net]
+    for p_, net in zip(args.net, nets):
+        refuse_bayesian(net, p_, "sweep")
     layers = args.layers
     if layers:
         for p_, net in zip(args.net, nets):

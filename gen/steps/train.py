@@ -11,7 +11,7 @@ from bnnmram.models.net import cnn, golden, netfile
 
 from .. import outputs
 from ..outputs import OutputDir
-from ..args import DATA_DIR_HELP, arch, ber, dataset, learning_rate, positive, sc_samples, seed
+from ..args import DATA_DIR_HELP, arch, ber, dataset, kl_weight, learning_rate, positive, sc_samples, seed
 
 
 def add_parser(sub):
@@ -31,6 +31,10 @@ def add_parser(sub):
                    "for --input sc: a power of two in 1..64 (default 16)")
     p.add_argument("--sc-seed", type=seed, default=0, help="seed of the sc samples' hash (default 0)")
     p.add_argument("--train-ber", type=ber, default=0.0, help="error-aware training: flip weights at this rate per minibatch")
+    p.add_argument("--bayesian", action="store_true", help="Bayesian binary weights: a Bernoulli posterior per "
+                   "weight, quantised to 16 programmable levels (net file version 3; sample it with infer --samples)")
+    p.add_argument("--kl-weight", type=kl_weight, default=None, help="--bayesian: weight of the ELBO's KL term "
+                   f"(1 = the plain ELBO; default {DEFAULT_KL_WEIGHT})")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--force", action="store_true", help="overwrite an existing net in --out")
     p.set_defaults(step=__name__)
@@ -40,6 +44,7 @@ TRAIN_FILES = ["net.json", "model.pt", "train.json"]
 
 
 DEFAULT_SC_SAMPLES = 16  # --input sc without --sc-samples
+DEFAULT_KL_WEIGHT = 0.1  # --bayesian without --kl-weight (a tempered ELBO, see README)
 
 
 def input_choice(args) -> str:
@@ -69,11 +74,15 @@ def run(args):
         od.check()
     arch = args.arch
     input_kind = input_choice(args)
+    if args.kl_weight is not None and not args.bayesian:
+        raise BnnMramError("--kl-weight needs --bayesian")
+    kl = DEFAULT_KL_WEIGHT if args.kl_weight is None else args.kl_weight
     ds = datasets.load(args.dataset, args.data_dir)
     training.check_arch(arch, ds.train_x, ds.train_y, ds.shape)
     print(f"train: {ds.name} {len(ds.train_x)} train / {len(ds.test_x)} test images {'x'.join(map(str, ds.shape))}, "
           f"arch {cnn.spec_text(arch)}, {args.epochs} epochs, seed {args.seed}, input {input_kind}"
-          + (f" ({args.sc_samples} samples/pixel, sc seed {args.sc_seed})" if input_kind == "sc" else ""), flush=True)
+          + (f" ({args.sc_samples} samples/pixel, sc seed {args.sc_seed})" if input_kind == "sc" else "")
+          + (f", Bayesian weights (KL weight {kl})" if args.bayesian else ""), flush=True)
     t0 = time.time()
 
     def progress(epoch, loss, seconds):
@@ -82,9 +91,11 @@ def run(args):
     model = training.train(arch, ds.train_x, ds.train_y, epochs=args.epochs, seed=args.seed,
                       batch=args.batch, lr=args.lr, binarize_input=input_kind == "binarized",
                       train_ber=args.train_ber, progress=progress, input_shape=ds.shape,
-                      sc_samples=args.sc_samples if input_kind == "sc" else 0, sc_seed=args.sc_seed)
+                      sc_samples=args.sc_samples if input_kind == "sc" else 0, sc_seed=args.sc_seed,
+                      bayesian=args.bayesian, kl_weight=kl)
     train_seconds = time.time() - t0
-    meta = {"dataset": ds.name, "epochs": args.epochs, "seed": args.seed, "train_ber": args.train_ber}
+    meta = {"dataset": ds.name, "epochs": args.epochs, "seed": args.seed, "train_ber": args.train_ber,
+            **({"bayesian": True, "kl_weight": kl} if args.bayesian else {})}
     net = training.export(model, meta)
     float_pred = model.predict(torch.from_numpy(np.array(ds.test_x)))
     g = golden.run(net, ds.test_x)
@@ -94,6 +105,7 @@ def run(args):
         "epochs": args.epochs, "seed": args.seed, "batch": args.batch, "lr": args.lr,
         "binarize_input": input_kind == "binarized", "input": input_kind, "train_ber": args.train_ber,
         "sc": net.sc,
+        "bayesian": args.bayesian, **({"kl_weight": kl, "score_scale": net.score_scale} if args.bayesian else {}),
         "test_images": int(len(ds.test_y)),
         "test_accuracy": float((g.pred == ds.test_y).mean()),
         "float_test_accuracy": float((float_pred == ds.test_y).mean()),
@@ -110,6 +122,7 @@ def run(args):
         torch.save(model.state_dict(), od.stage("model.pt"))
         od.write("train.json", json.dumps(report, indent=1) + "\n")
         od.commit()
-    print(f"train: integer golden test accuracy {report['test_accuracy']:.4f} "
+    print(f"train: integer golden test accuracy {report['test_accuracy']:.4f}"
+          f"{' (most probable weights; infer --samples T samples them)' if args.bayesian else ''} "
           f"(float {report['float_test_accuracy']:.4f}, {report['golden_float_disagreements']} "
           f"disagreements), {train_seconds:.1f} s -> {net_path}")

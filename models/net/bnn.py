@@ -15,7 +15,7 @@ from torch import nn
 
 from ..errors import BnnMramError
 from . import stochastic
-from .binary import BinaryLinear, sign
+from .binary import BinaryLinear, exported_bits, exported_levels, sign
 from .netfile import Layer, Net, dot_peak
 
 BINARIZE_THRESHOLD = 128  # binarized-input option: pixel >= 128 is +1
@@ -81,7 +81,24 @@ class BinaryNet(nn.Module):
 
     def clip_(self):
         for fc in self.fcs:
-            fc.weight.data.clamp_(-1, 1)
+            fc.clip_()
+
+    @property
+    def bayesian(self) -> bool:
+        """Bayesian binary weights (models.net.binary): a Bernoulli posterior per weight."""
+        return self.fcs[0].bayesian
+
+    def make_bayesian(self, init: float = 1.0):
+        """Switch every weighted layer to Bayesian weights (models.net.binary), latent weights
+        drawn uniform in [-init, init] (logits up to init * THETA_MAX: a nearly deterministic
+        random net to start from)."""
+        for fc in self.fcs:
+            fc.bayesian = True
+            nn.init.uniform_(fc.weight, -init, init)
+
+    def kl(self) -> torch.Tensor:
+        """The ELBO's KL term of every Bayesian weight (nats)."""
+        return sum(fc.kl() for fc in self.fcs)
 
 
 class BNN(BinaryNet):
@@ -152,19 +169,20 @@ def export_mlp(model: "BNN", meta: dict | None = None) -> Net:
     model.eval()
     layers = []
     for i, fc in enumerate(model.fcs):
-        bits = (fc.weight.detach() >= 0).to(torch.uint8).numpy()
+        bits, levels = exported_bits(fc), exported_levels(fc)
         kind = model.input_kind if i == 0 else "bits"
         samples = model.sc_samples if i == 0 else 0
         if i == len(model.fcs) - 1:
-            layers.append(Layer(bits, kind, samples=samples))
+            layers.append(Layer(bits, kind, samples=samples, levels=levels))
             continue
         dot_max = dot_peak(fc.in_features, kind, samples)
         t, f = export_thresholds(model, i, dot_max)
-        layers.append(Layer(bits, kind, t, f, samples=samples))
+        layers.append(Layer(bits, kind, t, f, samples=samples, levels=levels))
     return export_net(model, layers, meta)
 
 
 def export_net(model, layers, meta) -> Net:
     """The Net of exported layers with the model's input settings."""
     return Net(layers, BINARIZE_THRESHOLD if model.binarize_input else None, dict(meta or {}),
-               model.sc_seed if model.sc_samples else None)
+               model.sc_seed if model.sc_samples else None,
+               float(model.log_scale.detach().exp()) if model.bayesian else None)

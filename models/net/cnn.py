@@ -139,13 +139,14 @@ def export_conv(model: ConvBNN, meta: dict | None = None) -> Net:
         geometry = kind.export_fields(spec, shape)
         if not kind.has_weights:
             layers.append(Layer(np.zeros((0, 0), np.uint8), inputs, **geometry))
-        elif i == len(model.spec) - 1:
-            layers.append(Layer(kind.weight_bits(model.weighted[w_i]), inputs, samples=samples, **geometry))
         else:
-            bits = kind.weight_bits(model.weighted[w_i])
-            t, f = export_thresholds(model, bn_i, dot_peak(bits.shape[1], inputs, samples))
-            bn_i += 1
-            layers.append(Layer(bits, inputs, t, f, samples=samples, **geometry))
+            m = model.weighted[w_i]
+            bits, levels = kind.weight_bits(m), kind.weight_levels(m)
+            t = f = None
+            if i < len(model.spec) - 1:
+                t, f = export_thresholds(model, bn_i, dot_peak(bits.shape[1], inputs, samples))
+                bn_i += 1
+            layers.append(Layer(bits, inputs, t, f, samples=samples, levels=levels, **geometry))
         w_i += kind.has_weights
         shape = model.shapes[i]
     return export_net(model, layers, meta)

@@ -58,3 +58,21 @@ def hex_rows(rows, n_in: int, where: str) -> np.ndarray:
         b = np.frombuffer(v.to_bytes((n_in + 7) // 8, "little"), np.uint8)
         out[j] = np.unpackbits(b, bitorder="little")[:n_in]
     return out
+
+
+def level_rows(rows, n_in: int, n_out: int, where: str) -> np.ndarray:
+    """Level rows of a Bayesian layer (net file version 3): n_out strings of n_in hex digits,
+    character i = the level of input i. Returns uint8 [n_out, n_in]."""
+    need(isinstance(rows, list) and len(rows) == n_out, f"{where}: levels must be a list of n_out={n_out} strings")
+    pattern = re.compile(f"[0-9a-fA-F]{{{n_in}}}")
+    out = np.zeros((n_out, n_in), np.uint8)
+    for j, h in enumerate(rows):
+        need(isinstance(h, str) and pattern.fullmatch(h) is not None,
+             f"{where}: levels[{j}] must be exactly n_in={n_in} hex digits (one level per input)")
+        out[j] = np.frombuffer(bytes.fromhex("".join("0" + c for c in h)), np.uint8)
+    return out
+
+
+def level_hex(levels: np.ndarray) -> list[str]:
+    """The inverse of level_rows: one hex digit per level."""
+    return ["".join("0123456789abcdef"[q] for q in row) for row in np.asarray(levels, np.uint8)]

@@ -8,6 +8,7 @@
 """
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .xnor import dot_from_popcount
@@ -37,16 +38,23 @@ def dot_peak(n_in: int, input_kind: str, samples: int = 0) -> int:
     return n_in * INPUTS[input_kind].value_peak(samples)
 
 
-def dots(layer, x: torch.Tensor, binarize_threshold) -> torch.Tensor:
+def dots(layer, x: torch.Tensor, binarize_threshold, weights=None) -> torch.Tensor:
     """Integer dot products [N, n_out] of rows x [N, n_in] (pixels, sc values 2c - N, or bits)
-    with the layer's weights.
+    with the layer's weights, or with per-image weights uint8 [B, n_out, n_in] (`weights`: the
+    N rows are B images' N/B rows each, image-major, e.g. one sample of a Bayesian net each).
 
     float32 products: every term and partial sum is an integer below 2**24 (n_in <= 65536,
     |inputs| <= 255, docs/netfile.md), so float32 is exact in any summation order."""
-    w = torch.from_numpy(layer.weights).to(torch.float32)
+    w = torch.from_numpy(layer.weights if weights is None else np.asarray(weights)).to(torch.float32)
+    n_in = w.shape[-1]
+    if w.dim() == 3:   # per image: [B, rows, n_in] @ [B, n_in, n_out]
+        x = x.reshape(w.shape[0], -1, n_in)
+    wt = w.transpose(-1, -2)
     if not INPUTS[layer.input].xnor:
-        return (x.to(torch.float32) @ (2 * w - 1).T).round().to(torch.int64)
-    b = (x >= binarize_threshold) if layer.input == "binarized" else x
-    b = b.to(torch.float32)
-    popcount = b @ w.T + (1 - b) @ (1 - w).T  # popcount(xnor(b, w))
-    return dot_from_popcount(popcount.round().to(torch.int64), layer.n_in)
+        d = (x.to(torch.float32) @ (2 * wt - 1)).round().to(torch.int64)
+    else:
+        b = (x >= binarize_threshold) if layer.input == "binarized" else x
+        b = b.to(torch.float32)
+        popcount = b @ wt + (1 - b) @ (1 - wt)  # popcount(xnor(b, w))
+        d = dot_from_popcount(popcount.round().to(torch.int64), n_in)
+    return d.reshape(-1, d.shape[-1])

@@ -6,6 +6,7 @@ no padding) and bit max-pool (`maxpool`, P x P, stride P) layers on channel-last
 Nets of dense layers only are written as version 1, others as version 2; both are read.
 """
 import hashlib
+import math
 import json
 import dataclasses
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from ..errors import BnnMramError
 from . import kinds, stochastic
 from .fields import MAX_WIDTH, is_int, need, shape3
 from .inputs import INPUTS, PIXEL_MAX, dot_peak
+from .levels import LEVELS
 
 FORMAT = "bnnmram-net"
 VERSION = 1          # nets of dense layers only
 VERSION_CONV = 2     # nets with conv / maxpool layers
-VERSIONS = (VERSION, VERSION_CONV)
+VERSION_BAYES = kinds.base.BAYES_VERSION   # 3: Bayesian nets (per-weight levels), any layer kinds
+VERSIONS = (VERSION, VERSION_CONV, VERSION_BAYES)
 KINDS = tuple(kinds.KINDS)           # layer kinds, one module each (models.net.kinds)
 INPUT_KINDS = tuple(INPUTS)          # what a layer reads (models.net.inputs)
 MAX_LAYERS = 128     # layers of a net (the fault hash's layer field)
@@ -56,6 +59,7 @@ class Layer:
     pool: int = 0
     in_shape: tuple | None = None
     samples: int = 0     # N of an "sc" first layer, 0 otherwise
+    levels: np.ndarray | None = None   # Bayesian nets: uint8 [n_out, n_in] levels (models.net.levels)
 
     @property
     def n_out(self) -> int:
@@ -103,6 +107,7 @@ class Net:
     binarize_threshold: int | None = None
     meta: dict = field(default_factory=dict)
     sc_seed: int | None = None   # seed of the stochastic input (layer 0 input "sc"), else None
+    score_scale: float | None = None   # Bayesian nets: softmax(score_scale * scores) (models.bayes)
 
     @property
     def sc(self) -> dict | None:
@@ -117,6 +122,11 @@ class Net:
         return all(l.kind == kinds.DENSE.name for l in self.layers)
 
     @property
+    def is_bayesian(self) -> bool:
+        """Weights with levels (net file version 3): read-time sampled, models.bayes."""
+        return any(l.levels is not None for l in self.layers)
+
+    @property
     def input_shape(self) -> tuple | None:
         return self.layers[0].in_shape
 
@@ -126,8 +136,9 @@ class Net:
         return [self.layers[0].in_size] + [l.out_size for l in self.layers]
 
     def with_weights(self, weights: list[np.ndarray]) -> "Net":
-        """The same net with other binary weights (e.g. as stored by a faulty MRAM)."""
-        layers = [dataclasses.replace(l, weights=np.asarray(w).astype(np.uint8))
+        """The same net with other binary weights (e.g. as stored by a faulty MRAM, or one sample
+        of a Bayesian net's weights): a deterministic net, without levels."""
+        layers = [dataclasses.replace(l, weights=np.asarray(w).astype(np.uint8), levels=None)
                   for w, l in zip(weights, self.layers)]
         return Net(layers, self.binarize_threshold, dict(self.meta), self.sc_seed)
 
@@ -150,20 +161,22 @@ def _checksum(doc: dict) -> str:
 
 
 def to_dict(net: Net) -> dict:
-    v2 = not net.is_dense
+    version = VERSION_BAYES if net.is_bayesian else VERSION if net.is_dense else VERSION_CONV
+    v2 = version >= VERSION_CONV
     doc = {
         "format": FORMAT,
-        "version": VERSION_CONV if v2 else VERSION,
+        "version": version,
         "arch": net.arch,
         "binarize_threshold": net.binarize_threshold,
         "meta": net.meta,
         **({"sc": net.sc} if net.sc else {}),
+        **({"bayes": {"levels": LEVELS, "score_scale": net.score_scale}} if net.is_bayesian else {}),
         "layers": [],
     }
     for i, l in enumerate(net.layers):
         d = {"kind": l.kind} if v2 else {}
         if v2 and i == 0:
-            d["input_shape"] = list(l.in_shape)
+            d["input_shape"] = list(l.in_shape or (1, 1, l.n_in))   # an MLP's: [1, 1, n_in]
         doc["layers"].append({**d, **kinds.of(l).write(l)})
     doc["sha256"] = _checksum(doc)
     return doc
@@ -205,7 +218,7 @@ def _layer(d, i: int, last: bool, shape, where: str, version: int, samples: int 
     unknown = sorted(set(d) - kind.fields)
     if unknown:
         raise BnnMramError(f"{where}: unknown field {unknown[0]!r} for a {kind.name} layer")
-    if version == VERSION_CONV:
+    if version >= VERSION_CONV:
         need(("input_shape" in d) == (i == 0), f"{where}: input_shape belongs to layer 0 only, and "
              "layer 0 must have it")
     input_kind = d.get("input")
@@ -235,13 +248,13 @@ def load(path) -> Net:
     need(isinstance(doc, dict) and doc.get("format") == FORMAT, f"net file {path} is not a {FORMAT} file")
     v = doc.get("version")
     need(is_int(v) and v in VERSIONS,
-          f"net file {path} has version {v!r}; this bnnmram reads versions 1 and 2 (integers)")
+          f"net file {path} has version {v!r}; this bnnmram reads versions 1, 2 and 3 (integers)")
     try:
         ok = doc.get("sha256") == _checksum(doc)
     except (TypeError, ValueError, RecursionError):
         ok = False
     need(ok, f"net file {path} is corrupt: checksum mismatch")
-    known = {"format", "version", "arch", "binarize_threshold", "meta", "layers", "sha256", "sc"}
+    known = {"format", "version", "arch", "binarize_threshold", "meta", "layers", "sha256", "sc", "bayes"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise BnnMramError(f"net file {path}: unknown field {unknown[0]!r}")
@@ -249,8 +262,16 @@ def load(path) -> Net:
     layers_doc = doc.get("layers")
     need(isinstance(layers_doc, list) and layers_doc, f"net file {path}: layers must be a non-empty list")
     need(len(layers_doc) <= MAX_LAYERS, f"net file {path}: {len(layers_doc)} layers, at most {MAX_LAYERS}")
+    if v == VERSION_BAYES:
+        b = doc.get("bayes")
+        need(isinstance(b, dict) and set(b) == {"levels", "score_scale"} and is_int(b["levels"]) and b["levels"] == LEVELS
+             and (isinstance(b["score_scale"], float) or is_int(b["score_scale"]))
+             and math.isfinite(b["score_scale"]) and b["score_scale"] > 0, f"net file {path}: a version {VERSION_BAYES} net needs "
+             f"bayes = {{\"levels\": {LEVELS}, \"score_scale\": a positive number}}, not {doc.get('bayes')!r}")
+    else:
+        need("bayes" not in doc, f"net file {path}: bayes is a version {VERSION_BAYES} field")
     layers = []
-    if v == VERSION_CONV:
+    if v >= VERSION_CONV:
         first = layers_doc[0] if isinstance(layers_doc[0], dict) else {}
         shape = shape3(first.get("input_shape"), f"net file {path}, layer 0", "input_shape")
     else:
@@ -280,7 +301,8 @@ def load(path) -> Net:
               f"integer in [0, {PIXEL_MAX}] for binarized input, not {bt!r}")
     else:
         need(bt is None, f"net file {path}: binarize_threshold must be null unless layer 0's input is binarized")
-    net = Net(layers, bt, doc["meta"], sc["seed"] if is_sc else None)
+    net = Net(layers, bt, doc["meta"], sc["seed"] if is_sc else None,
+              float(doc["bayes"]["score_scale"]) if v == VERSION_BAYES else None)
     need(doc.get("arch") == net.arch and all(is_int(a) for a in doc["arch"]),
           f"net file {path}: arch {doc.get('arch')!r} does not match its layers {net.arch}")
     return net

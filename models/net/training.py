@@ -37,10 +37,12 @@ def check_arch(arch, train_x, train_y, input_shape=None):
 
 
 def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
-          binarize_input=False, train_ber=0.0, progress=None, input_shape=None, sc_samples=0, sc_seed=0):
+          binarize_input=False, train_ber=0.0, progress=None, input_shape=None, sc_samples=0, sc_seed=0,
+          bayesian=False, kl_weight=1.0):
     """Train a BNN on uint8 images; `progress(epoch, loss, seconds)` is called each epoch.
     `arch`: MLP sizes [784, 256, 10], or a conv spec (models.net.cnn.parse_spec) with the
-    images' `input_shape` (H, W, C)."""
+    images' `input_shape` (H, W, C). `bayesian`: a Bernoulli posterior per weight
+    (models.net.binary), trained on the ELBO: cross-entropy + kl_weight * KL / training images."""
     torch.manual_seed(seed)
     check_arch(arch, train_x, train_y, input_shape)
     if not (math.isfinite(lr) and lr > 0):
@@ -50,6 +52,10 @@ def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
     else:
         model = BNN(arch, binarize_input, sc_samples, sc_seed)
     model.train_ber = float(train_ber)
+    if bayesian:
+        model.make_bayesian()
+    if not (math.isfinite(kl_weight) and kl_weight >= 0):
+        raise BnnMramError(f"KL weight must be a number >= 0, not {kl_weight!r}")
     x = torch.from_numpy(np.array(train_x))  # a writable copy
     y = torch.from_numpy(np.array(train_y))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -65,6 +71,8 @@ def train(arch, train_x, train_y, *, epochs=20, seed=0, batch=100, lr=5e-3,
         for s in range(0, len(x), batch):
             idx = order[s:s + batch]
             loss = loss_fn(model(x[idx]), y[idx])
+            if bayesian:
+                loss = loss + kl_weight * model.kl() / len(x)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -9,11 +9,13 @@ import numpy as np
 import torch
 
 from ...errors import BnnMramError
-from .. import fields
+from .. import binary, fields
+from .. import levels as levels_mod
 from ..fields import MAX_WIDTH, is_int, need
 from ..inputs import dot_peak
 
 SHARED_FIELDS = {"kind", "input", "output", "input_shape"}
+BAYES_VERSION = 3   # the net file version of Bayesian nets (per-weight levels)
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,13 @@ class LayerKind:
         raise NotImplementedError
 
     # ---------------------------------------------------------------- golden model
-    def dots(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
-        """Integer dot products of layer i for inputs x [B, in_size], channel-last."""
+    def dots(self, net, i: int, x: torch.Tensor, weights=None) -> torch.Tensor:
+        """Integer dot products of layer i for inputs x [B, in_size], channel-last (`weights`:
+        per-image weights uint8 [B, n_out, n_in] instead of the layer's)."""
         raise NotImplementedError
 
-    def bits(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
-        """Output bits [B, out_size] of hidden layer i."""
+    def bits(self, net, i: int, x: torch.Tensor, weights=None) -> torch.Tensor:
+        """Output bits [B, out_size] of hidden layer i (`weights`: as for dots)."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- training (torch)
@@ -137,27 +140,52 @@ class WeightedKind(LayerKind):
         need(isinstance(rows, list) and len(rows) == n_out, f"{where}: weights must be a list of n_out={n_out} "
              "hex strings")
         w = fields.hex_rows(rows, n_in, where)
+        levels = self.read_levels(d, ctx, w)
         if ctx.last:
             extra_fields = {"thresholds", "flip"} & set(d)
             if extra_fields:
                 raise BnnMramError(f"{where}: the output layer has no {sorted(extra_fields)[0]}")
-            return {"weights": w}
+            return {"weights": w, "levels": levels}
         peak = dot_peak(n_in, ctx.input, ctx.samples)
         t = fields.int_list(d.get("thresholds"), n_out, -peak - 1, peak + 1, where, "thresholds")
         f = d.get("flip")
         need(isinstance(f, list) and len(f) == n_out, f"{where}: flip must be a list of n_out={n_out} booleans")
         for j, v in enumerate(f):
             need(isinstance(v, bool), f"{where}: flip[{j}] = {v!r} is not true or false")
-        return {"weights": w, "thresholds": t, "flip": np.asarray(f, bool), **extra}
+        return {"weights": w, "thresholds": t, "flip": np.asarray(f, bool), "levels": levels, **extra}
+
+    @staticmethod
+    def read_levels(d: dict, ctx: ReadContext, w: np.ndarray) -> np.ndarray | None:
+        """The levels of a Bayesian net's layer (version 3, required there, refused before),
+        checked against its weights (the most probable bits)."""
+        if ctx.version < BAYES_VERSION:
+            need("levels" not in d, f"{ctx.where}: levels is a version {BAYES_VERSION} field (this file says "
+                 f"version {ctx.version})")
+            return None
+        q = fields.level_rows(d.get("levels"), w.shape[1], w.shape[0], ctx.where)
+        bad = np.argwhere(levels_mod.map_bits(q) != w)
+        if len(bad):
+            raise BnnMramError(f"{ctx.where}: weights[{bad[0][0]}] bit {bad[0][1]} is not the most probable "
+                               f"value of its level (a level >= {levels_mod.MAP_ONE} is a 1)")
+        return q
 
     def spec_n_in(self, spec, in_shape: tuple) -> int:
         """Inputs per neuron (the weight row's length) of this --arch layer on `in_shape`."""
         raise NotImplementedError
 
+    def rows(self, a: np.ndarray) -> np.ndarray:
+        """A per-weight array of a torch layer in the net file's row order [n_out, n_in]."""
+        return a
+
     def weight_bits(self, layer) -> np.ndarray:
         """uint8 [n_out, n_in] weight bits (1 codes +1, sign(0) = +1) of a trained torch layer,
-        in the net file's row order."""
-        return (layer.weight.detach() >= 0).to(torch.uint8).numpy()
+        in the net file's row order (Bayesian: the most probable value)."""
+        return self.rows(binary.exported_bits(layer))
+
+    def weight_levels(self, layer) -> np.ndarray | None:
+        """uint8 [n_out, n_in] levels of a Bayesian torch layer in the file's row order, else None."""
+        levels = binary.exported_levels(layer)
+        return None if levels is None else self.rows(levels)
 
     def read_geometry(self, d: dict, ctx: ReadContext) -> dict:
         """Fields of the kind's geometry (conv: kernel and in_shape), checked."""
@@ -166,15 +194,17 @@ class WeightedKind(LayerKind):
     def write(self, layer) -> dict:
         d = {"n_in": layer.n_in, "n_out": layer.n_out, "input": layer.input,
              "output": "scores" if layer.is_output else "bits", "weights": fields.row_hex(layer.weights)}
+        if layer.levels is not None:
+            d["levels"] = fields.level_hex(layer.levels)
         if not layer.is_output:
             d["thresholds"] = [int(t) for t in layer.thresholds]
             d["flip"] = [bool(f) for f in layer.flip]
         return d
 
-    def bits(self, net, i: int, x: torch.Tensor) -> torch.Tensor:
+    def bits(self, net, i: int, x: torch.Tensor, weights=None) -> torch.Tensor:
         """Neuron j's bit: dot_j >= thresholds[j], or dot_j <= thresholds[j] if flip[j]."""
         layer = net.layers[i]
-        dot = self.dots(net, i, x).reshape(x.shape[0], -1, layer.n_out)
+        dot = self.dots(net, i, x, weights).reshape(x.shape[0], -1, layer.n_out)
         t = torch.from_numpy(np.asarray(layer.thresholds, np.int64))
         f = torch.from_numpy(np.asarray(layer.flip, bool))
         return torch.where(f, dot <= t, dot >= t).to(torch.uint8).reshape(x.shape[0], -1)

@@ -17,7 +17,7 @@ class Conv(WeightedKind):
     name = "conv"
     token_name = "conv"
     token = re.compile(r"conv(\d+)k(\d+)")
-    fields = frozenset(SHARED_FIELDS | {"kernel", "n_in", "n_out", "weights", "thresholds", "flip"})
+    fields = frozenset(SHARED_FIELDS | {"kernel", "n_in", "n_out", "weights", "thresholds", "flip", "levels"})
     spatial_input = spatial_output = True
 
     def spec_problem(self, spec):
@@ -63,10 +63,10 @@ class Conv(WeightedKind):
         h, w, _ = in_shape
         return windows(h, w, layer.kernel, 1)
 
-    def dots(self, net, i, x):
+    def dots(self, net, i, x, weights=None):
         layer = net.layers[i]
         rows = patches(x, layer.in_shape, layer.kernel)
-        return inputs.dots(layer, rows, net.binarize_threshold).reshape(x.shape[0], -1)
+        return inputs.dots(layer, rows, net.binarize_threshold, weights).reshape(x.shape[0], -1)
 
     def spec_n_in(self, spec, in_shape):
         return spec[2] * spec[2] * in_shape[2]
@@ -77,10 +77,9 @@ class Conv(WeightedKind):
     def torch_forward(self, spec, layer, x):
         return layer(x)
 
-    def weight_bits(self, layer):
+    def rows(self, a):
         """[C_out, C_in, K, K] -> rows over the patch bit (ky*K + kx)*C_in + c."""
-        bits = super().weight_bits(layer)
-        return bits.transpose(0, 2, 3, 1).reshape(bits.shape[0], -1)
+        return a.transpose(0, 2, 3, 1).reshape(a.shape[0], -1)
 
     def export_fields(self, spec, in_shape):
         return {"kind": "conv", "kernel": spec[2], "in_shape": tuple(in_shape)}

@@ -16,7 +16,7 @@ class Dense(WeightedKind):
     name = "dense"
     token_name = "dense"
     token = re.compile(r"dense(\d+)")
-    fields = frozenset(SHARED_FIELDS | {"n_in", "n_out", "weights", "thresholds", "flip"})
+    fields = frozenset(SHARED_FIELDS | {"n_in", "n_out", "weights", "thresholds", "flip", "levels"})
     may_be_last = True
 
     def spec_problem(self, spec):
@@ -35,7 +35,7 @@ class Dense(WeightedKind):
         size = int(np.prod(ctx.shape))
         if n_in == size:
             return None
-        if ctx.index == 0 or ctx.version == 2:
+        if ctx.index == 0 or ctx.version >= 2:
             prev = "the input" if ctx.index == 0 else f"layer {ctx.index - 1}'s output"
             return f"n_in={n_in} does not match {prev} ({size} values)"
         return f"n_in={n_in} does not match layer {ctx.index - 1} n_out={size}"
@@ -50,8 +50,8 @@ class Dense(WeightedKind):
         h, w, _ = in_shape if len(in_shape) == 3 else (1, 1, in_shape[0])
         return np.arange(h * w, dtype=np.int64)[None, :]   # one position reads every pixel
 
-    def dots(self, net, i, x):
-        return inputs.dots(net.layers[i], x, net.binarize_threshold)
+    def dots(self, net, i, x, weights=None):
+        return inputs.dots(net.layers[i], x, net.binarize_threshold, weights)
 
     def spec_n_in(self, spec, in_shape):
         return int(np.prod(in_shape))

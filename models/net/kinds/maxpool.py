@@ -63,7 +63,7 @@ class MaxPool(LayerKind):
         h, w, _ = in_shape
         return windows(h, w, layer.pool, layer.pool)
 
-    def bits(self, net, i, x):
+    def bits(self, net, i, x, weights=None):
         layer = net.layers[i]
         return maxpool_bits(x, layer.in_shape, layer.pool)
 
