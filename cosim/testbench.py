@@ -11,7 +11,7 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, ValueChange
 from cocotb.utils import get_sim_time
 
-from .payloads import decode_result, prog_words, weight_folds
+from .payloads import bits_per_weight, decode_result, prog_words, weight_folds
 from .ports import Ports, port_width
 from .wrapper import CLOCK_HALF_NS, GAP_PER_256, STALL_PER_256, batch_images
 
@@ -119,6 +119,7 @@ class AcceleratorTB:
         layer_port, addr_port = self._port(p.dump_layer), self._port(p.dump_addr)
         data_port, writes_port = self._port(p.dump_data), self._port(p.dump_writes)
         words, writes = {}, {}
+        bits = bits_per_weight(self.man)
         for i, f in self.folds.items():
             layer, counts = [], []
             layer_port.value = i
@@ -128,7 +129,7 @@ class AcceleratorTB:
                 if addr + 1 < f.words:
                     addr_port.value = addr + 1
                 await ReadOnly()
-                layer.append(data_port.value.to_unsigned() & ((1 << f.word_bits) - 1))
+                layer.append(data_port.value.to_unsigned() & ((1 << (f.word_bits * bits[i])) - 1))
                 counts.append(writes_port.value.to_unsigned())
             await RisingEdge(d.clk)
             words[i], writes[i] = layer, counts

@@ -26,17 +26,29 @@ def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> str
     return built
 
 
-def write(path, net, images, labels, cfg: FaultConfig) -> Path:
-    """Write the vectors npz that the cocotb test reads."""
+def write(path, net, images, labels, cfg: FaultConfig, samples: int | None = None) -> Path:
+    """Write the vectors npz that the cocotb test reads. A Bayesian net (`samples` = T passes per
+    image): every image is sent T times in a row, one expected result per pass (the golden model
+    on that pass's weight sample, read index = pass number since reset); the macro is programmed
+    with the levels; cfg.seed is the sampling seed."""
     ports = cfg.ports()
-    fnet = faulty_net(net, cfg)
-    g = golden.run(fnet, images)
-    arrays = {"images": np.asarray(images, np.uint8), "labels": np.asarray(labels, np.int64),
-              "scores": g.scores, "pred": g.pred,
-              "fault_names": np.array(list(ports)), "fault": np.array(list(ports.values()), np.int64)}
-    for i, (l, fl) in enumerate(zip(net.layers, fnet.layers)):
-        arrays[f"weights{i}"] = l.weights
-        arrays[f"stored{i}"] = fl.weights
+    arrays = {"fault_names": np.array(list(ports)), "fault": np.array(list(ports.values()), np.int64)}
+    if net.is_bayesian:
+        from bnnmram.models.bayes import predictive
+        scores = predictive.sample_scores(net, images, samples, cfg.seed).reshape(len(images) * samples, -1)
+        arrays.update(images=np.repeat(np.asarray(images, np.uint8), samples, axis=0),
+                      labels=np.repeat(np.asarray(labels, np.int64), samples), scores=scores,
+                      pred=scores.argmax(1), samples=np.int64(samples))
+        for i, l in enumerate(net.layers):
+            arrays[f"weights{i}"] = arrays[f"stored{i}"] = l.weights if l.levels is None else l.levels
+    else:
+        fnet = faulty_net(net, cfg)
+        g = golden.run(fnet, images)
+        arrays.update(images=np.asarray(images, np.uint8), labels=np.asarray(labels, np.int64),
+                      scores=g.scores, pred=g.pred)
+        for i, (l, fl) in enumerate(zip(net.layers, fnet.layers)):
+            arrays[f"weights{i}"] = l.weights
+            arrays[f"stored{i}"] = fl.weights
     with open(path, "wb") as fh:  # exactly this path (savez would append .npz to others)
         np.savez_compressed(fh, **arrays)
     return Path(path)

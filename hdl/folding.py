@@ -113,18 +113,23 @@ def cycles_per_image(folds: list) -> int:
     return max(f.cycles for f in folds)
 
 
-def pack_words(weights: np.ndarray, fold: LayerFold) -> list[int]:
-    """MRAM words (Python ints of PE*SIMD bits) of one layer's bits [n_out, n_in]."""
+def pack_words(weights: np.ndarray, fold: LayerFold, bits: int = 1) -> list[int]:
+    """MRAM words (Python ints of PE*SIMD*bits bits) of one layer's weights [n_out, n_in]: weight
+    k = p*SIMD + s of a word in bits [k*bits, (k+1)*bits) (bits = 4: the levels of a sampled macro)."""
     w = np.asarray(weights, np.uint8).reshape(fold.nf, fold.pe, fold.sf, fold.simd)
     w = w.transpose(0, 2, 1, 3).reshape(fold.words, fold.word_bits)  # [nf*sf, pe*simd]
+    w = np.unpackbits(w[..., None], axis=-1, bitorder="little")[..., :bits].reshape(fold.words, -1)
     packed = np.packbits(w, axis=1, bitorder="little")
     return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
 
-def unpack_words(words: list[int], fold: LayerFold) -> np.ndarray:
-    """Inverse of pack_words: bits [n_out, n_in] from the MRAM words."""
-    nbytes = (fold.word_bits + 7) // 8
+def unpack_words(words: list[int], fold: LayerFold, bits: int = 1) -> np.ndarray:
+    """Inverse of pack_words: weights [n_out, n_in] from the MRAM words."""
+    word_bits = fold.word_bits * bits
+    nbytes = (word_bits + 7) // 8
     raw = np.frombuffer(b"".join(int(v).to_bytes(nbytes, "little") for v in words), np.uint8)
-    bits = np.unpackbits(raw.reshape(fold.words, nbytes), axis=1, bitorder="little")[:, :fold.word_bits]
-    bits = bits.reshape(fold.nf, fold.sf, fold.pe, fold.simd).transpose(0, 2, 1, 3)
-    return bits.reshape(fold.n_out, fold.n_in)
+    b = np.unpackbits(raw.reshape(fold.words, nbytes), axis=1, bitorder="little")[:, :word_bits]
+    b = b.reshape(fold.words, fold.word_bits, bits)
+    values = np.packbits(b, axis=-1, bitorder="little")[..., 0] if bits > 1 else b[..., 0]
+    values = values.reshape(fold.nf, fold.sf, fold.pe, fold.simd).transpose(0, 2, 1, 3)
+    return values.reshape(fold.n_out, fold.n_in)

@@ -8,6 +8,7 @@ from amaranth.back import verilog
 
 from bnnmram.models.faults.model import WRITE_BITS
 from bnnmram.models.net import netfile, stochastic
+from bnnmram.models.net.levels import LEVELS
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net.netfile import Net
 from bnnmram.models.net import kinds as software
@@ -16,6 +17,7 @@ from .accelerator import Accelerator, input_word_bits
 from .folding import LayerFold, cycles_per_image
 from .memory import cell
 from .mram import MramParams
+from .sampler import LEVEL_BITS
 from .mvtu import PIXEL_BITS, score_shape
 
 TOP = "bnn_accel"
@@ -188,7 +190,9 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
                            "MRAM, bit p*SIMD+s = weight of neuron nf*PE+p, input sf*SIMD+s at "
                            "addr nf*SF+sf; for a conv layer neuron = output channel and input = patch "
                            "bit (ky*K + kx)*C_in + c; 1 codes +1; bits above the layer's "
-                           "mram_word_bits ignored; max-pool layers hold no words)"},
+                           "mram_word_bits ignored; max-pool layers hold no words; sampled macros "
+                           "(mram_bits_per_weight 4): weight k = p*SIMD+s is its 4-bit level in bits "
+                           "[4k, 4k+4), see sampling)"},
         "dump": {"layer": "dump_layer", "addr": "dump_addr", "data": "dump_data", "writes": "dump_writes",
                  "writes_bits": WRITE_BITS, "latency_cycles": 1,
                  "layout": "the layer's stored word in bits [0, mram_word_bits), same bit order as prog data"},
@@ -201,6 +205,8 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
         "latency_cycles": latency_cycles(folds, params["read_latency"], net.sc is not None) if net.is_dense else None,
         "mram_bits": sum(l.n_in * l.n_out for l in net.layers),
     }
+    if params["sampled"]:
+        doc["sampling"] = sampling_section(net)
     if not net.is_dense:
         doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"], net.sc is not None)
         doc["latency_cycles_max_rule"] = ("sc_encoder_cycles + the sum over layers of (cycles + "
@@ -249,6 +255,25 @@ def memory_section(memory: str) -> dict:
             "fault_model": "docs/fault-model.md" + ("" if memory == "stmram" else ", 'Resistive cells'"),
             "conditions": [{"flag": o.flag, "unit": o.unit, "meaning": o.help, "range": [o.low, o.high]}
                            for o in tech.options]}
+
+
+def sampling_section(net: Net) -> dict:
+    """A Bayesian net's sampled macros: levels, the seed port, the read index, the passes."""
+    from bnnmram.models.bayes.sampling import SAMPLE_KEY
+    return {"levels": LEVELS, "bits_per_weight": LEVEL_BITS, "seed_port": "fault__seed",
+            "key": f"{SAMPLE_KEY:#010x}", "read_index_bits": WRITE_BITS, "score_scale": net.score_scale,
+            "definition": "docs/fault-model.md, 'Read-time sampling'",
+            "what": "every prog word holds 4-bit levels: weight k = p*SIMD+s of the word in bits [4k, 4k+4) "
+                    "(level q reads +1 with probability q/15), programmed exactly (no write errors; the "
+                    "other fault ports are unused). Every read samples each weight: +1 iff "
+                    "hash(fault__seed ^ key, layer, neuron, input, r) < round(q * 2**32 / 15). Each weight "
+                    "layer counts its passes (one image through the layer) from rst: the k-th image the "
+                    "accelerator receives after rst is read with r = k mod 2**24 in every layer, so sending "
+                    "each image T times in a row gives pass t of image n the read index n*T + t, as "
+                    "`bnnmram infer --samples T` defines. One result leaves per pass (image sent); the "
+                    "predictive class is the argmax of the T passes' summed scores.",
+            "sampler_per_read_bit": "one fault hash (8 ARX rounds) and one 33-bit comparator against a "
+                                    "16-entry threshold table, PE*SIMD of them per macro"}
 
 
 def sc_section(net: Net) -> dict | None:

@@ -98,9 +98,10 @@ class MVTU(wiring.Component):
         inp          In   stream   SIMD * elem_bits (first dense layer: words into its PixelBuffer)
                                    or N_in * elem_bits (every other layer: the whole vector)
         out          Out  stream   N_out activation bits, or output_layout {cls, scores} (output layer)
-        prog         In   stream   prog_layout {addr, data}: one MRAM word write (addr_bits, PE * SIMD)
+        prog         In   stream   prog_layout {addr, data}: one MRAM word write (addr_bits, word_bits:
+                                   PE * SIMD, or 4 * PE * SIMD level bits in a sampled macro)
         dump_addr    In   addr_bits      read-back address (1-cycle latency)
-        dump_data    Out  PE * SIMD      the stored word
+        dump_data    Out  word_bits      the stored word
         dump_writes  Out  WRITE_BITS     its write counter
         fault        In   FaultConfigSignature(memory): the macro's run-time fault configuration
     """
@@ -119,7 +120,10 @@ class MVTU(wiring.Component):
         self.mram = MramMacro(layer=index, pe=fold.pe, simd=fold.simd, sf=fold.sf, depth=fold.words,
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes,
-                              memory=mram.memory, xnor=mram.xnor_in_memory and layer.input in XNOR_INPUTS)
+                              memory=mram.memory, xnor=mram.xnor_in_memory and layer.input in XNOR_INPUTS,
+                              sampled=mram.sampled)
+        # input vectors per image (a conv layer's output positions): a sampled macro's pass ends after them
+        self.vectors = int(layer.out_shape[0] * layer.out_shape[1]) if kinds.of(layer).spatial_output else 1
         self.first = layer.input in ("pixel", "binarized", "sc")
         self.buffered = self.first and not kinds.of(layer).spatial_input
         natural = {"pixel": PIXEL_BITS, "binarized": PIXEL_BITS,
@@ -132,9 +136,9 @@ class MVTU(wiring.Component):
         super().__init__({
             "inp": In(stream.Signature(in_width)),
             "out": Out(stream.Signature(out_shape)),
-            "prog": In(stream.Signature(prog_layout(self.mram.addr_bits, self.mram.width))),
+            "prog": In(stream.Signature(prog_layout(self.mram.addr_bits, self.mram.word_bits))),
             "dump_addr": In(self.mram.addr_bits),
-            "dump_data": Out(self.mram.width),
+            "dump_data": Out(self.mram.word_bits),
             "dump_writes": Out(WRITE_BITS),
             "fault": In(FaultConfigSignature(mram.memory)),
         })
@@ -210,7 +214,24 @@ class MVTU(wiring.Component):
         starts = issue & ~active
         m.d.sync += inflight.eq(inflight + starts - push)
         m.d.comb += self.mram.rd_addr.eq(nf * sf_n + sf)
+        if self.mram.sampled:   # the read index: passes (images) this layer has finished since reset
+            self._pass_counter(m, last_issue)
         return _Issue(nf, sf, issue, last_sf, last_issue, avail, release, push)
+
+    def _pass_counter(self, m, last_issue):
+        """rd_pass: the pass number of every read, counted by this layer (wraps at 2**WRITE_BITS);
+        a pass is the layer's `vectors` input vectors of one image."""
+        passes = Signal(WRITE_BITS)
+        m.d.comb += self.mram.rd_pass.eq(passes)
+        if self.vectors == 1:
+            with m.If(last_issue):
+                m.d.sync += passes.eq(passes + 1)
+            return
+        vec = Signal(range(self.vectors))
+        with m.If(last_issue):
+            m.d.sync += vec.eq(Mux(vec == self.vectors - 1, 0, vec + 1))
+            with m.If(vec == self.vectors - 1):
+                m.d.sync += passes.eq(passes + 1)
 
     def _input_slice(self, m, issue: "_Issue"):
         """The SIMD-element input slice of synapse fold sf, aligned to the MRAM read latency L

@@ -156,12 +156,14 @@ def test_train_bayesian_and_infer_samples(tmp_path, capsys, digits):
     (["infer", "--net", "BAYES", "--dataset", "digits", "--samples", "0", "--out", "OUT/i.npz"], "samples per image must be in 1..1024"),
     (["infer", "--net", "BAYES", "--dataset", "digits", "--samples", "2", "--ber", "1e-3", "--out", "OUT/i.npz"],
      "write errors beside it are not modelled"),
-    (["gen", "--net", "BAYES", "--out", "OUT/rtl"], "is a Bayesian net (version 3): `bnnmram gen` takes deterministic nets"),
+    (["gen", "--net", "BAYES", "--memory", "stmram", "--out", "OUT/rtl"], "samples its weights in 1T1R RRAM cells (--memory rram)"),
+    (["gen", "--net", "BAYES", "--memory", "rram2t2r", "--out", "OUT/rtl"], "not --memory rram2t2r"),
+    (["energy", "--net", "DET", "--samples", "4", "--out", "OUT/e"], "--samples needs a Bayesian net"),
     (["sweep", "--net", "BAYES", "--dataset", "digits", "--ber", "1e-2", "--trials", "1", "--out", "OUT/s"], "`bnnmram sweep` takes"),
-    (["energy", "--net", "BAYES", "--out", "OUT/e"], "`bnnmram energy` takes deterministic nets"),
     (["train", "--dataset", "digits", "--arch", "64-10", "--kl-weight", "1", "--out", "OUT/t"], "--kl-weight needs --bayesian"),
     (["train", "--dataset", "digits", "--arch", "64-10", "--bayesian", "--kl-weight", "-1", "--out", "OUT/t"], "KL weight must be in [0, 1000]"),
-], ids=["deterministic", "samples 0", "with write errors", "gen", "sweep", "energy", "kl without bayes", "kl negative"])
+], ids=["deterministic", "samples 0", "with write errors", "gen stmram", "gen 2t2r", "energy samples", "sweep",
+        "kl without bayes", "kl negative"])
 def test_bayesian_refusals(capsys, tmp_path, argv, expect):
     from cli_helpers import assert_one_line_error, run_cli_err, snapshot
     det = netfile.save(random_net([64, 16, 10]), tmp_path / "det.json")

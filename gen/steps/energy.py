@@ -1,14 +1,11 @@
 """`bnnmram energy`: the table of programming options for one net (models/mram/energy.py)."""
 import dataclasses
-import hashlib
 import json
 import math
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from amaranth.back import verilog
 
 from bnnmram.hdl.generate import load_manifest
 from bnnmram.hdl.secded import SecdedDecoder, SecdedEncoder
@@ -18,15 +15,13 @@ from bnnmram.models.net import kinds, netfile
 from bnnmram.models.faults.reference import campaign_for
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.sweep import describe, parse_bers
-from ..conditions import refuse_bayesian
-from ..outputs import OutputDir, make_dir, write_file_atomic
-from ..yosys import synthesize
-from ..args import DATA_DIR_HELP, MEMORIES, dataset, positive, seed
+from ..outputs import OutputDir, make_dir
+from ..yosys import transistors
+from ..args import DATA_DIR_HELP, MEMORIES, dataset, positive, samples, seed
 
 SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
 
 
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bnnmram" / "synth"
 
 
 def add_parser(sub):
@@ -42,32 +37,18 @@ def add_parser(sub):
                    help="system energy scenario: inferences per full weight load")
     p.add_argument("--memory", choices=MEMORIES, default="stmram",
                    help="the weight memory whose programming options are costed")
+    p.add_argument("--samples", type=samples, default=None,
+                   help="Bayesian nets: the largest T of the sampling-energy table (default 32)")
     p.add_argument("--out", required=True)
     p.set_defaults(step=__name__)
 
 
 def ecc_transistors(work: Path, decoders: int) -> dict:
-    """Yosys (generic, simple gates) transistor estimate of one encoder and `decoders` decoders,
-    synthesized in the scratch folder `work`. ABC needs about 90 s on the XOR trees of the
-    (72,64) encoder, so results are cached per Verilog text in ~/.cache/bnnmram/synth."""
-    counts = {}
-    for name, comp in (("encoder", SecdedEncoder(energy.ECC_DATA_BITS)), ("decoder", SecdedDecoder(energy.ECC_DATA_BITS))):
-        text = verilog.convert(comp, name=f"secded_{name}", emit_src=False)
-        key = CACHE / (hashlib.sha256(text.encode()).hexdigest()[:24] + ".json")
-        if key.exists():
-            try:
-                counts[name] = int(json.loads(key.read_text())["transistors"])
-                print(f"energy: {name} area from the synthesis cache {key}")
-                continue
-            except (OSError, ValueError, KeyError, TypeError):
-                pass  # a damaged cache entry: synthesize again
-        d = work / f"secded_{name}"
-        d.mkdir(parents=True, exist_ok=True)
-        v = d / f"secded_{name}.v"
-        v.write_text(text)
-        counts[name] = synthesize(v, f"secded_{name}", d, "generic", [])["transistors"]
-        CACHE.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(key, json.dumps({"transistors": counts[name]}))
+    """Transistors of one SECDED encoder and `decoders` decoders (ABC needs about 90 s on the XOR
+    trees of the (72,64) encoder the first time; cached afterwards)."""
+    counts = {name: transistors(work, comp, f"secded_{name}")
+              for name, comp in (("encoder", SecdedEncoder(energy.ECC_DATA_BITS)),
+                                 ("decoder", SecdedDecoder(energy.ECC_DATA_BITS)))}
     counts["decoders"] = decoders
     counts["total"] = counts["encoder"] + decoders * counts["decoder"]
     return counts
@@ -154,10 +135,17 @@ def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None, memory="stm
 FILES = ["energy.json", "energy.md", "energy_vs_ber.png"]
 
 
+BAYES_FILES = ["energy.json", "energy.md", "energy_vs_samples.png"]
+
+
 def run(args):
-    od = OutputDir(args.out, "energy", FILES).check()
     net = netfile.load(args.net)
-    refuse_bayesian(net, args.net, "energy")
+    if net.is_bayesian:
+        from .energy_bayes import run_bayesian
+        return run_bayesian(args, net, OutputDir(args.out, "energy", BAYES_FILES).check())
+    if args.samples is not None:
+        raise BnnMramError(f"--samples needs a Bayesian net (net file version 3); {args.net} is deterministic")
+    od = OutputDir(args.out, "energy", FILES).check()
     out = Path(args.out)
     if args.sweep:
         _write_error_sweep(Path(args.sweep))  # refuse a bad sweep before any work

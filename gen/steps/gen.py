@@ -5,7 +5,6 @@ from pathlib import Path
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
 
-from ..conditions import refuse_bayesian
 from .. import outputs
 from ..outputs import OutputDir
 from ..args import MEMORIES, fold, positive
@@ -23,8 +22,9 @@ def add_parser(sub):
     p.add_argument("--mram-hash-lanes", type=positive, default=None,
                    help="fault hashes per cycle while programming; must divide every layer's SIMD "
                         "(default: the largest divisor of each SIMD up to 8)")
-    p.add_argument("--memory", choices=MEMORIES, default="stmram",
-                   help="weight memory macro: stmram (default), rram (HfO2 1T1R), rram2t2r (HfO2 2T2R, PCSA)")
+    p.add_argument("--memory", choices=MEMORIES, default=None,
+                   help="weight memory macro: stmram (default; rram for a Bayesian net), rram (HfO2 1T1R), "
+                        "rram2t2r (HfO2 2T2R, PCSA)")
     p.add_argument("--xnor-in-memory", action="store_true",
                    help="rram2t2r: the sense amplifier computes XNOR(weight, input) for the layers with "
                         "bit inputs, and the MVTU skips its XNOR gates")
@@ -56,6 +56,17 @@ def _layer_text(layer, fold) -> str:
     return f"{name} PE={fold.pe} SIMD={fold.simd}"
 
 
+def sampled_memory(args) -> str:
+    """A Bayesian net's weights are levels of 1T1R RRAM cells programmed near their switching
+    point, sampled at every read: --memory rram (the default for such a net), nothing else."""
+    if args.memory not in (None, "rram"):
+        raise BnnMramError(f"a Bayesian net samples its weights in 1T1R RRAM cells (--memory rram), "
+                           f"not --memory {args.memory}")
+    if args.xnor_in_memory:
+        raise BnnMramError("a Bayesian net's macro reads levels, not bits: no --xnor-in-memory")
+    return "rram"
+
+
 def run(args):
     from bnnmram.hdl.net_folding import fold_net
     from bnnmram.hdl.generate import FILES, generate
@@ -65,9 +76,9 @@ def run(args):
     _check_rtl_folder(out, FILES)
     od = OutputDir(out, "gen", list(FILES)).check()
     if args.xnor_in_memory:   # refused before any work, with the macro's own check
-        check_xnor_in_memory(args.memory)
+        check_xnor_in_memory(args.memory or "stmram")
     net = netfile.load(args.net)
-    refuse_bayesian(net, args.net, "gen")
+    memory = sampled_memory(args) if net.is_bayesian else args.memory or "stmram"
     overrides = {}
     for layer, pe_simd in args.fold or []:
         if layer in overrides:
@@ -82,8 +93,8 @@ def run(args):
         f"L{i} {_layer_text(l, f)} ({f.cycles} cycles)" for i, (l, f) in enumerate(zip(net.layers, folds))),
         flush=True)
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
-                                                 args.mram_init, args.mram_hash_lanes, args.memory,
-                                                 args.xnor_in_memory))
+                                                 args.mram_init, args.mram_hash_lanes, memory,
+                                                 args.xnor_in_memory, net.is_bayesian))
     with od:
         for name, text in files.items():
             od.write(name, text)

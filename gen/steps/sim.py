@@ -1,4 +1,5 @@
 """`bnnmram sim`: co-simulate the RTL against the golden model (cocotb on Icarus or Verilator)."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -6,9 +7,11 @@ from bnnmram.models.data import datasets
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
 
-from ..conditions import check_net_matches, endurance_report, fault_setting, fault_text, memory_report, refuse_bayesian
+from ..conditions import check_net_matches, endurance_report, fault_setting, fault_text, memory_report
 from ..outputs import OutputDir
-from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, per256, positive
+from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, per256, positive, samples, seed
+
+DEFAULT_SAMPLES = 8   # passes per image of a Bayesian net
 
 
 def add_parser(sub):
@@ -26,6 +29,10 @@ def add_parser(sub):
                    help="with --stalls: chance per cycle, in 256ths, that an input gap burst of 1..31 cycles starts (default 8)")
     p.add_argument("--stall-rate", type=per256, default=None,
                    help="with --stalls: the same for output stalls (default 12)")
+    p.add_argument("--samples", type=samples, default=None, help="Bayesian nets: T passes per image, each "
+                   f"image sent T times, every pass checked (default {DEFAULT_SAMPLES})")
+    p.add_argument("--sample-seed", type=seed, default=0, help="Bayesian nets: the read-time sampling seed "
+                   "(driven on fault__seed; default 0)")
     p.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
     p.add_argument("--verbose", action="store_true", help="show the cocotb log")
     p.add_argument("--out", required=True)
@@ -41,6 +48,15 @@ def stall_rates(args) -> dict:
             "stall_per256": STALL_PER_256 if args.stall_rate is None else args.stall_rate}
 
 
+def sample_count(args, net) -> int | None:
+    """T for a Bayesian net (--samples or the default), None for a deterministic one."""
+    if not net.is_bayesian:
+        if args.samples is not None:
+            raise BnnMramError(f"--samples needs a Bayesian net (net file version 3); {args.net} is deterministic")
+        return None
+    return DEFAULT_SAMPLES if args.samples is None else args.samples
+
+
 def run(args):
     from bnnmram.cosim import runner, tools, vectors
     from bnnmram.hdl.generate import load_manifest
@@ -49,26 +65,31 @@ def run(args):
     rates = stall_rates(args)
     od = OutputDir(out, "sim", files).check()
     net = netfile.load(args.net)
-    refuse_bayesian(net, args.net, "sim")
+    t = sample_count(args, net)
     man = load_manifest(args.rtl)
     memory = vectors.check_rtl_matches(net, man, args.rtl, args.memory)
     ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)
     cfg, cond = fault_setting(args, memory)
+    if net.is_bayesian:
+        if any(cfg.realised_rates):
+            raise BnnMramError("a Bayesian net's levels are programmed exactly: no write errors beside read-time sampling")
+        cfg = dataclasses.replace(cfg, seed=args.sample_seed)
     if cfg.switch_only and cfg.init_state != man["mram"]["init_state"]:
         raise BnnMramError(f"--init-state {cfg.init_state} differs from the RTL's MRAM initial state "
                            f"{man['mram']['init_state']} (set at 'bnnmram gen --mram-init')")
     tools.prepare(args.sim)
     x, y = ds.test_subset(args.images)
     with od:
-        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg)
+        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg, t)
         result_path = od.stage("sim.json")
         config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
                   "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
                   "ber": args.ber, "seed": args.seed, "stalls": args.stalls,
                   **rates,
                   "memory": memory_report(memory, cfg, cond)}
-        print(f"sim: {args.sim}, {len(y)} images, {memory}, {fault_text(cfg)}"
+        print(f"sim: {args.sim}, {len(y)} images" + (f" x {t} passes (sampling seed {cfg.seed})" if t else "")
+              + f", {memory}, {fault_text(cfg)}"
               f"{' with stalls' if args.stalls else ''}", flush=True)
         result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose,
                             config_path=od.stage(files[2]), xml_path=od.stage(files[3]))
@@ -83,6 +104,10 @@ def run(args):
           f"(golden {result['golden_accuracy']:.4f}), {result['cycles_per_image']} cycles/image measured vs "
           f"{result['cycles_per_image_analytic']} analytic, {result['images_per_second']} images/s -> "
           f"{out / 'sim.json'}")
+    if t:
+        print(f"sim: {result['passes']} passes ({t} per image) bit-exact: predictive accuracy "
+              f"{result['predictive_accuracy']:.4f} (golden {result['golden_predictive_accuracy']:.4f}), "
+              f"{result['cycles_per_pass']} cycles/pass")
     e = result["endurance"]
     print(f"sim: write counters read back: {e['words']} words, at most {e['writes_per_word_max']} "
           f"write(s) each" + ("" if e["endurance_cycles"] is None else

@@ -56,7 +56,8 @@ class WeightedHardware(HardwareKind):
         f = fold
         return {"n_in": f.n_in, "n_out": f.n_out, "pe": f.pe, "simd": f.simd, "nf": f.nf, "sf": f.sf,
                 "positions": f.positions, "output_fifo_depth": output_fifo_depth(layer, read_latency),
-                "mram_words": f.words, "mram_word_bits": f.word_bits,
+                "mram_words": f.words, "mram_word_bits": unit.mram.word_bits,
+                "mram_bits_per_weight": unit.mram.bits_per_weight,
                 "mram_pulse_cycles": unit.mram.pulse_cycles, "mram_hash_lanes": unit.mram.lanes,
                 "mram_xnor_in_memory": unit.mram.xnor, "mram_module": f"{top}.layer{i}.mram"}
 

@@ -24,6 +24,14 @@ Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
 
 Each word keeps a write counter (24 bits, the width of the hash's write field, as in
 `models.faults.model`), so re-programming draws fresh errors.
+
+Sampled macros (`sampled`, Bayesian nets, models.bayes): each weight is a 4-bit level q (bits
+[4k, 4k+4) of the word hold weight k = p*SIMD+s), programmed exactly (write-verify: no write
+errors; the pulse and commit timing is unchanged). Every read samples each weight of the word:
+bit k of `rd_data` is 1 iff fault_hash(seed ^ SAMPLE_KEY, layer, neuron, input index, rd_pass)
+< T_q (docs/fault-model.md, "Read-time sampling"): one hash and one 33-bit comparator per read
+bit; `rd_pass` (the read index r, WRITE_BITS bits) is given with `rd_addr`. `fault.seed` is the
+sampling seed; the cell's other fault ports are unused.
 """
 from dataclasses import dataclass
 
@@ -36,7 +44,8 @@ from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.model import WRITE_BITS
 
 from ..delay import delay
-from ..widths import memory
+from ..sampler import LEVEL_BITS, sample_bit
+from ..widths import index_shape, memory
 from . import cell as technology_cell
 from .resistive import Z_BITS, z_table_init
 
@@ -51,6 +60,7 @@ class MramParams:
     hash_lanes: int | None = None  # fault hashes per cycle during a write (None: auto)
     memory: str = "stmram"  # the memory technology (models/memory, hdl/memory)
     xnor_in_memory: bool = False  # 2T2R: the PCSA computes XNOR(weight, input) (bit-input layers)
+    sampled: bool = False   # Bayesian nets: 4-bit levels per weight, every read sampled (models.bayes)
 
 
 DEFAULT_HASH_LANES = 8
@@ -93,7 +103,7 @@ class MramMacro(wiring.Component):
     (the sense amplifier computes XNOR with `rd_in`; cells that can: `xnor_sense`)."""
 
     def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
-                 hash_lanes=None, memory="stmram", xnor=False):
+                 hash_lanes=None, memory="stmram", xnor=False, sampled=False):
         if read_latency < 1:
             raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
         if write_cycles < 1:
@@ -101,7 +111,12 @@ class MramMacro(wiring.Component):
         if init_state not in (0, 1):
             raise ValueError(f"MRAM initial state must be 0 or 1, not {init_state!r}")
         self.layer, self.pe, self.simd, self.sf, self.depth = layer, pe, simd, sf, depth
-        self.width = pe * simd
+        self.width = pe * simd              # weight bits per read
+        self.sampled = sampled
+        if sampled and xnor:
+            raise BnnMramError("a sampled (Bayesian) macro reads levels, not bits: no --xnor-in-memory")
+        self.bits_per_weight = LEVEL_BITS if sampled else 1
+        self.word_bits = self.width * self.bits_per_weight   # stored, programmed and dumped bits per word
         self.read_latency, self.write_cycles, self.init_state = read_latency, write_cycles, init_state
         self.addr_bits = max(1, ceil_log2(depth))
         self.lanes = hash_lanes_for(layer, simd, hash_lanes)
@@ -111,16 +126,18 @@ class MramMacro(wiring.Component):
             check_xnor_in_memory(memory)
         self.xnor = xnor
         ports = {
-            "prog": In(stream.Signature(prog_layout(self.addr_bits, self.width))),
+            "prog": In(stream.Signature(prog_layout(self.addr_bits, self.word_bits))),
             "rd_addr": In(self.addr_bits),
             "rd_data": Out(self.width),
             "dump_addr": In(self.addr_bits),
-            "dump_data": Out(self.width),
+            "dump_data": Out(self.word_bits),
             "dump_writes": Out(WRITE_BITS),
             "fault": In(FaultConfigSignature(memory)),
         }
         if xnor:
             ports["rd_in"] = In(simd)
+        if sampled:
+            ports["rd_pass"] = In(WRITE_BITS)
         super().__init__(ports)
 
     @property
@@ -129,15 +146,15 @@ class MramMacro(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        ones = (1 << self.width) - 1
-        m.submodules.cells = cells = memory(shape=self.width, depth=self.depth,
+        ones = (1 << self.word_bits) - 1
+        m.submodules.cells = cells = memory(shape=self.word_bits, depth=self.depth,
                                             init=[ones if self.init_state else 0] * self.depth)
         m.submodules.counts = counts = memory(shape=WRITE_BITS, depth=self.depth, init=[])
 
         # Inference read: sync port plus (read_latency - 1) register stages.
         rd = cells.read_port()
         m.d.comb += rd.addr.eq(self.rd_addr)
-        sensed = rd.data
+        sensed = self._sampled(m, rd.data) if self.sampled else rd.data
         if self.xnor:   # the PCSA swaps BL and BLb under an input 0: XNOR(weight, input)
             sensed = ~(rd.data ^ Cat(*[self.rd_in] * self.pe))
         m.d.comb += self.rd_data.eq(delay(m, sensed, self.read_latency - 1, "rd_stage"))
@@ -149,8 +166,8 @@ class MramMacro(wiring.Component):
 
         # Programming: accept, hash `lanes` bits per pulse cycle, commit.
         addr = Signal(self.addr_bits)
-        wdata = Signal(self.width)
-        result = Signal(self.width)
+        wdata = Signal(self.word_bits)
+        result = Signal(self.word_bits)
         row = Signal(range(self.pe + 1))
         cycle = Signal(range(self.pulse_cycles + 1))
         nf = Signal(range(self.depth // self.sf + 1))
@@ -168,21 +185,21 @@ class MramMacro(wiring.Component):
         chunk = Signal(range(chunks + 1))
         # position of the chunk in its row; a row of one chunk needs no counter (no 0-bit wire)
         part = Signal(range(per_row)) if per_row > 1 else C(0, 1)
-        chunk_data = wdata.word_select(chunk, lanes)
-        chunk_old = old.data.word_select(chunk, lanes)
+        chunk_data = wdata.word_select(chunk, lanes * self.bits_per_weight)
+        chunk_old = old.data.word_select(chunk, lanes * self.bits_per_weight)
         neuron = nf * self.pe + row
         rom_ports = []
-        if self.cell.roms:   # the device model's quantile table, one read port per device and lane
+        if self.cell.roms and not self.sampled:   # the device model's quantile table, one read port per device and lane
             m.submodules.z_table = z_table = memory(shape=signed(Z_BITS), depth=len(z_table_init()),
                                                     init=z_table_init())
             rom_ports = [z_table.read_port(domain="comb") for _ in range(lanes * self.cell.roms)]
         fails = []
-        for j in range(lanes):
+        for j in range(0 if self.sampled else lanes):   # a sampled macro programs its levels exactly
             fails.append(self.cell.fails(m, f"hash{j}", self.fault, self.layer, neuron,
                                          sf * self.simd + part * lanes + j, count.data,
                                          chunk_data[j], chunk_old[j],
                                          rom_ports[j * self.cell.roms:(j + 1) * self.cell.roms]))
-        chunk_result = chunk_data ^ Cat(*fails)
+        chunk_result = chunk_data if self.sampled else chunk_data ^ Cat(*fails)
 
         # Control is all registers (no FSM decoder), so `prog.ready` is defined from time 0
         # in every simulator, Icarus included.
@@ -198,7 +215,8 @@ class MramMacro(wiring.Component):
                 m.d.sync += part.eq(0)
         with m.If(pulse):
             with m.If(chunk < chunks):
-                m.d.sync += [result.word_select(chunk, lanes).eq(chunk_result), chunk.eq(chunk + 1)]
+                m.d.sync += [result.word_select(chunk, lanes * self.bits_per_weight).eq(chunk_result),
+                             chunk.eq(chunk + 1)]
                 if per_row > 1:
                     m.d.sync += part.eq(Mux(part == per_row - 1, 0, part + 1))
                     with m.If(part == per_row - 1):
@@ -211,3 +229,12 @@ class MramMacro(wiring.Component):
         with m.If(commit):
             m.d.sync += [commit.eq(0), busy.eq(0)]
         return m
+
+    def _sampled(self, m, levels):
+        """The read word's sampled weight bits: the level word `levels` (the sync read's data,
+        one cycle after rd_addr) against each weight's hash under the registered coordinates."""
+        nf, sf, r = Signal(index_shape(self.depth // self.sf)), Signal(index_shape(self.sf)), Signal(WRITE_BITS)
+        m.d.sync += [nf.eq(self.rd_addr // self.sf), sf.eq(self.rd_addr % self.sf), r.eq(self.rd_pass)]
+        return Cat(*[sample_bit(m, f"sample{p * self.simd + s}", self.fault.seed, self.layer, nf * self.pe + p,
+                                sf * self.simd + s, r, levels.word_select(p * self.simd + s, LEVEL_BITS))
+                     for p in range(self.pe) for s in range(self.simd)])

@@ -13,6 +13,8 @@ and the Bayesian nets share one optimiser, batch norm and threshold export.
 """
 import math
 
+import numpy as np
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -87,7 +89,7 @@ class BinaryWeights:
         self.weight.data.clamp_(-1, 1)
 
 
-def exported_bits(layer) -> "np.ndarray":
+def exported_bits(layer) -> np.ndarray:
     """uint8 weight bits in the layer's torch layout (1 codes +1): sign(w) >= 0, or for Bayesian
     weights the most probable value of the quantised level."""
     if layer.bayesian:
@@ -95,7 +97,7 @@ def exported_bits(layer) -> "np.ndarray":
     return (layer.weight.detach() >= 0).to(torch.uint8).numpy()
 
 
-def exported_levels(layer) -> "np.ndarray | None":
+def exported_levels(layer) -> np.ndarray | None:
     """uint8 levels (models.net.levels) of a Bayesian layer in its torch layout; None otherwise."""
     return levels.of_logits(layer.theta).to(torch.uint8).numpy() if layer.bayesian else None
 
