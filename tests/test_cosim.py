@@ -86,8 +86,8 @@ def test_injected_hardware_difference_is_caught(rtl, small_net, tmp_path, monkey
     import bnnmram.cosim.vectors as vectors
     real = vectors.write
 
-    def wrong_seed(path, net, images, labels, cfg):
-        out = real(path, net, images, labels, cfg)
+    def wrong_seed(path, net, images, labels, cfg, *more):
+        out = real(path, net, images, labels, cfg, *more)
         import numpy as np
         d = dict(np.load(out))
         d["fault"][0] += 1  # hardware gets seed+1, expectations are for seed
