@@ -128,7 +128,10 @@ def interface(net: Net, folds: list, top: Accelerator, params: dict) -> dict:
                        "them stable from a word's transfer until prog_busy is low. They may change "
                        "between writes (each word uses the values present during its pulse). They do "
                        "not affect inference. ST-MRAM: T = round(rate * 2**32), 33 bits; RRAM: "
-                       "log-resistance codes (docs/fault-model.md).",
+                       "log-resistance codes (docs/fault-model.md)." + (
+                           " This design is sampled (manifest sampling): its levels are programmed "
+                           "exactly and fault__seed is the read-time sampling seed, read at every "
+                           "inference read: hold it stable while images stream." if params["sampled"] else ""),
         "read_back": "dump_layer and dump_addr are sampled at a rising edge; dump_data shows that "
                      "layer's stored word (after its write errors) from just after that edge until the "
                      "next one, in its low mram_word_bits (bits above are 0): set dump_addr for edge "

@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-
 from bnnmram.hdl.generate import load_manifest
 from bnnmram.hdl.secded import SecdedDecoder, SecdedEncoder
 from bnnmram.models.data import datasets
@@ -20,8 +19,6 @@ from ..yosys import transistors
 from ..args import DATA_DIR_HELP, MEMORIES, dataset, positive, samples, seed
 
 SWEEP_BERS = "1e-6,1e-4,2e-4,5e-4,1e-3,2e-3,5e-3,1e-2,2e-2,5e-2,1e-1"
-
-
 
 
 def add_parser(sub):
@@ -133,8 +130,6 @@ def tolerated(net, ds_name, trials, seed, sweep_json, data_dir=None, memory="stm
 
 
 FILES = ["energy.json", "energy.md", "energy_vs_ber.png"]
-
-
 BAYES_FILES = ["energy.json", "energy.md", "energy_vs_samples.png"]
 
 
