@@ -96,3 +96,10 @@ def refuse_bayesian(net, path, command: str):
     if net.is_bayesian:
         raise BnnMramError(f"{path} is a Bayesian net (version 3): `bnnmram {command}` takes deterministic nets; "
                            "`bnnmram infer --samples T` evaluates it")
+
+
+def refuse_samples(net, path, samples):
+    """One line if --samples is given for a deterministic net (every pass would be the same)."""
+    if samples is not None and not net.is_bayesian:
+        raise BnnMramError(f"--samples needs a Bayesian net (net file version 3, train --bayesian); {path} "
+                           "is deterministic: every pass would be the same")

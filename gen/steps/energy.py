@@ -14,6 +14,7 @@ from bnnmram.models.net import kinds, netfile
 from bnnmram.models.faults.reference import campaign_for
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.sweep import describe, parse_bers
+from ..conditions import refuse_samples
 from ..outputs import OutputDir, make_dir
 from ..yosys import transistors
 from ..args import DATA_DIR_HELP, MEMORIES, dataset, positive, samples, seed
@@ -138,8 +139,7 @@ def run(args):
     if net.is_bayesian:
         from .energy_bayes import run_bayesian
         return run_bayesian(args, net, OutputDir(args.out, "energy", BAYES_FILES).check())
-    if args.samples is not None:
-        raise BnnMramError(f"--samples needs a Bayesian net (net file version 3); {args.net} is deterministic")
+    refuse_samples(net, args.net, args.samples)
     od = OutputDir(args.out, "energy", FILES).check()
     out = Path(args.out)
     if args.sweep:

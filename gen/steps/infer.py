@@ -10,7 +10,7 @@ from bnnmram.models.faults.model import faulty_net
 from bnnmram.models.net import golden, netfile
 
 from .. import outputs
-from ..conditions import check_net_matches, fault_config, fault_text
+from ..conditions import check_net_matches, fault_config, fault_text, refuse_samples
 from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, positive, samples, seed
 
 
@@ -74,9 +74,7 @@ def run(args):
 def _run_sampled(args, out: Path, net, x, y, cfg):
     """T passes per image of a Bayesian net, weights sampled at every read (models.bayes)."""
     from bnnmram.models.bayes import metrics, predictive
-    if not net.is_bayesian:
-        raise BnnMramError(f"--samples needs a Bayesian net (net file version 3, train --bayesian); {args.net} "
-                           "is deterministic: every pass would be the same")
+    refuse_samples(net, args.net, args.samples)
     if any(cfg.realised_rates):
         raise BnnMramError("--samples samples the weights at every read; write errors beside it are not modelled")
     t = args.samples

@@ -7,7 +7,8 @@ from bnnmram.models.data import datasets
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
 
-from ..conditions import check_net_matches, endurance_report, fault_setting, fault_text, memory_report
+from ..conditions import (check_net_matches, endurance_report, fault_setting, fault_text, memory_report,
+                          refuse_samples)
 from ..outputs import OutputDir
 from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, per256, positive, samples, seed
 
@@ -50,9 +51,8 @@ def stall_rates(args) -> dict:
 
 def sample_count(args, net) -> int | None:
     """T for a Bayesian net (--samples or the default), None for a deterministic one."""
+    refuse_samples(net, args.net, args.samples)
     if not net.is_bayesian:
-        if args.samples is not None:
-            raise BnnMramError(f"--samples needs a Bayesian net (net file version 3); {args.net} is deterministic")
         return None
     return DEFAULT_SAMPLES if args.samples is None else args.samples
 

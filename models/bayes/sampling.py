@@ -14,9 +14,8 @@ import numpy as np
 from numba import njit, prange
 
 from ..errors import BnnMramError
-from ..faults.coordinates import WRITE_BITS, fault_hash
+from ..faults.coordinates import WRITE_BITS, fault_hash, hash_function
 from ..faults.kernels import NumbaOps
-from ..faults.coordinates import hash_function
 from ..net import levels
 
 SAMPLE_KEY = 0x53414D50      # "SAMP": keeps sampling streams apart from write errors of the same seed
