@@ -40,6 +40,7 @@ bench: setup
 	$(PY) -m bnnmram.gen.bench.sc --out build/sc
 	test -f build/demo/net/net.json || $(BNNMRAM) train --dataset fashion-mnist --arch 784-256-256-256-10 --epochs 20 --seed 0 --out build/demo/net
 	$(PY) -m bnnmram.gen.bench.regress --net build/demo/net/net.json --out build/bench/regress
+	$(PY) -m bnnmram.gen.bench.bayes --out build/bench/bayes
 
 clean:
 	rm -rf build
