@@ -103,3 +103,11 @@ def refuse_samples(net, path, samples):
     if samples is not None and not net.is_bayesian:
         raise BnnMramError(f"--samples needs a Bayesian net (net file version 3, train --bayesian); {path} "
                            "is deterministic: every pass would be the same")
+
+
+def refuse_write_errors_with_sampling(cfg: FaultConfig):
+    """One line if write errors are asked for beside read-time sampling: a Bayesian net's levels
+    are programmed exactly, write errors beside sampling are not modelled."""
+    if any(cfg.realised_rates):
+        raise BnnMramError("a Bayesian net's levels are programmed exactly: write errors beside read-time "
+                           "sampling are not modelled")

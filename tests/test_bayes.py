@@ -155,7 +155,7 @@ def test_train_bayesian_and_infer_samples(tmp_path, capsys, digits):
     (["infer", "--net", "DET", "--dataset", "digits", "--samples", "4", "--out", "OUT/i.npz"], "--samples needs a Bayesian net"),
     (["infer", "--net", "BAYES", "--dataset", "digits", "--samples", "0", "--out", "OUT/i.npz"], "samples per image must be in 1..1024"),
     (["infer", "--net", "BAYES", "--dataset", "digits", "--samples", "2", "--ber", "1e-3", "--out", "OUT/i.npz"],
-     "write errors beside it are not modelled"),
+     "write errors beside read-time sampling are not modelled"),
     (["gen", "--net", "BAYES", "--memory", "stmram", "--out", "OUT/rtl"], "samples its weights in 1T1R RRAM cells (--memory rram)"),
     (["gen", "--net", "BAYES", "--memory", "rram2t2r", "--out", "OUT/rtl"], "not --memory rram2t2r"),
     (["energy", "--net", "DET", "--samples", "4", "--out", "OUT/e"], "--samples needs a Bayesian net"),

@@ -10,7 +10,8 @@ from bnnmram.models.faults.model import faulty_net
 from bnnmram.models.net import golden, netfile
 
 from .. import outputs
-from ..conditions import check_net_matches, fault_config, fault_text, refuse_samples
+from ..conditions import (check_net_matches, fault_config, fault_text, refuse_samples,
+                          refuse_write_errors_with_sampling)
 from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, positive, samples, seed
 
 
@@ -75,8 +76,7 @@ def _run_sampled(args, out: Path, net, x, y, cfg):
     """T passes per image of a Bayesian net, weights sampled at every read (models.bayes)."""
     from bnnmram.models.bayes import metrics, predictive
     refuse_samples(net, args.net, args.samples)
-    if any(cfg.realised_rates):
-        raise BnnMramError("--samples samples the weights at every read; write errors beside it are not modelled")
+    refuse_write_errors_with_sampling(cfg)
     t = args.samples
     print(f"infer: {len(y)} images x {t} passes, sampling seed {args.sample_seed}", flush=True)
     step = max(1, len(y) * t // 10)

@@ -8,7 +8,7 @@ from bnnmram.models.errors import BnnMramError
 from bnnmram.models.net import netfile
 
 from ..conditions import (check_net_matches, endurance_report, fault_setting, fault_text, memory_report,
-                          refuse_samples)
+                          refuse_samples, refuse_write_errors_with_sampling)
 from ..outputs import OutputDir
 from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, per256, positive, samples, seed
 
@@ -72,8 +72,7 @@ def run(args):
     check_net_matches(net, ds)
     cfg, cond = fault_setting(args, memory)
     if net.is_bayesian:
-        if any(cfg.realised_rates):
-            raise BnnMramError("a Bayesian net's levels are programmed exactly: no write errors beside read-time sampling")
+        refuse_write_errors_with_sampling(cfg)
         cfg = dataclasses.replace(cfg, seed=args.sample_seed)
     if cfg.switch_only and cfg.init_state != man["mram"]["init_state"]:
         raise BnnMramError(f"--init-state {cfg.init_state} differs from the RTL's MRAM initial state "
