@@ -65,8 +65,8 @@ def run(rtl_dir, vectors_path, workdir) -> dict:
            for w in _words32(int.from_bytes(row.tobytes(), "little"), inp_w)]
     fault = dict(zip((str(n) for n in vec["fault_names"]), (int(v) for v in vec["fault"])))
     if set(fault) != {"seed", "t01", "t10", "switch_only"}:
-        raise BnnMramError("the plain C++ harness drives ST-MRAM fault ports only; this RTL's memory is "
-                           f"{memory_of(man)}")
+        raise BnnMramError("the plain C++ harness drives ST-MRAM write-error ports only; this RTL's memory is "
+                           f"{memory_of(man)}" + (" with read errors (fault__t_read)" if "t_read" in fault else ""))
     seed, t01, t10, so = (fault[k] for k in ("seed", "t01", "t10", "switch_only"))
     header = [MAGIC, len(prog) // prog_w, prog_w, len(images), wpi, inp_w, out_w, seed,
               t01 & 0xFFFFFFFF, t01 >> 32, t10 & 0xFFFFFFFF, t10 >> 32, so]

@@ -6,7 +6,8 @@ import numpy as np
 
 from bnnmram.models.net import golden, netfile
 from bnnmram.models.errors import BnnMramError
-from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.faults.model import FaultConfig, faulty_net, rate_threshold
+from bnnmram.models.faults.read_errors import net_read_weights
 from bnnmram.hdl.generate import memory_of
 
 
@@ -26,12 +27,17 @@ def check_rtl_matches(net, man: dict, rtl_dir, memory: str | None = None) -> str
     return built
 
 
-def write(path, net, images, labels, cfg: FaultConfig, samples: int | None = None) -> Path:
+def write(path, net, images, labels, cfg: FaultConfig, samples: int | None = None,
+          read_ber: float | None = None) -> Path:
     """Write the vectors npz that the cocotb test reads. A Bayesian net (`samples` = T passes per
     image): every image is sent T times in a row, one expected result per pass (the golden model
     on that pass's weight sample, read index = pass number since reset); the macro is programmed
-    with the levels; cfg.seed is the sampling seed."""
+    with the levels; cfg.seed is the sampling seed. `read_ber` (RTL built with read errors): image
+    n is evaluated on its own reads of the stored weights (models.faults.read_errors, image number
+    n = its position here), and the fault port t_read is driven."""
     ports = cfg.ports()
+    if read_ber is not None:
+        ports["t_read"] = rate_threshold(read_ber)
     arrays = {"fault_names": np.array(list(ports)), "fault": np.array(list(ports.values()), np.int64)}
     if net.is_bayesian:
         from bnnmram.models.bayes import predictive
@@ -43,7 +49,8 @@ def write(path, net, images, labels, cfg: FaultConfig, samples: int | None = Non
             arrays[f"weights{i}"] = arrays[f"stored{i}"] = l.weights if l.levels is None else l.levels
     else:
         fnet = faulty_net(net, cfg)
-        g = golden.run(fnet, images)
+        reads = None if not read_ber else net_read_weights(fnet, cfg.seed, read_ber, range(len(images)))
+        g = golden.run(fnet, images, reads)
         arrays.update(images=np.asarray(images, np.uint8), labels=np.asarray(labels, np.int64),
                       scores=g.scores, pred=g.pred)
         for i, (l, fl) in enumerate(zip(net.layers, fnet.layers)):

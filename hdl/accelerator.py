@@ -79,7 +79,7 @@ class Accelerator(wiring.Component):
             "dump_addr": In(self.addr_bits),
             "dump_data": Out(self.data_bits),
             "dump_writes": Out(WRITE_BITS),
-            "fault": In(FaultConfigSignature(mram.memory)),
+            "fault": In(FaultConfigSignature(mram.memory, mram.read_errors)),
             "prog_busy": Out(1),
             "prog_error": Out(1),
         })

@@ -15,7 +15,7 @@ from bnnmram.models.net import kinds as software
 from . import kinds
 from .accelerator import Accelerator, input_word_bits
 from .folding import LayerFold, cycles_per_image
-from .memory import cell
+from .memory.macro import fault_ports
 from .mram import MramParams
 from .sampler import LEVEL_BITS
 from .mvtu import PIXEL_BITS, score_shape
@@ -131,7 +131,10 @@ def interface(net: Net, folds: list, top: Accelerator, params: dict) -> dict:
                        "log-resistance codes (docs/fault-model.md)." + (
                            " This design is sampled (manifest sampling): its levels are programmed "
                            "exactly and fault__seed is the read-time sampling seed, read at every "
-                           "inference read: hold it stable while images stream." if params["sampled"] else ""),
+                           "inference read: hold it stable while images stream." if params["sampled"] else "") + (
+                           " This design has read errors (manifest read_errors): fault__seed and fault__t_read "
+                           "also act at every inference read; hold them stable while images stream."
+                           if params["read_errors"] else ""),
         "read_back": "dump_layer and dump_addr are sampled at a rising edge; dump_data shows that "
                      "layer's stored word (after its write errors) from just after that edge until the "
                      "next one, in its low mram_word_bits (bits above are 0): set dump_addr for edge "
@@ -199,8 +202,8 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
         "dump": {"layer": "dump_layer", "addr": "dump_addr", "data": "dump_data", "writes": "dump_writes",
                  "writes_bits": WRITE_BITS, "latency_cycles": 1,
                  "layout": "the layer's stored word in bits [0, mram_word_bits), same bit order as prog data"},
-        "fault_ports": fault_ports_section(params["memory"]),
-        "memory": memory_section(params["memory"]),
+        "fault_ports": fault_ports_section(params["memory"], params["read_errors"]),
+        "memory": memory_section(params["memory"], params["read_errors"]),
         "mram": params,
         "layers": [layer_entry(i, l, f, u, params["read_latency"])
                    for i, (l, f, u) in enumerate(zip(net.layers, folds, top.units))],
@@ -210,6 +213,8 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     }
     if params["sampled"]:
         doc["sampling"] = sampling_section(net)
+    if params["read_errors"]:
+        doc["read_errors"] = read_errors_section()
     if not net.is_dense:
         doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"], net.sc is not None)
         doc["latency_cycles_max_rule"] = ("sc_encoder_cycles + the sum over layers of (cycles + "
@@ -230,12 +235,13 @@ FAULT_PORT_MEANING = {
     "reset_mu": "HRS median, round(256 * ln(R / 1 Ohm))",
     "reset_sigma": "HRS spread, round(256 * sigma of ln R)",
     "ref": "1T1R sense reference, round(256 * ln(R_ref / 1 Ohm))",
+    "t_read": "33-bit threshold of read errors at each inference, T = round(read BER * 2**32) (manifest read_errors)",
 }
 
 
-def fault_ports_section(memory: str) -> dict:
+def fault_ports_section(memory: str, read_errors: bool = False) -> dict:
     """Top-level `fault_ports`: the port of each fault parameter (ST-MRAM: as in version 1)."""
-    out = {name: f"fault__{name}" for name in cell(memory).ports}
+    out = {name: f"fault__{name}" for name in fault_ports(memory, read_errors)}
     if memory == "stmram":
         out["threshold"] = "T = round(rate * 2**32), 33 bits; see docs/fault-model.md"
     out["sampled"] = "during every write's pulse cycles; hold stable while prog_busy"
@@ -247,14 +253,15 @@ def memory_of(man: dict) -> str:
     return man.get("memory", {}).get("technology", "stmram")
 
 
-def memory_section(memory: str) -> dict:
+def memory_section(memory: str, read_errors: bool = False) -> dict:
     """The memory technology: its cell, the fault ports with widths, its physics parameters."""
     from bnnmram.models.memory import technology
     tech = technology(memory)
     return {"technology": memory, "title": tech.title, "cell": tech.cell,
             "devices_per_bit": tech.devices_per_bit,
             "fault_ports": [{"name": name, "port": f"fault__{name}", "bits": bits,
-                             "meaning": FAULT_PORT_MEANING[name]} for name, bits in cell(memory).ports.items()],
+                             "meaning": FAULT_PORT_MEANING[name]}
+                            for name, bits in fault_ports(memory, read_errors).items()],
             "fault_model": "docs/fault-model.md" + ("" if memory == "stmram" else ", 'Resistive cells'"),
             "conditions": [{"flag": o.flag, "unit": o.unit, "meaning": o.help, "range": [o.low, o.high]}
                            for o in tech.options]}
@@ -277,6 +284,20 @@ def sampling_section(net: Net) -> dict:
                     "predictive class is the argmax of the T passes' summed scores.",
             "sampler_per_read_bit": "one fault hash (8 ARX rounds) and one 33-bit comparator against a "
                                     "16-entry threshold table, PE*SIMD of them per macro"}
+
+
+def read_errors_section() -> dict:
+    """A design built with read errors at each inference (gen --read-errors)."""
+    from bnnmram.models.faults.read_errors import READ_KEY
+    return {"threshold_port": "fault__t_read", "seed_port": "fault__seed", "key": f"{READ_KEY:#010x}",
+            "read_index_bits": WRITE_BITS, "definition": "docs/fault-model.md, 'Read errors at each inference'",
+            "what": "every inference read senses each weight bit inverted iff hash(fault__seed ^ key, layer, "
+                    "neuron, input, r) < fault__t_read (33 bits, T = round(read BER * 2**32); 0: no read "
+                    "errors); the stored bits never change. Each weight layer counts the images it has "
+                    "finished since rst: the k-th image the accelerator receives after rst is read with "
+                    "r = k mod 2**24 in every layer. fault__t_read and fault__seed are read at every "
+                    "inference read: hold them stable while images stream.",
+            "per_read_bit": "one fault hash (8 ARX rounds) and one 33-bit comparator, PE*SIMD per macro"}
 
 
 def sc_section(net: Net) -> dict | None:

@@ -121,7 +121,7 @@ class MVTU(wiring.Component):
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes,
                               memory=mram.memory, xnor=mram.xnor_in_memory and layer.input in XNOR_INPUTS,
-                              sampled=mram.sampled)
+                              sampled=mram.sampled, read_errors=mram.read_errors)
         # input vectors per image (a conv layer's output positions): a sampled macro's pass ends after them
         self.vectors = int(layer.out_shape[0] * layer.out_shape[1]) if kinds.of(layer).spatial_output else 1
         self.first = layer.input in ("pixel", "binarized", "sc")
@@ -140,7 +140,7 @@ class MVTU(wiring.Component):
             "dump_addr": In(self.mram.addr_bits),
             "dump_data": Out(self.mram.word_bits),
             "dump_writes": Out(WRITE_BITS),
-            "fault": In(FaultConfigSignature(mram.memory)),
+            "fault": In(FaultConfigSignature(mram.memory, mram.read_errors)),
         })
 
     def _binary(self, x):
@@ -214,7 +214,7 @@ class MVTU(wiring.Component):
         starts = issue & ~active
         m.d.sync += inflight.eq(inflight + starts - push)
         m.d.comb += self.mram.rd_addr.eq(nf * sf_n + sf)
-        if self.mram.sampled:   # the read index: passes (images) this layer has finished since reset
+        if self.mram.sampled or self.mram.read_errors:   # the read index: passes (images) this layer has finished since reset
             self._pass_counter(m, last_issue)
         return _Issue(nf, sf, issue, last_sf, last_issue, avail, release, push)
 

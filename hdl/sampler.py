@@ -10,6 +10,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from bnnmram.models.bayes.sampling import SAMPLE_KEY
+from bnnmram.models.faults.read_errors import READ_KEY
 from bnnmram.models.faults.coordinates import INDEX_BITS, NEURON_BITS, WRITE_BITS
 from bnnmram.models.net.levels import LEVELS, read_thresholds
 from .fault_hash import fault_hash
@@ -23,6 +24,14 @@ def sample_bit(m, prefix: str, seed, layer: int, neuron, index, r, level):
     keyed = Signal(32, name=f"{prefix}_seed")
     m.d.comb += keyed.eq(seed ^ SAMPLE_KEY)
     return level_compare(fault_hash(m, prefix, keyed, C(layer, 8), neuron, index, r), level)
+
+
+def read_flip(m, prefix: str, seed, t_read, layer: int, neuron, index, r):
+    """A read error of one weight bit as logic (models.faults.read_errors): 1 iff
+    fault_hash(seed ^ READ_KEY, layer, neuron, index, r) < t_read (33-bit compare)."""
+    keyed = Signal(32, name=f"{prefix}_seed")
+    m.d.comb += keyed.eq(seed ^ READ_KEY)
+    return Cat(fault_hash(m, prefix, keyed, C(layer, 8), neuron, index, r), C(0, 1)) < t_read
 
 
 def level_compare(h, level):

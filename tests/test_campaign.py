@@ -191,11 +191,11 @@ def test_one_layer_net_and_too_wide_hidden_layers(digits):
 
 @pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
 def test_read_errors_equal_golden_image_by_image(request, fixture, digits):
-    """Read errors: every image sees its own faulty weights; the engine must equal the golden
-    model run image by image on those weights (faults.read_faulty_weights)."""
-    from bnnmram.models.faults.model import READ_BLOCK, read_faulty_weights
+    """Read errors: every image sees its own faulty reads; the engine must equal the golden
+    model run on each image's own weights (models.faults.read_errors, numbered by position)."""
+    from bnnmram.models.faults.read_errors import net_read_weights
     _, net, _ = request.getfixturevalue(fixture)
-    n = READ_BLOCK + 40  # two blocks
+    n = 600
     x = np.concatenate([digits.test_x] * (n // len(digits.test_x) + 1))[:n]
     y = np.concatenate([digits.test_y] * (n // len(digits.test_y) + 1))[:n]
     for layers in (None, [1]):
@@ -206,25 +206,27 @@ def test_read_errors_equal_golden_image_by_image(request, fixture, digits):
             assert np.array_equal(pred, camp.predict(cfg).numpy())  # reproducible
             if ber == 0.1:
                 assert (pred != camp.clean_pred.numpy()).any()
-            for i in list(range(0, n, 37)) + [READ_BLOCK - 1, READ_BLOCK, n - 1]:
-                w = read_faulty_weights(net, cfg, i, layers)
-                assert pred[i] == golden.run(net.with_weights(w), x[i:i + 1]).pred[0], (layers, ber, i)
+            want = golden.run(net, x, weights=net_read_weights(net, seed, ber, range(n), layers)).pred
+            assert np.array_equal(pred, want), (layers, ber)
         assert np.array_equal(camp.predict(FaultConfig(seed=3, ber=0.0)).numpy(), golden.run(net, x).pred)
 
 
-def test_read_flips_statistics_and_prefix():
+def test_read_flips_statistics_and_independence():
+    """Each read errs at the quantised rate, independently per image; a higher rate errs on a
+    superset; write errors of the same seed are another stream."""
     from scipy import stats
-    from bnnmram.models.faults.model import read_flips
+    from bnnmram.models.faults.model import layer_hash
+    from bnnmram.models.faults.read_errors import read_flips
     shape = (64, 100)
     for ber in (1e-3, 0.05, 0.5):
-        cells = read_flips(7, 1, 0, 200, shape, ber)
-        n = 200 * 64 * 100
-        assert stats.binomtest(len(cells), n, FaultConfig(ber=ber).realised_rates[0]).pvalue > 1e-4
-        assert np.all(np.diff(cells) > 0) and cells[0] >= 0 and cells[-1] < n
-        # fewer images in the block: the same errors for the images they share
-        assert np.array_equal(read_flips(7, 1, 0, 50, shape, ber), cells[cells < 50 * 64 * 100])
-    assert np.array_equal(read_flips(7, 1, 0, 10, shape, 1.0), np.arange(10 * 64 * 100))
-    assert len(read_flips(7, 1, 0, 10, shape, 0.0)) == 0
+        flips = np.stack([read_flips(shape, 1, 7, ber, n) for n in range(200)])
+        assert stats.binomtest(int(flips.sum()), flips.size, FaultConfig(ber=ber).realised_rates[0]).pvalue > 1e-4
+        assert not np.array_equal(flips[0], flips[1])
+        assert (read_flips(shape, 1, 7, ber, 3) <= read_flips(shape, 1, 7, min(1.0, 2 * ber), 3)).all()
+    assert np.array_equal(read_flips(shape, 1, 7, 0.3, 5), read_flips(shape, 1, 7, 0.3, 5 + 2**24))
+    writes = layer_hash(shape, 1, 7) < np.uint32(0.3 * 2**32)
+    assert not np.array_equal(read_flips(shape, 1, 7, 0.3, 0), writes)
+    assert read_flips(shape, 1, 7, 1.0, 9).all() and not read_flips(shape, 1, 7, 0.0, 9).any()
 
 
 def test_read_errors_reject_unsupported_options(small_net, digits):

@@ -9,7 +9,8 @@ import torch
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.campaign import Campaign
 from bnnmram.models.faults.conv_campaign import ConvCampaign
-from bnnmram.models.faults.model import READ_BLOCK, FaultConfig, faulty_net, read_faulty_weights
+from bnnmram.models.faults.model import FaultConfig, faulty_net
+from bnnmram.models.faults.read_errors import net_read_weights
 from bnnmram.models.net import golden, netfile, stochastic, training
 from bnnmram.models.net.cnn import parse_spec
 from nets import random_conv_net, random_net
@@ -132,14 +133,13 @@ def test_mlp_campaign_equals_golden(n):
 
 def test_mlp_read_errors_equal_golden():
     net = random_net([100, 30, 7], seed=3, kind="sc", samples=16)
-    x = np.concatenate([PIXELS] * ((READ_BLOCK + 40) // len(PIXELS) + 1))[:READ_BLOCK + 40]
+    x = np.concatenate([PIXELS] * (600 // len(PIXELS) + 1))[:600]
     camp = Campaign(net, x, np.zeros(len(x), np.int64), read_errors=True)
     cfg = FaultConfig(seed=2, ber=0.1)
     pred = camp.predict(cfg).numpy()
     assert (pred != camp.clean_pred.numpy()).any()
-    for i in list(range(0, len(x), 41)) + [READ_BLOCK]:
-        w = read_faulty_weights(net, cfg, i, None)
-        assert pred[i] == golden.run(net.with_weights(w), x[i:i + 1]).pred[0], i
+    want = golden.run(net, x, weights=net_read_weights(net, 2, 0.1, range(len(x)))).pred
+    assert np.array_equal(pred, want)
 
 
 @pytest.mark.parametrize("n", [2, 32])

@@ -28,6 +28,10 @@ def add_parser(sub):
     p.add_argument("--xnor-in-memory", action="store_true",
                    help="rram2t2r: the sense amplifier computes XNOR(weight, input) for the layers with "
                         "bit inputs, and the MVTU skips its XNOR gates")
+    p.add_argument("--read-errors", action="store_true",
+                   help="stmram: every inference read may be sensed inverted, at the run-time rate on "
+                        "fault__t_read (docs/fault-model.md, 'Read errors at each inference'; one hash and "
+                        "comparator per read bit)")
     p.add_argument("--out", required=True)
     p.set_defaults(step=__name__)
 
@@ -79,6 +83,10 @@ def run(args):
         check_xnor_in_memory(args.memory or "stmram")
     net = netfile.load(args.net)
     memory = sampled_memory(args) if net.is_bayesian else args.memory or "stmram"
+    if args.read_errors and (net.is_bayesian or memory != "stmram"):
+        raise BnnMramError("--read-errors: read errors at each inference are built into ST-MRAM macros "
+                           "(--memory stmram) of deterministic nets, not " +
+                           ("a Bayesian net (its reads are samples already)" if net.is_bayesian else f"--memory {memory}"))
     overrides = {}
     for layer, pe_simd in args.fold or []:
         if layer in overrides:
@@ -94,7 +102,7 @@ def run(args):
         flush=True)
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
                                                  args.mram_init, args.mram_hash_lanes, memory,
-                                                 args.xnor_in_memory, net.is_bayesian))
+                                                 args.xnor_in_memory, net.is_bayesian, args.read_errors))
     with od:
         for name, text in files.items():
             od.write(name, text)

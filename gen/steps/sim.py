@@ -10,7 +10,7 @@ from bnnmram.models.net import netfile
 from ..conditions import (check_net_matches, endurance_report, fault_setting, fault_text, memory_report,
                           refuse_samples, refuse_write_errors_with_sampling)
 from ..outputs import OutputDir
-from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, dataset, per256, positive, samples, seed
+from ..args import DATA_DIR_HELP, add_fault_args, add_memory_args, ber, dataset, per256, positive, samples, seed
 
 DEFAULT_SAMPLES = 8   # passes per image of a Bayesian net
 
@@ -34,6 +34,8 @@ def add_parser(sub):
                    f"image sent T times, every pass checked (default {DEFAULT_SAMPLES})")
     p.add_argument("--sample-seed", type=seed, default=0, help="Bayesian nets: the read-time sampling seed "
                    "(driven on fault__seed; default 0)")
+    p.add_argument("--read-ber", type=ber, default=None, help="RTL built with 'gen --read-errors': the bit "
+                   "error rate of every inference read (driven on fault__t_read; default 0)")
     p.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST) in the build folder")
     p.add_argument("--verbose", action="store_true", help="show the cocotb log")
     p.add_argument("--out", required=True)
@@ -57,6 +59,16 @@ def sample_count(args, net) -> int | None:
     return DEFAULT_SAMPLES if args.samples is None else args.samples
 
 
+def read_error_rate(args, man: dict) -> float | None:
+    """The read BER of RTL built with read errors (--read-ber, default 0); None for RTL without."""
+    if not man["mram"].get("read_errors", False):
+        if args.read_ber is not None:
+            raise BnnMramError(f"--read-ber needs RTL built with read errors: {args.rtl} was not; run "
+                               "'bnnmram gen --read-errors'")
+        return None
+    return args.read_ber or 0.0
+
+
 def run(args):
     from bnnmram.cosim import runner, tools, vectors
     from bnnmram.hdl.generate import load_manifest
@@ -68,6 +80,7 @@ def run(args):
     t = sample_count(args, net)
     man = load_manifest(args.rtl)
     memory = vectors.check_rtl_matches(net, man, args.rtl, args.memory)
+    read_ber = read_error_rate(args, man)
     ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)
     cfg, cond = fault_setting(args, memory)
@@ -80,16 +93,16 @@ def run(args):
     tools.prepare(args.sim)
     x, y = ds.test_subset(args.images)
     with od:
-        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg, t)
+        vec = vectors.write(od.stage("vectors.npz"), net, x, y, cfg, t, read_ber)
         result_path = od.stage("sim.json")
         config = {"simulator": args.sim, "manifest": str(Path(args.rtl).resolve() / "manifest.json"),
                   "vectors": str(vec.resolve()), "result": str(result_path.resolve()),
-                  "ber": args.ber, "seed": args.seed, "stalls": args.stalls,
+                  "ber": args.ber, "seed": args.seed, "read_ber": read_ber, "stalls": args.stalls,
                   **rates,
                   "memory": memory_report(memory, cfg, cond)}
         print(f"sim: {args.sim}, {len(y)} images" + (f" x {t} passes (sampling seed {cfg.seed})" if t else "")
-              + f", {memory}, {fault_text(cfg)}"
-              f"{' with stalls' if args.stalls else ''}", flush=True)
+              + f", {memory}, {fault_text(cfg)}" + ("" if read_ber is None else f", read BER {read_ber:.3g}")
+              + f"{' with stalls' if args.stalls else ''}", flush=True)
         result = runner.run(args.rtl, args.sim, config, waves=args.waves, quiet=not args.verbose,
                             config_path=od.stage(files[2]), xml_path=od.stage(files[3]))
         config["vectors"], config["result"] = str((out / "vectors.npz").resolve()), str((out / "sim.json").resolve())

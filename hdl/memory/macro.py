@@ -44,7 +44,7 @@ from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.model import WRITE_BITS
 
 from ..delay import delay
-from ..sampler import LEVEL_BITS, sample_bit
+from ..sampler import LEVEL_BITS, read_flip, sample_bit
 from ..widths import index_shape, memory
 from . import cell as technology_cell
 from .resistive import Z_BITS, z_table_init
@@ -61,6 +61,7 @@ class MramParams:
     memory: str = "stmram"  # the memory technology (models/memory, hdl/memory)
     xnor_in_memory: bool = False  # 2T2R: the PCSA computes XNOR(weight, input) (bit-input layers)
     sampled: bool = False   # Bayesian nets: 4-bit levels per weight, every read sampled (models.bayes)
+    read_errors: bool = False  # every read bit may be sensed inverted (models.faults.read_errors, fault t_read)
 
 
 DEFAULT_HASH_LANES = 8
@@ -79,11 +80,20 @@ def hash_lanes_for(layer: int, simd: int, hash_lanes: int | None) -> int:
     return hash_lanes
 
 
-class FaultConfigSignature(wiring.Signature):
-    """The run-time fault ports of a memory technology's cell (default ST-MRAM)."""
+READ_THRESHOLD_BITS = 33   # fault.t_read: T_read = round(read BER * 2**32)
 
-    def __init__(self, memory: str = "stmram"):
-        super().__init__({name: Out(width) for name, width in technology_cell(memory).ports.items()})
+
+def fault_ports(memory: str = "stmram", read_errors: bool = False) -> dict:
+    """name -> width of the run-time fault ports: the cell's, and t_read with read errors."""
+    return {**technology_cell(memory).ports, **({"t_read": READ_THRESHOLD_BITS} if read_errors else {})}
+
+
+class FaultConfigSignature(wiring.Signature):
+    """The run-time fault ports of a memory technology's cell (default ST-MRAM), plus the read
+    error threshold `t_read` in a macro built with read errors."""
+
+    def __init__(self, memory: str = "stmram", read_errors: bool = False):
+        super().__init__({name: Out(width) for name, width in fault_ports(memory, read_errors).items()})
 
 
 def prog_layout(addr_bits: int, data_bits: int) -> data.StructLayout:
@@ -103,7 +113,7 @@ class MramMacro(wiring.Component):
     (the sense amplifier computes XNOR with `rd_in`; cells that can: `xnor_sense`)."""
 
     def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
-                 hash_lanes=None, memory="stmram", xnor=False, sampled=False):
+                 hash_lanes=None, memory="stmram", xnor=False, sampled=False, read_errors=False):
         if read_latency < 1:
             raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
         if write_cycles < 1:
@@ -112,7 +122,10 @@ class MramMacro(wiring.Component):
             raise ValueError(f"MRAM initial state must be 0 or 1, not {init_state!r}")
         self.layer, self.pe, self.simd, self.sf, self.depth = layer, pe, simd, sf, depth
         self.width = pe * simd              # weight bits per read
-        self.sampled = sampled
+        self.sampled, self.read_errors = sampled, read_errors
+        if read_errors and (sampled or memory != "stmram"):
+            raise BnnMramError(f"read errors at each inference are modelled for ST-MRAM macros (--memory "
+                               f"stmram) of deterministic nets, not {'a Bayesian net' if sampled else memory}")
         if sampled and xnor:
             raise BnnMramError("a sampled (Bayesian) macro reads levels, not bits: no --xnor-in-memory")
         self.bits_per_weight = LEVEL_BITS if sampled else 1
@@ -132,11 +145,11 @@ class MramMacro(wiring.Component):
             "dump_addr": In(self.addr_bits),
             "dump_data": Out(self.word_bits),
             "dump_writes": Out(WRITE_BITS),
-            "fault": In(FaultConfigSignature(memory)),
+            "fault": In(FaultConfigSignature(memory, read_errors)),
         }
         if xnor:
             ports["rd_in"] = In(simd)
-        if sampled:
+        if sampled or read_errors:
             ports["rd_pass"] = In(WRITE_BITS)
         super().__init__(ports)
 
@@ -155,6 +168,8 @@ class MramMacro(wiring.Component):
         rd = cells.read_port()
         m.d.comb += rd.addr.eq(self.rd_addr)
         sensed = self._sampled(m, rd.data) if self.sampled else rd.data
+        if self.read_errors:
+            sensed = rd.data ^ self._read_flips(m)
         if self.xnor:   # the PCSA swaps BL and BLb under an input 0: XNOR(weight, input)
             sensed = ~(rd.data ^ Cat(*[self.rd_in] * self.pe))
         m.d.comb += self.rd_data.eq(delay(m, sensed, self.read_latency - 1, "rd_stage"))
@@ -230,11 +245,24 @@ class MramMacro(wiring.Component):
             m.d.sync += [commit.eq(0), busy.eq(0)]
         return m
 
+    def _read_coordinates(self, m):
+        """(nf, sf, r) of the read in flight, registered with rd_addr (valid with the sync read's data)."""
+        nf, sf, r = Signal(index_shape(self.depth // self.sf)), Signal(index_shape(self.sf)), Signal(WRITE_BITS)
+        m.d.sync += [nf.eq(self.rd_addr // self.sf), sf.eq(self.rd_addr % self.sf), r.eq(self.rd_pass)]
+        return nf, sf, r
+
+    def _read_flips(self, m):
+        """The read word's error mask: bit k = p*SIMD+s is 1 iff that weight is sensed inverted in
+        this read (models.faults.read_errors: one hash and one 33-bit compare per read bit)."""
+        nf, sf, r = self._read_coordinates(m)
+        return Cat(*[read_flip(m, f"rderr{p * self.simd + s}", self.fault.seed, self.fault.t_read, self.layer,
+                               nf * self.pe + p, sf * self.simd + s, r)
+                     for p in range(self.pe) for s in range(self.simd)])
+
     def _sampled(self, m, levels):
         """The read word's sampled weight bits: the level word `levels` (the sync read's data,
         one cycle after rd_addr) against each weight's hash under the registered coordinates."""
-        nf, sf, r = Signal(index_shape(self.depth // self.sf)), Signal(index_shape(self.sf)), Signal(WRITE_BITS)
-        m.d.sync += [nf.eq(self.rd_addr // self.sf), sf.eq(self.rd_addr % self.sf), r.eq(self.rd_pass)]
+        nf, sf, r = self._read_coordinates(m)
         return Cat(*[sample_bit(m, f"sample{p * self.simd + s}", self.fault.seed, self.layer, nf * self.pe + p,
                                 sf * self.simd + s, r, levels.word_select(p * self.simd + s, LEVEL_BITS))
                      for p in range(self.pe) for s in range(self.simd)])

@@ -28,9 +28,10 @@ import torch
 from . import kernels
 from ..errors import BnnMramError
 from ..net import stochastic
-from .model import (MAX_NEURONS, ONE, READ_BLOCK, FaultConfig, read_flips, stored_thresholds,
+from .model import (MAX_NEURONS, ONE, FaultConfig, stored_thresholds,
                      uniform_threshold, write_failures)
 from ..net.netfile import Net
+from .read_errors import read_seed
 
 # The first layer's inputs never change: per flipped weight it adds +-2x over all images
 # (feature-major, int16), which beats the dense int8 matrix product (n_in * n_out multiply-adds
@@ -392,9 +393,10 @@ class Campaign:
         return torch.from_numpy(pred)
 
     def _predict_read(self, cfg: FaultConfig) -> torch.Tensor:
-        """Read errors: each image sees its own faulty weights (faults.read_flips), so every
-        block of images runs through the layers with its flips, incrementally from the
-        error-free dots (kernels.read_error_layer)."""
+        """Read errors: each image sees its own faulty reads (models.faults.read_errors, image
+        number = its position in the campaign's images), so the images run through the layers
+        with their flips, incrementally from the error-free dots; the kernel hashes every
+        weight of every image (kernels.read_error_layer)."""
         if cfg.mode != "ber" or cfg.rate_01 is not None or cfg.rate_10 is not None:
             raise BnnMramError("read errors take one rate (--ber), not a switch mode or per-direction rates")
         if cfg.is_zero:
@@ -402,21 +404,17 @@ class Campaign:
         n = len(self.labels)
         pred = np.empty(n, np.int64)
         none = np.zeros(0, np.int64)
-        for block, lo in enumerate(range(0, n, READ_BLOCK)):
-            hi = min(n, lo + READ_BLOCK)
-            count, idx = np.zeros(hi - lo, np.int32), self.layers[0].idx[lo:hi]
-            for i, l in enumerate(self.layers):
-                cells = none
-                if i in self.fault_layers:
-                    cells = read_flips(cfg.seed, i, block, hi - lo, l.bits.shape, cfg.ber)
-                start = np.searchsorted(cells, np.arange(hi - lo + 1) * l.bits.size).astype(np.int64)
-                hidden = not l.is_output
-                args = (l.t, l.invert.view(np.int8), l.act[lo:hi], l.count[lo:hi], l.idx[lo:hi], none) \
-                    if hidden else (none, np.zeros(0, np.int8), np.zeros((0, 0), np.int8), count, idx, pred[lo:hi])
-                kernels.read_error_layer(l.x[lo:hi], -1 if l.offset is None else l.offset, count, idx, l.dot[lo:hi], l.w8, l.w_t,
-                                         start, cells, *args)
-                if hidden:
-                    count, idx = l.count[lo:hi], l.idx[lo:hi]
+        seed, threshold = np.uint64(read_seed(cfg.seed)), np.uint64(cfg.t01)
+        count, idx = np.zeros(n, np.int32), self.layers[0].idx
+        for i, l in enumerate(self.layers):
+            hidden = not l.is_output
+            args = (l.t, l.invert.view(np.int8), l.act, l.count, l.idx, none) \
+                if hidden else (none, np.zeros(0, np.int8), np.zeros((0, 0), np.int8), count, idx, pred)
+            kernels.read_error_layer(l.x, -1 if l.offset is None else l.offset, count, idx, l.dot, l.w8, l.w_t,
+                                     seed, np.int64(i), threshold if i in self.fault_layers else np.uint64(0),
+                                     np.int64(0), *args)
+            if hidden:
+                count, idx = l.count, l.idx
         return torch.from_numpy(pred)
 
     def accuracy(self, cfg: FaultConfig) -> float:

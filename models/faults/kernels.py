@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from ..arx import MASK32
-from .coordinates import hash_function
+from .coordinates import WRITE_BITS, hash_function
 
 IMAGE_TILE = 512  # images per parallel work item of the feature-major kernels
 
@@ -158,6 +158,7 @@ def flip_sums(x_t, starts, mids, flip_in, out_t):
 
 
 IMAGE_CHUNK = 64  # images per parallel work item of the image-major kernels
+READ_INDEX_MOD = 1 << WRITE_BITS  # the read index of image n (models.faults.read_errors)
 
 
 # Packed bits: bit k of an image's row is bit k % 64 of word k // 64 (uint64, zero padded), the
@@ -386,15 +387,15 @@ def clean_input_packed(x_t, r_t, act_packed, neurons, starts, mids, flip_in, tt,
 
 
 @njit("void(int8[:, ::1], int64, int32[::1], uint16[:, ::1], int32[:, ::1], int8[:, ::1], int8[:, ::1], "
-      "int64[::1], int64[::1], int64[::1], int8[::1], int8[:, ::1], int32[::1], uint16[:, ::1], "
+      "uint64, int64, uint64, int64, int64[::1], int8[::1], int8[:, ::1], int32[::1], uint16[:, ::1], "
       "int64[::1])", parallel=True, cache=True)
-def read_error_layer(x_old, offset, count_in, idx_in, dot, w8, w_t, flip_start, flip_cell,
+def read_error_layer(x_old, offset, count_in, idx_in, dot, w8, w_t, seed, layer, threshold, first,
                      t, inv, act, count, idx, pred):
     """One layer of a block of images under read errors, in the golden model's dot domain
     (dot = sum w * x, x = x_old + offset for value inputs, or +-1 for bits, offset -1): image i's inputs differ from the
-    error-free x_old in the bits idx_in[i, :count_in[i]], and its reads of the weights
-    (j, k) in flip_cell[flip_start[i]:flip_start[i+1]] (cells (i * n_out + j) * n_in + k,
-    faults.read_flips) are inverted: dot_j += -2 w_jk x'_k.
+    error-free x_old in the bits idx_in[i, :count_in[i]], and its reads of the weights (j, k)
+    with fault_hash(seed, layer, j, k, (first + i) mod 2**24) < threshold (models.faults.read_errors:
+    `seed` already keyed, the image's number in the run first + i) are inverted: dot_j += -2 w_jk x'_k.
 
     Hidden layers (act given, pred empty): bit = dot >= t, or dot <= t if inv; writes the bits
     that differ from act as lists (count, idx). Output layer (pred given): first maximum."""
@@ -416,12 +417,15 @@ def read_error_layer(x_old, offset, count_in, idx_in, dot, w8, w_t, flip_start, 
                 w_row = w_t[k]
                 for j in range(n_out):
                     acc[j] += s2 * np.int32(w_row[j])
-            n_in = x_row.shape[0]
-            for f in range(flip_start[i], flip_start[i + 1]):
-                cell = flip_cell[f]
-                k = cell % n_in
-                j = (cell // n_in) % n_out
-                acc[j] -= 2 * np.int32(w8[j, k]) * x_row[k]
+            if threshold > 0:
+                r = np.uint64((first + i) % READ_INDEX_MOD)
+                for j in range(n_out):
+                    a = np.int32(0)
+                    w_row = w8[j]
+                    for k in range(x_row.shape[0]):
+                        if _fault_hash(seed, layer, j, k, r) < threshold:
+                            a -= 2 * np.int32(w_row[k]) * x_row[k]
+                    acc[j] += a
             if hidden:
                 c = 0
                 a_row = act[i]
