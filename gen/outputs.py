@@ -88,6 +88,21 @@ def check_file_target(path, suffix: str, flag: str = "--out") -> Path:
     return path
 
 
+def check_owned_file(path, suffix: str, is_ours, command: str, flag: str = "--out") -> Path:
+    """An output file target (check_file_target) that, if it exists, may be replaced only when
+    `is_ours(path)` finds it is an earlier result of `bnnmram COMMAND`."""
+    path = check_file_target(path, suffix, flag)
+    if path.exists():
+        try:
+            ours = bool(is_ours(path))
+        except Exception:
+            ours = False
+        if not ours:
+            raise BnnMramError(f"{flag} {path} exists and is not a `bnnmram {command}` result; "
+                               f"move it or choose another {flag}")
+    return path
+
+
 COMMITTED: list[Path] = []   # folders whose new set this process has renamed into place
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 
 from bnnmram.models.data import datasets
-from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.model import faulty_net
 from bnnmram.models.net import golden, netfile
 
@@ -35,24 +34,15 @@ RESULT_KEYS = {"scores", "pred", "labels"}
 SAMPLED_KEYS = RESULT_KEYS | {"probs", "entropy", "mutual_information"}
 
 
-def _check_npz_target(path: Path):
-    """An existing --out file may be replaced only if it is an infer result (its arrays are
-    exactly those of a run with or without --samples)."""
-    outputs.check_file_target(path, ".npz")
-    if path.exists():
-        try:
-            with np.load(path) as d:
-                ours = set(d.files) in (RESULT_KEYS, SAMPLED_KEYS)
-        except Exception:
-            ours = False
-        if not ours:
-            raise BnnMramError(f"--out {path} exists and is not a `bnnmram infer` result; "
-                               "move it or choose another --out")
+def _is_infer_result(path: Path) -> bool:
+    """Its arrays are exactly those of an infer run with or without --samples."""
+    with np.load(path) as d:
+        return set(d.files) in (RESULT_KEYS, SAMPLED_KEYS)
 
 
 def run(args):
     out = Path(args.out)
-    _check_npz_target(out)
+    outputs.check_owned_file(out, ".npz", _is_infer_result, "infer")
     net = netfile.load(args.net)
     ds = datasets.load(args.dataset, args.data_dir)
     check_net_matches(net, ds)

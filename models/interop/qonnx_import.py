@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import BnnMramError
-from ..net.inputs import dot_peak
 from ..net.netfile import MAX_LAYERS, MAX_WIDTH, PIXEL_MAX, Layer, Net
 from . import onnx_chain
 from .onnx_chain import ELEMENTWISE, node_text
@@ -63,7 +62,7 @@ def _fold_constants(model) -> tuple[dict, list]:
             consts[node.output[0]] = numpy_helper.to_array(_attr(node, "value")).astype(np.float64)
         elif all((not n) or n in consts for n in node.input):
             if node.op_type not in CONST_FOLD:
-                raise BnnMramError(f"{node_text(node)}: a {_quant_text(node, consts)} on constants; bnnmram "
+                raise BnnMramError(f"{node_text(node)}: an {_quant_text(node, consts)} on constant weights; bnnmram "
                                    "builds binary (+-1) weights only")
             x = consts[node.input[0]]
             if node.op_type == "Transpose":
@@ -80,8 +79,8 @@ def _fold_constants(model) -> tuple[dict, list]:
 def _quant_text(node, consts) -> str:
     if node.op_type in ("Quant", "IntQuant"):
         bits = consts.get(node.input[3]) if len(node.input) > 3 else None
-        return f"{int(bits) if bits is not None and np.size(bits) == 1 else '?'}-bit quantiser"
-    return f"{node.op_type} operator"
+        return f"integer quantiser of {int(bits) if bits is not None and np.size(bits) == 1 else '?'} bits"
+    return f"unfoldable {node.op_type} operator"
 
 
 def _chain(model, dynamic) -> list:
@@ -191,7 +190,6 @@ def _weights(node, consts, inp: _Input):
         bias = np.broadcast_to(consts[node.input[2]] * (_attr(node, "beta", 1.0) if node.op_type == "Gemm" else 1),
                                (n_out,)).astype(np.float64)
     if node.op_type == "Conv":
-        k = w.shape[2]
         bits = (w > 0).transpose(0, 2, 3, 1).reshape(n_out, -1)        # [C_out, C_in, K, K] -> (ky*K + kx)*C_in + c
     else:
         bits = flat > 0
@@ -249,7 +247,6 @@ def _thresholds(node, chain, consts, alpha, beta, peak, layout) -> tuple[np.ndar
 def _check_scores(node, chain, consts, alpha, beta, peak):
     """The output layer: the chain must keep the argmax of the integer dots (one increasing map)."""
     d = np.unique(np.concatenate([np.linspace(-peak, peak, 4001).round(), np.arange(-64, 65)])).astype(np.int64)
-    n = len(alpha)
     y = (alpha[None, :] * d[:, None] + beta[None, :]).astype(np.float32)
     v = onnx_chain.run(chain, y, consts, "flat") if chain else y
     if not (np.all(v == v[:, :1]) and np.all(np.diff(v[:, 0]) > 0)):
@@ -269,7 +266,11 @@ def from_qonnx(path, input_scale: float = 1.0, meta: dict | None = None) -> Net:
     unsupported = [n for n in order if n.op_type not in WEIGHTED | STRUCTURAL | ELEMENTWISE]
     if unsupported:
         more = f" (and {len(unsupported) - 1} more: {', '.join(n.name for n in unsupported[1:4])})" if len(unsupported) > 1 else ""
-        raise BnnMramError(f"{node_text(unsupported[0])}: not an operator of a BNN bnnmram can build{more}")
+        first = unsupported[0]
+        why = (f"an {_quant_text(first, consts)} on the activations; bnnmram builds binary (bipolar) activations "
+               "and its layer 0 reads raw 8-bit pixels" if first.op_type in ("Quant", "IntQuant")
+               else "not an operator of a BNN bnnmram can build")
+        raise BnnMramError(f"{node_text(first)}: {why}{more}")
     in_dims = _shape(model, model.graph.input[0].name)
     if len(in_dims) == 2:
         inp_layout, inp_shape = "flat", (in_dims[1],)
