@@ -41,6 +41,8 @@ bench: setup
 	test -f build/demo/net/net.json || $(BNNMRAM) train --dataset fashion-mnist --arch 784-256-256-256-10 --epochs 20 --seed 0 --out build/demo/net
 	$(PY) -m bnnmram.gen.bench.regress --net build/demo/net/net.json --out build/bench/regress
 	$(PY) -m bnnmram.gen.bench.bayes --out build/bench/bayes
+	test -f build/demo/nets/fashion-conv/net.json || $(BNNMRAM) train --dataset fashion-mnist --arch conv32k3-conv32k3-pool2-conv64k3-conv64k3-pool2-dense256-dense10 --epochs 5 --seed 0 --out build/demo/nets/fashion-conv
+	$(PY) -m bnnmram.gen.bench.qonnx_roundtrip --net build/demo/net/net.json --net build/demo/nets/fashion-conv/net.json --out build/bench/qonnx
 
 clean:
 	rm -rf build

@@ -9,19 +9,10 @@ import numpy as np
 import pytest
 
 from cli_helpers import assert_one_line_error, run_cli, run_cli_err, snapshot
+from bnnmram.models.interop.qonnx_export import execute as qonnx_run
 from nets import random_conv_net, random_net
 
 warnings.filterwarnings("ignore", module="brevitas|torch.onnx|onnxscript|qonnx")
-
-
-def qonnx_run(path, x: np.ndarray) -> np.ndarray:
-    """qonnx's own executor on a batch: the model's batch size changed to len(x)."""
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.core.onnx_exec import execute_onnx
-    from qonnx.transformation.change_batchsize import ChangeBatchSize
-    from qonnx.util.cleanup import cleanup_model
-    m = cleanup_model(ModelWrapper(str(path)).transform(ChangeBatchSize(len(x))))
-    return execute_onnx(m, {m.graph.input[0].name: x})[m.graph.output[0].name]
 
 
 def _images(net, n=200, seed=0):
@@ -245,3 +236,40 @@ def test_hostile_onnx_files_get_one_line(tmp_path, capsys):
         code, err = run_cli_err(capsys, ["import", path, "--out", out])
         assert_one_line_error(code, err, "import", expect)
         assert snapshot(tmp_path) == before, name
+
+
+def test_streamlined_form_imports(tmp_path):
+    """FINN's streamlined form: plain +-1 weight initializers, each hidden layer's threshold rule as
+    a MultiThreshold node (out_scale 2, out_bias -1: bipolar), a negative direction as Mul(-1)
+    before it. Built from a net here; importing it gives back that net's predictions."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from bnnmram.models.net import golden
+    net = random_net([64, 24, 16, 10], seed=7)
+    nodes, inits, x = [], [], "global_in"
+    for i, l in enumerate(net.layers):
+        inits.append(numpy_helper.from_array((2.0 * l.weights.T - 1).astype(np.float32), f"W{i}"))
+        nodes.append(helper.make_node("MatMul", [x, f"W{i}"], [f"d{i}"]))
+        x = f"d{i}"
+        if l.thresholds is not None:
+            sign = np.where(l.flip, -1.0, 1.0).astype(np.float32)
+            inits.append(numpy_helper.from_array(sign, f"m{i}"))
+            # dot >= t  <=>  m*dot >= m*t for m = +1;  dot <= t  <=>  -dot >= -t
+            inits.append(numpy_helper.from_array((sign * l.thresholds).astype(np.float32)[:, None], f"T{i}"))
+            nodes.append(helper.make_node("Mul", [x, f"m{i}"], [f"s{i}"]))
+            nodes.append(helper.make_node("MultiThreshold", [f"s{i}", f"T{i}"], [f"a{i}"], domain="qonnx.custom_op.general",
+                                          out_dtype="BIPOLAR", out_scale=2.0, out_bias=-1.0))
+            x = f"a{i}"
+    nodes[-1].output[0] = "global_out"
+    g = helper.make_graph(nodes, "streamlined", [helper.make_tensor_value_info("global_in", TensorProto.FLOAT, [1, 64])],
+                          [helper.make_tensor_value_info("global_out", TensorProto.FLOAT, [1, 10])], inits)
+    path = tmp_path / "s.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13),
+                                                  helper.make_opsetid("qonnx.custom_op.general", 1)]), str(path))
+    assert run_cli(["import", path, "--out", tmp_path / "imp"]) == 0
+    from bnnmram.models.net import netfile
+    back = netfile.load(tmp_path / "imp" / "net.json")
+    x_img = _images(net, 300)
+    want = qonnx_run(path, x_img.astype(np.float32))
+    assert np.array_equal(want.astype(np.int64), golden.run(back, x_img).scores)
+    assert np.array_equal(golden.run(net, x_img).pred, golden.run(back, x_img).pred)

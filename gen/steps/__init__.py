@@ -32,5 +32,5 @@ def step_function(args):
 
 def run_step(argv) -> int:
     """Run one flow subcommand in-process (demo, regress, benchmarks); return its exit code."""
-    args = flow_parser().parse_args([str(a) for a in argv])
+    args = flow_parser(steps=STEPS).parse_args([str(a) for a in argv])
     return step_function(args)(args) or 0

@@ -124,7 +124,20 @@ def to_qonnx(net: Net):
     model = helper.make_model(graph, producer_name="bnnmram",
                               opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(QONNX_DOMAIN, 1)])
     model.metadata_props.append(onnx.StringStringEntryProto(key="bnnmram_arch", value=str(net.arch)))
-    return model
+    return _annotated(model)
+
+
+def _annotated(model):
+    """qonnx data-type annotations FINN reads: the input UINT8 pixels, every BipolarQuant output
+    (weights and activations) BIPOLAR."""
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    w = ModelWrapper(model)
+    w.set_tensor_datatype("global_in", DataType["UINT8"])
+    for node in w.graph.node:
+        if node.op_type == "BipolarQuant":
+            w.set_tensor_datatype(node.output[0], DataType["BIPOLAR"])
+    return w.model
 
 
 def model_input(net: Net, images: np.ndarray) -> np.ndarray:
@@ -135,3 +148,14 @@ def model_input(net: Net, images: np.ndarray) -> np.ndarray:
         h, w, c = net.layers[0].in_shape
         x = x.reshape(len(x), h, w, c).transpose(0, 3, 1, 2)
     return np.ascontiguousarray(x)
+
+
+def execute(path, x: np.ndarray) -> np.ndarray:
+    """qonnx's own executor (qonnx.core.onnx_exec) on a batch of inputs x: the model's batch
+    size changed to len(x) first (qonnx executes fixed shapes)."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.change_batchsize import ChangeBatchSize
+    from qonnx.util.cleanup import cleanup_model
+    m = cleanup_model(ModelWrapper(str(path)).transform(ChangeBatchSize(len(x))))
+    return execute_onnx(m, {m.graph.input[0].name: x})[m.graph.output[0].name]
