@@ -14,6 +14,15 @@ from bnnmram.models.errors import BnnMramError
 from . import tools, wrapper
 
 TEST_MODULE = "bnnmram.cosim.test_accel"
+AXIS_TEST_MODULE = "bnnmram.cosim.test_axis"   # an AXI4-Stream top (gen --bus axis): cocotbext-axi drives it
+
+
+def bench(man: dict) -> tuple[str, str | None, str]:
+    """(HDL toplevel, its wrapper's Verilog or None, cocotb test module) of a design: the native
+    top inside the Verilog stream wrapper, or an AXI4-Stream top as it is."""
+    if man.get("bus") == "axis":
+        return man["top"], None, AXIS_TEST_MODULE
+    return wrapper.TB_TOP, wrapper.verilog(man), TEST_MODULE
 TIMESCALE = ("1ns", "1ps")
 PACKAGE_ROOT = Path(bnnmram.__file__).resolve().parent.parent  # the folder holding package `bnnmram`
 
@@ -63,8 +72,8 @@ def build(rtl_dir, simulator: str, *, waves: bool = False, man: dict | None = No
     rtl_dir = Path(rtl_dir).resolve()
     man = man or load_manifest(rtl_dir)
     src = rtl_dir / man["verilog"]
-    tb_text = wrapper.verilog(man)
-    key = hashlib.sha256(src.read_bytes() + tb_text.encode() +
+    _, tb_text, _ = bench(man)
+    key = hashlib.sha256(src.read_bytes() + (tb_text or "").encode() +
                          f"{simulator}{waves}{VERILATOR_ARGS}".encode()).hexdigest()[:16]
     build_dir = rtl_dir / "sim_build" / f"{simulator}-{key}"
     stamp = build_dir / ".built"
@@ -83,23 +92,32 @@ def build(rtl_dir, simulator: str, *, waves: bool = False, man: dict | None = No
 def _build(build_dir: Path, src: Path, tb_text: str, man: dict, simulator: str, waves: bool):
     stamp = build_dir / ".built"
     runner = _runner(simulator)
-    print(f"sim: building {wrapper.TB_TOP} around {man['top']} for {simulator} in {build_dir}", flush=True)
+    toplevel, _, _ = bench(man)
+    print(f"sim: building {toplevel} around {man['top']} for {simulator} in {build_dir}", flush=True)
     t0 = time.time()
     args = {"verilator": VERILATOR_ARGS + ["--timing"], "verilator-stock": ["-Wno-fatal", "--timing"]}.get(simulator, [])
     build_dir.mkdir(parents=True, exist_ok=True)
-    tb = build_dir / f"{wrapper.TB_TOP}.v"
-    tb.write_text(tb_text)
-    sources = [src, tb]
+    sources = [src] + _bench_sources(build_dir, tb_text)
     if simulator == "verilator":  # only the top-level ports are visible to cocotb
         vlt = build_dir / "public_ports.vlt"
-        vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{wrapper.TB_TOP}" -var "*"\n')
+        vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{toplevel}" -var "*"\n')
         sources.append(VerilatorControlFile(vlt))
     try:
-        runner.build(sources=sources, hdl_toplevel=wrapper.TB_TOP, build_dir=build_dir,
+        runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=build_dir,
                      timescale=TIMESCALE, waves=waves, build_args=args, always=True)
     except (SystemExit, Exception) as e:
         raise BnnMramError(f"{simulator} failed to build {src}: {e}") from None
     stamp.write_text(f"{time.time() - t0:.1f} s\n")
+
+
+def _bench_sources(build_dir: Path, tb_text: str | None) -> list[Path]:
+    """The wrapper's Verilog file in the build folder (written if `tb_text`), or none."""
+    if tb_text is None:
+        return []
+    tb = build_dir / f"{wrapper.TB_TOP}.v"
+    if not tb.exists() or tb.read_text() != tb_text:
+        tb.write_text(tb_text)
+    return [tb]
 
 
 def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bool = False,
@@ -110,7 +128,8 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
     man = load_manifest(rtl_dir)
     build_dir = build(rtl_dir, simulator, waves=waves, man=man)
     runner = _runner(simulator)
-    runner.sources = [rtl_dir / man["verilog"], build_dir / f"{wrapper.TB_TOP}.v"]  # as build() recorded
+    toplevel, tb_text, test_module = bench(man)
+    runner.sources = [rtl_dir / man["verilog"]] + _bench_sources(build_dir, tb_text)  # as build() recorded
     runner.verilog_sources = []
     runner.vhdl_sources = []
     out = Path(config["result"]).resolve().parent
@@ -125,7 +144,7 @@ def run(rtl_dir, simulator: str, config: dict, *, waves: bool = False, quiet: bo
            "GPI_LOG_LEVEL": "WARNING" if quiet else "INFO"}
     error = None
     try:
-        runner.test(hdl_toplevel=wrapper.TB_TOP, test_module=TEST_MODULE, build_dir=build_dir,
+        runner.test(hdl_toplevel=toplevel, test_module=test_module, build_dir=build_dir,
                     test_dir=out, extra_env=env, waves=waves, timescale=TIMESCALE,
                     results_xml=str(xml))
     except (SystemExit, Exception) as e:  # a failing cocotb test also lands here

@@ -1,27 +1,21 @@
 """The cocotb test run by `bnnmram sim` and pytest: program, read back, stream images,
 score every output bit-for-bit against the golden model. Config from BNNMRAM_SIM_CONFIG."""
 import json
-import os
 import time
 
 import cocotb
 import numpy as np
 
-from bnnmram.cosim.payloads import bits_per_weight
+from bnnmram.cosim import checks
 from bnnmram.cosim.testbench import AcceleratorTB
 from bnnmram.cosim.wrapper import GAP_PER_256, STALL_PER_256
-from bnnmram.hdl.folding import pack_words, unpack_words
 
 WARMUP_IMAGES = 2  # steady-state cycles/image are measured after these
 
 
 @cocotb.test()
 async def accelerator_matches_golden(dut):
-    with open(os.environ["BNNMRAM_SIM_CONFIG"]) as fh:
-        cfg = json.load(fh)
-    with open(cfg["manifest"]) as fh:
-        man = json.load(fh)
-    vec = np.load(cfg["vectors"])
+    cfg, man, vec = checks.load_config()
     n_layers = len(man["layers"])
     tb = AcceleratorTB(dut, man, stalls=cfg["stalls"], seed=cfg["seed"],
                        gap_per256=cfg.get("gap_per256", GAP_PER_256), stall_per256=cfg.get("stall_per256", STALL_PER_256))
@@ -36,37 +30,9 @@ async def accelerator_matches_golden(dut):
         log.error("prog_error is set after programming only existing words")
     log.info("programmed %d MRAM words in %d cycles", sum(f.words for f in tb.folds.values()), prog_cycles)
 
-    readback_mismatches = []
     stored, writes = await tb.read_back()
-    bits = bits_per_weight(man)
-    for i, f in tb.folds.items():
-        got = unpack_words(stored[i], f, bits[i])
-        want = vec[f"stored{i}"]
-        bad = np.argwhere(got != want)
-        if len(bad):
-            n, k = bad[0]
-            words = sorted({int((k // f.simd) + f.sf * (n // f.pe)) for n, k in bad})
-            want_words = pack_words(want, f, bits[i])
-            readback_mismatches.append({"layer": i, "bits": int(len(bad)), "words": words[:50],
-                                        "first_word_expected": hex(want_words[words[0]]),
-                                        "first_word_got": hex(stored[i][words[0]]),
-                                        "first_neuron": int(n),
-                                        "first_input": int(k), "expected": int(want[n, k]),
-                                        "got": int(got[n, k])})
-            log.error("read-back: layer %d has %d stored bits differing from the fault model "
-                      "(first: neuron %d input %d expected %d got %d)", i, len(bad), n, k,
-                      want[n, k], got[n, k])
-    # each word was programmed once: its write counter must read 1
-    write_counts = {}
-    for i, counts in writes.items():
-        for c in counts:
-            write_counts[c] = write_counts.get(c, 0) + 1
-    miscounted = {i: [a for a, c in enumerate(counts) if c != 1] for i, counts in writes.items()}
-    miscounted = {i: a for i, a in miscounted.items() if a}
-    for i, a in miscounted.items():
-        log.error("write counters: layer %d has %d words whose count is not 1 after one programming "
-                  "(first: word %d reads %d)", i, len(a), a[0], writes[i][a[0]])
-    flipped = int(sum((vec[f"stored{i}"] != vec[f"weights{i}"]).sum() for i in range(n_layers)))
+    readback_mismatches, write_counts, miscounted = checks.read_back(man, vec, tb.folds, stored, writes, log)
+    flipped = checks.weights_flipped(vec, n_layers)
     log.info("read-back: %d words checked, %d weights flipped by write errors",
              sum(f.words for f in tb.folds.values()), flipped)
 
@@ -78,16 +44,7 @@ async def accelerator_matches_golden(dut):
     stream_seconds = time.time() - t_stream
     stream_cycles = tb.cycle() - c_stream
 
-    mismatches = []
-    for k, (cycle, cls, scores) in enumerate(tb.results):
-        want_s = [int(v) for v in vec["scores"][k]]
-        want_c = int(vec["pred"][k])
-        if cls != want_c or scores != want_s:
-            mismatches.append({"image": k, "layer": n_layers - 1, "expected_class": want_c,
-                               "got_class": cls, "expected_scores": want_s, "got_scores": scores})
-            if len(mismatches) <= 10:
-                log.error("image %d (output layer %d): expected class %d scores %s, got class %d "
-                          "scores %s", k, n_layers - 1, want_c, want_s, cls, scores)
+    mismatches = checks.results(vec, [(cls, scores) for _, cls, scores in tb.results], n_layers, log)
     cycles = [r[0] for r in tb.results]
     steady = cycles[WARMUP_IMAGES:] if n > WARMUP_IMAGES + 1 else cycles
     measured = (steady[-1] - steady[0]) / (len(steady) - 1) if len(steady) > 1 else None

@@ -286,6 +286,32 @@ def sampling_section(net: Net) -> dict:
                                     "16-entry threshold table, PE*SIMD of them per macro"}
 
 
+def axis_section(wrapper) -> dict:
+    """Manifest fields of the AXI4-Stream top: its streams (with tlast) and status bits."""
+    from .axis import STATUS_BITS
+    streams = {name: {"payload": f"{prefix}_tdata", "valid": f"{prefix}_tvalid", "ready": f"{prefix}_tready",
+                      "last": f"{prefix}_tlast"}
+               for name, prefix in (("input", "s_axis"), ("output", "m_axis"), ("prog", "s_axis_prog"))}
+    return {"bus": "axis", "streams": streams, "axis": {
+        "clock": "clk (aclk), every register on its rising edge", "reset": "rst: synchronous, active high (not aresetn)",
+        "s_axis": f"images: tdata ({len(wrapper.s_axis_tdata)} bits) is one input word exactly as `input` describes "
+                  f"inp__payload; tlast is 1 on each image's last word ({wrapper.words_per_image} words per image); "
+                  "no tkeep/tstrb/tid/tdest/tuser",
+        "m_axis": f"results: tdata ({len(wrapper.m_axis_tdata)} bits) is one result as `output` describes out__payload "
+                  f"in its low {wrapper.out_bits} bits (bits above are 0); tlast is 1 on every beat (one beat per image)",
+        "s_axis_prog": f"programming: tdata ({len(wrapper.s_axis_prog_tdata)} bits) is one prog word as `prog` "
+                       f"describes prog__payload in its low {wrapper.prog_bits} bits (bits above ignored); tlast "
+                       "marks the last word of a programming burst (sets status.programmed once written)",
+        "status": {name: {"bit": bit, "meaning": {
+            "prog_error": "sticky: a prog word for no layer or no address (as prog_error)",
+            "prog_busy": "a macro is writing a word (as prog_busy)",
+            "framing_error": "sticky: an image's tlast missing on its last word or set on another; the data "
+                             "is used as it came (the core counts words per image), cleared by rst",
+            "programmed": "the burst that tlast ended has been written (prog_busy low after it); cleared by the "
+                          "next prog word and by rst"}[name]} for name, bit in STATUS_BITS.items()},
+        "other_ports": "clk, rst, dump_*, fault__*, prog_busy and prog_error as in `interface`"}}
+
+
 def read_errors_section() -> dict:
     """A design built with read errors at each inference (gen --read-errors)."""
     from bnnmram.models.faults.read_errors import READ_KEY
@@ -416,13 +442,28 @@ def load_manifest(rtl_dir) -> dict:
     return doc
 
 
-def generate(net: Net, folds: list[LayerFold], mram: MramParams = MramParams()) -> tuple[dict, dict]:
-    """({file name: text} of the RTL folder, manifest) for one net and folding."""
-    top = Accelerator(net, folds, mram)
-    text = verilog.convert(top, name=TOP, emit_src=False)
+BUSES = ("native", "axis")
+
+
+def generate(net: Net, folds: list[LayerFold], mram: MramParams = MramParams(),
+             bus: str = "native") -> tuple[dict, dict]:
+    """({file name: text} of the RTL folder, manifest) for one net and folding; `bus` "axis":
+    the AXI4-Stream top (hdl.axis) around the same core."""
+    if bus == "axis":
+        from .axis import AxisAccelerator
+        wrapper = AxisAccelerator(net, folds, mram, input_section(net, folds)["words_per_image"])
+        text = verilog.convert(wrapper, name=TOP, emit_src=False)
+        top = wrapper.core
+    else:
+        top = Accelerator(net, folds, mram)
+        text = verilog.convert(top, name=TOP, emit_src=False)
     params = dict(dataclasses.asdict(mram),   # per net layer; null for max-pool layers
                   pulse_cycles=[u.mram.pulse_cycles if u else None for u in top.units],
                   lanes=[u.mram.lanes if u else None for u in top.units])
     man = manifest(net, folds, top, text, params)
+    if bus == "axis":
+        man.update(axis_section(wrapper))
+        for section, port in (("input", "s_axis_tdata"), ("output", "m_axis_tdata"), ("prog", "s_axis_prog_tdata")):
+            man[section]["port"] = port
     files = {f"{TOP}.v": text, "lint.vlt": LINT_WAIVERS, "manifest.json": json.dumps(man, indent=1) + "\n"}
     return files, man

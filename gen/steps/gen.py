@@ -28,6 +28,9 @@ def add_parser(sub):
     p.add_argument("--xnor-in-memory", action="store_true",
                    help="rram2t2r: the sense amplifier computes XNOR(weight, input) for the layers with "
                         "bit inputs, and the MVTU skips its XNOR gates")
+    p.add_argument("--bus", choices=("native", "axis"), default="native",
+                   help="top-level streams: native valid/ready (default) or AXI4-Stream (s_axis images, "
+                        "m_axis results, s_axis_prog programming, each with tlast, and a status output)")
     p.add_argument("--read-errors", action="store_true",
                    help="stmram: every inference read may be sensed inverted, at the run-time rate on "
                         "fault__t_read (docs/fault-model.md, 'Read errors at each inference'; one hash and "
@@ -102,7 +105,8 @@ def run(args):
         flush=True)
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
                                                  args.mram_init, args.mram_hash_lanes, memory,
-                                                 args.xnor_in_memory, net.is_bayesian, args.read_errors))
+                                                 args.xnor_in_memory, net.is_bayesian, args.read_errors),
+                           args.bus)
     with od:
         for name, text in files.items():
             od.write(name, text)
