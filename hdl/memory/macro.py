@@ -187,11 +187,17 @@ class MramMacro(wiring.Component):
         cycle = Signal(range(self.pulse_cycles + 1))
         nf = Signal(range(self.depth // self.sf + 1))
         sf = Signal(range(self.sf + 1))
-        old = cells.read_port(domain="comb")
-        count = counts.read_port(domain="comb")
+        # the old word and its count, read synchronously (block-RAM friendly): addressed by the
+        # payload in the accept cycle, by the held address after it, so both are valid from the
+        # first pulse cycle to the commit
+        old = cells.read_port()
+        count = counts.read_port()
         wr = cells.write_port()
         wc = counts.write_port()
-        m.d.comb += [old.addr.eq(addr), count.addr.eq(addr), wr.addr.eq(addr), wc.addr.eq(addr),
+        busy = Signal()     # a write is in progress: prog.ready low
+        accepting = self.prog.valid & ~busy
+        read_addr = Mux(accepting, self.prog.p.addr, addr)
+        m.d.comb += [old.addr.eq(read_addr), count.addr.eq(read_addr), wr.addr.eq(addr), wc.addr.eq(addr),
                      wr.data.eq(result), wc.data.eq(count.data + 1)]
 
         # chunk k of `lanes` bits: row (PE) k // per_row, inputs (k % per_row) * lanes + j
@@ -218,7 +224,6 @@ class MramMacro(wiring.Component):
 
         # Control is all registers (no FSM decoder), so `prog.ready` is defined from time 0
         # in every simulator, Icarus included.
-        busy = Signal()     # a write is in progress: prog.ready low
         pulse = Signal()    # hashing rows / holding the programming pulse
         commit = Signal()   # write the faulty word and its incremented count
         m.d.comb += [self.prog.ready.eq(~busy), wr.en.eq(commit), wc.en.eq(commit)]
