@@ -51,7 +51,7 @@ def yosys_script(verilog: str, top: str, blackboxes: list[str]) -> str:
     lines += [f"hierarchy -top {top}", f"synth -flatten -top {top}", f"dfflibmap -liberty {LIB_NAME}",
               f"abc -D {d} -liberty {LIB_NAME} -script +strash;ifraig;scorr;dc2;dretime;strash;&get,-n;&dch,-f;"
               f"&nf,-D,{d};&put;buffer,-p,-N,{MAX_FANOUT};upsize,-D,{d};dnsize,-D,{d};stime,-p",
-              "opt_clean -purge", f"insbuf -buf BUFX2 A Y", "delete t:$scopeinfo", "opt_clean", "setundef -zero",
+              "opt_clean -purge", "insbuf -buf BUFX2 A Y", "delete t:$scopeinfo", "opt_clean", "setundef -zero",
               f"tee -q -o stat.json stat -json -liberty {LIB_NAME}", f"tee -q -o stat.txt stat -liberty {LIB_NAME}",
               "write_verilog -noattr -noexpr mapped.v"]
     return "\n".join(lines) + "\n"
@@ -270,9 +270,11 @@ def synthesize_asic(verilog: Path, man: dict, work: Path) -> dict:
                    "logic_area_um2": round(logic_um2 * scale ** 2, 1),
                    "memory_area_um2": round(sum(m["um2_native"] for m in mem["macros"].values())
                                             * (MODERN_NODE_NM / mem["node_nm"]) ** 2, 1),
-                   "fmax_mhz": round(f_mhz / scale, 1),
-                   "rule": "ideal (Dennard) scaling, an estimate: area x (28/180)^2, delay x 28/180; the memory "
-                           "cells from their own node by F^2"},
+                   "fmax_mhz": round(min(1000.0 / logic_ns / scale, 1000.0 / memory_ns), 1),
+                   "images_per_second": round(min(1000.0 / logic_ns / scale, 1000.0 / memory_ns) * 1e6 / cpi, 1),
+                   "rule": "ideal (Dennard) scaling, an estimate: area x (28/180)^2, logic delay x 28/180 (the memory "
+                           "access time does not scale: Fmax is still bounded by it); the memory cells from their "
+                           "own node by F^2"},
         "yosys_seconds": round(time.time() - t0, 1), "report": "stat.txt", "log": "yosys.log",
     }
 

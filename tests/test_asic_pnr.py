@@ -13,7 +13,7 @@ from nets import save_random_net
 def small_rtl(tmp_path_factory):
     out = tmp_path_factory.mktemp("silicon")
     net = save_random_net(out / "net.json", [16, 8, 4], seed=3)
-    assert run_cli(["gen", "--net", net, "--fold", "0:2:8", "--fold", "1:2:4", "--out", out / "rtl"]) == 0
+    assert run_cli(["gen", "--net", net, "--fold", "0:2:8", "--fold", "1:2:4", "--mram-hash-lanes", "1", "--out", out / "rtl"]) == 0
     return out / "rtl"
 
 
@@ -50,7 +50,7 @@ def test_fanout_buffering_keeps_every_load():
 
 
 def test_ecp5_place_and_route(small_rtl, tmp_path):
-    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ecp5", "--device", "25k", "--out", tmp_path / "pnr"]) == 0
+    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ecp5", "--device", "25k", "--freq", "12", "--out", tmp_path / "pnr"]) == 0
     r = json.loads((tmp_path / "pnr" / "pnr.json").read_text())
     man = json.loads((small_rtl / "manifest.json").read_text())
     assert r["timing_met"] and r["fmax_mhz"] >= r["constraint_mhz"] > 0
