@@ -114,3 +114,14 @@ def test_axis_conv_bit_exact(tmp_path):
     assert run_cli(["gen", "--net", net, "--bus", "axis", "--out", tmp_path / "rtl"]) == 0
     code, r = _sim(tmp_path / "rtl", net, tmp_path / "sim", "digits", "--images", "12", "--ber", "0.03", "--stalls")
     assert code == 0 and r["passed"] and r["mismatches"] == 0 and r["framing_error"] == 0
+
+
+def test_axis_refuses_a_bayesian_net(tmp_path, capsys):
+    from cli_helpers import assert_one_line_error, run_cli_err, snapshot
+    from nets import bayesian
+    from bnnmram.models.net import netfile
+    netfile.save(bayesian(random_net([64, 16, 10])), tmp_path / "b.json")
+    before = snapshot(tmp_path)
+    code, err = run_cli_err(capsys, ["gen", "--net", tmp_path / "b.json", "--bus", "axis", "--out", tmp_path / "rtl"])
+    assert_one_line_error(code, err, "gen", "--bus axis")
+    assert snapshot(tmp_path) == before

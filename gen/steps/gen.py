@@ -86,6 +86,9 @@ def run(args):
         check_xnor_in_memory(args.memory or "stmram")
     net = netfile.load(args.net)
     memory = sampled_memory(args) if net.is_bayesian else args.memory or "stmram"
+    if args.bus == "axis" and net.is_bayesian:
+        raise BnnMramError("--bus axis: the AXI4-Stream bench checks one result per image; a Bayesian net's "
+                           "T passes per image run on the native bus (omit --bus)")
     if args.read_errors and (net.is_bayesian or memory != "stmram"):
         raise BnnMramError("--read-errors: read errors at each inference are built into ST-MRAM macros "
                            "(--memory stmram) of deterministic nets, not " +
