@@ -67,7 +67,7 @@ def _run_yosys(workdir: Path, ys: str):
     if proc.returncode:
         text = (log.read_text(errors="replace") if log.exists() else "") + "\n" + stderr
         errors = [l.strip() for l in text.splitlines() if "ERROR" in l] or text.strip().splitlines()[-3:]
-        raise BnnMramError("Yosys failed: " + " | ".join(errors[:5]) + f" (log: {log})")
+        raise BnnMramError(f"Yosys failed (exit code {proc.returncode}): " + " | ".join(errors[:5]) + f" (log: {log})")
 
 
 def _summary(stat: dict, target: str) -> dict:

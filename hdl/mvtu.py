@@ -78,6 +78,21 @@ def hw_thresholds(layer: Layer) -> list[int]:
     return [popcount_threshold(t, layer.xnor_terms, f) for t, f in zip(layer.thresholds, layer.flip)]
 
 
+def first_argmax(values: list, index_bits: int):
+    """The index of the first maximum of `values` (as torch.argmax) as a comparator tree of
+    ceil(log2 N) levels: a pair's higher-index side wins only when strictly greater, so every
+    subtree gives its range's first maximum."""
+    nodes = [(v, C(j, index_bits)) for j, v in enumerate(values)]
+    while len(nodes) > 1:
+        paired = []
+        for k in range(0, len(nodes) - 1, 2):
+            (va, ia), (vb, ib) = nodes[k], nodes[k + 1]
+            b_wins = vb > va
+            paired.append((Mux(b_wins, vb, va), Mux(b_wins, ib, ia)))
+        nodes = paired + nodes[len(nodes) - len(nodes) % 2:]
+    return nodes[0][1]
+
+
 @dataclass(frozen=True)
 class _Issue:
     """The issue stage's signals the later stages use."""
@@ -121,7 +136,8 @@ class MVTU(wiring.Component):
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes,
                               memory=mram.memory, xnor=mram.xnor_in_memory and layer.input in XNOR_INPUTS,
-                              sampled=mram.sampled, read_errors=mram.read_errors)
+                              sampled=mram.sampled, read_errors=mram.read_errors,
+                              hash_stages=mram.hash_stages)
         # input vectors per image (a conv layer's output positions): a sampled macro's pass ends after them
         self.vectors = int(layer.out_shape[0] * layer.out_shape[1]) if kinds.of(layer).spatial_output else 1
         self.first = layer.input in ("pixel", "binarized", "sc")
@@ -294,12 +310,7 @@ class MVTU(wiring.Component):
                 for j in range(nf_n):
                     with m.If(fin_nf == j):
                         m.d.sync += scores[j * pe + p].eq(vals[p])
-        best = scores[0]
-        cls = C(0, max(1, ceil_log2(layer.n_out)))
-        for j in range(1, layer.n_out):   # first maximum wins, as torch.argmax
-            better = scores[j] > best
-            best = Mux(better, scores[j], best)
-            cls = Mux(better, j, cls)
+        cls = first_argmax([scores[j] for j in range(layer.n_out)], max(1, ceil_log2(layer.n_out)))
         payload = Signal(output_layout(layer))
         m.d.comb += [payload.cls.eq(cls), payload.scores.eq(scores)]
         m.d.comb += [fifo.w_data.eq(payload), fifo.w_en.eq(done)]

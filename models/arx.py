@@ -10,7 +10,8 @@ Users: the MRAM write-error model (models.faults.coordinates: v0, v1 = a weight'
 and the stochastic-computing input layer (models.net.stochastic: v0 = a tag, v1 = a pixel index).
 
 An arithmetic ("ops") is a namespace of 32-bit operations: const, add, rotl, rotr, node (names a
-round's result: a wire in logic), field(x, width, name) (x zero-extended or truncated to
+round's result: a wire in logic), stage(r, v0, v1) (the state entering round r: identity, or a
+pipeline register in logic), field(x, width, name) (x zero-extended or truncated to
 `width` bits), join(low, shift, high) (low | high << shift, low being `shift` bits wide) and
 compile(function) (what makes a Python function callable in that arithmetic: identity for NumPy
 and Amaranth, an inlined njit for Numba).
@@ -24,10 +25,11 @@ MASK32 = 0xFFFFFFFF
 
 def rounds(ops):
     """The ARX mix as a function (v0, v1, seed) -> 32-bit hash in the arithmetic `ops`."""
-    add, rotl, rotr, const, node = ops.add, ops.rotl, ops.rotr, ops.const, ops.node
+    add, rotl, rotr, const, node, stage = ops.add, ops.rotl, ops.rotr, ops.const, ops.node, ops.stage
 
     def mix(v0, v1, seed):
         for r in range(ROUNDS):
+            v0, v1 = stage(r, v0, v1)
             key = node(add(seed, const((r * GOLDEN) & MASK32)))
             v0 = node(add(rotr(v0, 8), v1) ^ key)
             v1 = node(rotl(v1, 3) ^ v0)
@@ -64,6 +66,10 @@ class NumpyOps:
     @staticmethod
     def node(x):
         return x
+
+    @staticmethod
+    def stage(r, v0, v1):
+        return v0, v1
 
     @staticmethod
     def field(x, width, name=""):

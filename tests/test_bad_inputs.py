@@ -432,6 +432,8 @@ ARGS = [
     (["gen", "--net", "{net}", "--pe", "3", "--out", "{out}"], "PE=3 does not divide"),
     (["gen", "--net", "{net}", "--simd", "5", "--out", "{out}"], "SIMD=5 does not divide"),
     (["gen", "--net", "{net}", "--pe", "0", "--out", "{out}"], "must be a positive integer"),
+    (["gen", "--net", "{net}", "--mram-hash-stages", "9", "--out", "{out}"], "fault-hash pipeline stages must be 0..8"),
+    (["gen", "--net", "{net}", "--mram-hash-stages", "-1", "--out", "{out}"], "fault-hash pipeline stages must be 0..8"),
     (["gen", "--net", "{net}", "--simd", "128", "--out", "{out}"], "SIMD=128 is wider than the 64 inputs"),
     (["gen", "--net", "{net}", "--pe", "99", "--out", "{out}"], "PE=99 is larger than the 64 neurons"),
     (["gen", "--net", "{net}", "--fold", "1:x", "--out", "{out}"], "must be LAYER:PE:SIMD"),
@@ -500,7 +502,7 @@ ARGS = [
      "sweep.csv exists and was not written by `bnnmram sweep`"),
     (["sweep", "--net", "{out}/missing.json", "--dataset", "digits", "--out", "{out}"], "does not exist"),
     # synth
-    (["synth", "--rtl", "{rtl}", "--target", "asic", "--out", "{out}"], "invalid choice: 'asic'"),
+    (["synth", "--rtl", "{rtl}", "--target", "vivado", "--out", "{out}"], "invalid choice: 'vivado'"),
     (["synth", "--rtl", "{rtl}", "--out", "{file}"], "is a file"),
     (["synth", "--rtl", "{rtl}", "--out", "{user_synth_dir}"], "stat.txt exists and was not written by `bnnmram synth`"),
     # energy

@@ -39,20 +39,60 @@ def test_hash_logic_equals_python_model():
     assert got == [int(fault_hash(*c)) for c in cases]
 
 
-@pytest.mark.parametrize("cfg,init,lanes", [
-    (FaultConfig(seed=3, ber=0.05), 0, None),   # auto: 6 lanes, one chunk per row
-    (FaultConfig(seed=9, ber=0.3), 1, 3),
-    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2),
+@pytest.mark.parametrize("cfg,init,lanes,stages", [
+    (FaultConfig(seed=3, ber=0.05), 0, None, 0),   # auto: 6 lanes, one chunk per row
+    (FaultConfig(seed=9, ber=0.3), 1, 3, 0),
+    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2, 0),
+    (FaultConfig(seed=9, ber=0.3), 1, 3, 4),       # the hash pipelined over 4 cycles
+    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2, 8),
+    (FaultConfig(seed=5, ber=0.2), 0, None, 3),    # one chunk per row, 3 uneven stages
 ])
-def test_mram_macro_write_errors_match_python_model(cfg, init, lanes):
+def test_mram_macro_write_errors_match_python_model(cfg, init, lanes, stages):
     f = check_fold(2, 24, 6, pe=3, simd=6)
     w = np.random.default_rng(1).integers(0, 2, (6, 24), dtype=np.uint8)
     macro = MramMacro(layer=2, pe=3, simd=6, sf=f.sf, depth=f.words, init_state=init,
-                      hash_lanes=lanes, write_cycles=2)
+                      hash_lanes=lanes, write_cycles=2, hash_stages=stages)
+    assert macro.pulse_cycles == max(2, 18 // macro.lanes + stages)
     got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg), f)
     want = stored_bits(w, 2, cfg, old=np.full_like(w, init))
     assert np.array_equal(got, want)
     assert (got != w).any()
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+@pytest.mark.parametrize("stages", [-1, 9])
+def test_hash_stages_outside_0_to_8_are_refused(stages):
+    from bnnmram.models.errors import BnnMramError
+    import gc
+    with pytest.raises(BnnMramError, match=f"fault-hash pipeline stages must be 0..8.*not {stages}"):
+        MramMacro(layer=2, pe=3, simd=6, sf=4, depth=4, hash_stages=stages)
+    gc.collect()   # the half-built macro's UnusedElaboratable warning, here under this test's filter
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 10, 16])
+def test_first_argmax_tree_picks_the_first_maximum(n):
+    """The output layer's class: the comparator tree gives torch.argmax's first maximum, ties
+    included (few distinct values make ties common)."""
+    from amaranth.hdl import signed
+    from bnnmram.hdl.mvtu import first_argmax
+    m = Module()
+    values = [Signal(signed(6), name=f"v{j}") for j in range(n)]
+    cls = Signal(5)
+    m.d.comb += cls.eq(first_argmax(values, 5))
+    rng = np.random.default_rng(n)
+    cases = [rng.integers(-3, 3, n) for _ in range(60)] + [np.full(n, -32), np.arange(n) % 4]
+    got = []
+
+    async def tb(ctx):
+        for c in cases:
+            for sig, v in zip(values, c):
+                ctx.set(sig, int(v))
+            await ctx.delay(1e-9)
+            got.append(ctx.get(cls))
+    sim = Simulator(m)
+    sim.add_testbench(tb)
+    sim.run()
+    assert got == [int(np.argmax(c)) for c in cases]
 
 
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")

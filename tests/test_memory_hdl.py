@@ -14,15 +14,15 @@ from bnnmram.models.memory import technology
 from sim_helpers import program_and_dump as _program
 
 
-@pytest.mark.parametrize("memory,lanes,rounds", [("rram", 6, 1), ("rram", 1, 2), ("rram2t2r", 3, 1),
-                                                 ("rram2t2r", 2, 2)])
-def test_resistive_macro_matches_device_model(memory, lanes, rounds):
+@pytest.mark.parametrize("memory,lanes,rounds,stages", [("rram", 6, 1, 0), ("rram", 1, 2, 0), ("rram2t2r", 3, 1, 0),
+                                                        ("rram2t2r", 2, 2, 0), ("rram", 3, 2, 4), ("rram2t2r", 2, 1, 2)])
+def test_resistive_macro_matches_device_model(memory, lanes, rounds, stages):
     tech = technology(memory)
     cfg = tech.fault_config(tech.condition(compliance_ua=5, reset_v=0.65), 13)
     f = check_fold(1, 24, 6, pe=3, simd=6)
     w = np.random.default_rng(2).integers(0, 2, (6, 24), dtype=np.uint8)
     macro = MramMacro(layer=1, pe=3, simd=6, sf=f.sf, depth=f.words, hash_lanes=lanes, write_cycles=2,
-                      memory=memory)
+                      memory=memory, hash_stages=stages)
     got = unpack_words(_program(macro, pack_words(w, f), cfg, rounds), f)
     want = stored_bits(w, 1, cfg, write=rounds - 1)
     assert np.array_equal(got, want)

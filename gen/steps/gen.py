@@ -22,6 +22,10 @@ def add_parser(sub):
     p.add_argument("--mram-hash-lanes", type=positive, default=None,
                    help="fault hashes per cycle while programming; must divide every layer's SIMD "
                         "(default: the largest divisor of each SIMD up to 8)")
+    p.add_argument("--mram-hash-stages", type=int, default=0, metavar="S",
+                   help="pipeline the write-error hash over S cycles (0..8, default 0: one cycle); each "
+                        "write's pulse lasts at least PE*SIMD/lanes + S cycles. For FPGA emulation at "
+                        "speed (bnnmram pnr): 4 gives two ARX rounds per cycle")
     p.add_argument("--memory", choices=MEMORIES, default=None,
                    help="weight memory macro: stmram (default; rram for a Bayesian net), rram (HfO2 1T1R), "
                         "rram2t2r (HfO2 2T2R, PCSA)")
@@ -79,11 +83,13 @@ def run(args):
     from bnnmram.hdl.generate import FILES, generate
     from bnnmram.hdl.memory.macro import check_xnor_in_memory
     from bnnmram.hdl.mram import MramParams, hash_lanes_for
+    from bnnmram.hdl.fault_hash import stage_rounds
     out = Path(args.out)
     _check_rtl_folder(out, FILES)
     od = OutputDir(out, "gen", list(FILES)).check()
     if args.xnor_in_memory:   # refused before any work, with the macro's own check
         check_xnor_in_memory(args.memory or "stmram")
+    stage_rounds(args.mram_hash_stages)
     net = netfile.load(args.net)
     memory = sampled_memory(args) if net.is_bayesian else args.memory or "stmram"
     if args.bus == "axis" and net.is_bayesian:
@@ -108,7 +114,8 @@ def run(args):
         flush=True)
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
                                                  args.mram_init, args.mram_hash_lanes, memory,
-                                                 args.xnor_in_memory, net.is_bayesian, args.read_errors),
+                                                 args.xnor_in_memory, net.is_bayesian, args.read_errors,
+                                                 args.mram_hash_stages),
                            args.bus)
     with od:
         for name, text in files.items():

@@ -59,6 +59,7 @@ class WeightedHardware(HardwareKind):
                 "mram_words": f.words, "mram_word_bits": unit.mram.word_bits,
                 "mram_bits_per_weight": unit.mram.bits_per_weight,
                 "mram_pulse_cycles": unit.mram.pulse_cycles, "mram_hash_lanes": unit.mram.lanes,
+                "mram_hash_stages": unit.mram.hash_stages,
                 "mram_xnor_in_memory": unit.mram.xnor, "mram_module": f"{top}.layer{i}.mram"}
 
     def manifest_problem(self, entry):

@@ -5,10 +5,12 @@ write-error logic, the macro everything else.
 Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
 
 - `prog` (stream of {addr, data}): programming. A write holds the port busy for
-  max(write_cycles, PE*SIMD/lanes) pulse cycles plus one commit cycle; during the pulse the
-  fault logic hashes `lanes` bits (hash_lanes, rounded down to a divisor of SIMD) per cycle
-  with `models.faults.model`' function of the bit's logical
-  coordinates (layer, neuron, input index, write count), so any folding flips the same weights.
+  max(write_cycles, PE*SIMD/lanes + hash_stages) pulse cycles plus one commit cycle; during the
+  pulse the fault logic hashes `lanes` bits (hash_lanes, rounded down to a divisor of SIMD) per
+  cycle with `models.faults.model`' function of the bit's logical coordinates (layer, neuron,
+  input index, write count), so any folding flips the same weights. With `hash_stages` S > 0 the
+  hash is pipelined over S cycles (hdl.fault_hash): a chunk's result arrives S cycles after its
+  coordinates, for a clock S-fold shorter on that path (FPGA fault emulation).
 - `rd_addr` / `rd_data`: inference read, `read_latency` cycles (>= 1).
 - `rd_in` (SIMD bits, only with `xnor_in_memory`, a 2T2R option): the layer's input bits for
   the read; the sense amplifier returns XNOR(weight, input) instead of the weight, bit
@@ -44,6 +46,7 @@ from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.model import WRITE_BITS
 
 from ..delay import delay
+from ..fault_hash import stage_rounds
 from ..sampler import LEVEL_BITS, read_flip, sample_bit
 from ..widths import index_shape, memory
 from . import cell as technology_cell
@@ -62,6 +65,7 @@ class MramParams:
     xnor_in_memory: bool = False  # 2T2R: the PCSA computes XNOR(weight, input) (bit-input layers)
     sampled: bool = False   # Bayesian nets: 4-bit levels per weight, every read sampled (models.bayes)
     read_errors: bool = False  # every read bit may be sensed inverted (models.faults.read_errors, fault t_read)
+    hash_stages: int = 0    # pipeline stages of the write-error hash (0: one cycle, combinational)
 
 
 DEFAULT_HASH_LANES = 8
@@ -113,7 +117,7 @@ class MramMacro(wiring.Component):
     (the sense amplifier computes XNOR with `rd_in`; cells that can: `xnor_sense`)."""
 
     def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
-                 hash_lanes=None, memory="stmram", xnor=False, sampled=False, read_errors=False):
+                 hash_lanes=None, memory="stmram", xnor=False, sampled=False, read_errors=False, hash_stages=0):
         if read_latency < 1:
             raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
         if write_cycles < 1:
@@ -133,6 +137,8 @@ class MramMacro(wiring.Component):
         self.read_latency, self.write_cycles, self.init_state = read_latency, write_cycles, init_state
         self.addr_bits = max(1, ceil_log2(depth))
         self.lanes = hash_lanes_for(layer, simd, hash_lanes)
+        stage_rounds(hash_stages)   # one line unless 0..8
+        self.hash_stages = 0 if sampled else hash_stages   # a sampled macro writes without hashing
         self.chunks = pe * simd // self.lanes
         self.cell = technology_cell(memory)
         if xnor:
@@ -155,7 +161,7 @@ class MramMacro(wiring.Component):
 
     @property
     def pulse_cycles(self) -> int:
-        return max(self.write_cycles, self.chunks)
+        return max(self.write_cycles, self.chunks + self.hash_stages)
 
     def elaborate(self, platform):
         m = Module()
@@ -200,6 +206,8 @@ class MramMacro(wiring.Component):
         m.d.comb += [old.addr.eq(read_addr), count.addr.eq(read_addr), wr.addr.eq(addr), wc.addr.eq(addr),
                      wr.data.eq(result), wc.data.eq(count.data + 1)]
 
+        pulse = Signal()    # hashing rows / holding the programming pulse
+        commit = Signal()   # write the faulty word and its incremented count
         # chunk k of `lanes` bits: row (PE) k // per_row, inputs (k % per_row) * lanes + j
         lanes, chunks = self.lanes, self.chunks
         per_row = self.simd // lanes
@@ -214,18 +222,22 @@ class MramMacro(wiring.Component):
             m.submodules.z_table = z_table = memory(shape=signed(Z_BITS), depth=len(z_table_init()),
                                                     init=z_table_init())
             rom_ports = [z_table.read_port(domain="comb") for _ in range(lanes * self.cell.roms)]
+        # the hash pipeline: the chunk's data, old bits and position follow its coordinates
+        S = self.hash_stages
+        data_s, old_s = delay(m, chunk_data, S, "wdata_stage"), delay(m, chunk_old, S, "old_stage")
         fails = []
         for j in range(0 if self.sampled else lanes):   # a sampled macro programs its levels exactly
             fails.append(self.cell.fails(m, f"hash{j}", self.fault, self.layer, neuron,
                                          sf * self.simd + part * lanes + j, count.data,
-                                         chunk_data[j], chunk_old[j],
-                                         rom_ports[j * self.cell.roms:(j + 1) * self.cell.roms]))
-        chunk_result = chunk_data if self.sampled else chunk_data ^ Cat(*fails)
+                                         data_s[j], old_s[j],
+                                         rom_ports[j * self.cell.roms:(j + 1) * self.cell.roms], S))
+        chunk_result = data_s if self.sampled else data_s ^ Cat(*fails)
+        hashing = Signal()   # a chunk enters the hash this cycle
+        m.d.comb += hashing.eq(pulse & (chunk < chunks))
+        landing = delay(m, Cat(hashing, chunk), S, "chunk_stage")   # ... and leaves it S cycles later
 
         # Control is all registers (no FSM decoder), so `prog.ready` is defined from time 0
         # in every simulator, Icarus included.
-        pulse = Signal()    # hashing rows / holding the programming pulse
-        commit = Signal()   # write the faulty word and its incremented count
         m.d.comb += [self.prog.ready.eq(~busy), wr.en.eq(commit), wc.en.eq(commit)]
         with m.If(self.prog.valid & ~busy):
             m.d.sync += [addr.eq(self.prog.p.addr), wdata.eq(self.prog.p.data),
@@ -233,10 +245,11 @@ class MramMacro(wiring.Component):
                          row.eq(0), chunk.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
             if per_row > 1:
                 m.d.sync += part.eq(0)
+        with m.If(landing[0]):
+            m.d.sync += result.word_select(landing[1:], lanes * self.bits_per_weight).eq(chunk_result)
         with m.If(pulse):
             with m.If(chunk < chunks):
-                m.d.sync += [result.word_select(chunk, lanes * self.bits_per_weight).eq(chunk_result),
-                             chunk.eq(chunk + 1)]
+                m.d.sync += chunk.eq(chunk + 1)
                 if per_row > 1:
                     m.d.sync += part.eq(Mux(part == per_row - 1, 0, part + 1))
                     with m.If(part == per_row - 1):

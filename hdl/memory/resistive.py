@@ -48,9 +48,9 @@ class _Resistive:
     base_ports = {"seed": 32, "set_mu": MU_BITS, "set_sigma": SIGMA_BITS, "reset_mu": MU_BITS,
                   "reset_sigma": SIGMA_BITS}
 
-    def device(self, m, prefix, fault, layer, neuron, index, write, state_set, rom_port, dev):
+    def device(self, m, prefix, fault, layer, neuron, index, write, state_set, rom_port, dev, stages):
         seed = fault.seed ^ C(DEVICE_KEY[dev], 32)
-        h = fault_hash(m, f"{prefix}_d{dev}", seed, C(layer, 8), neuron, index, write)
+        h = fault_hash(m, f"{prefix}_d{dev}", seed, C(layer, 8), neuron, index, write, stages)
         z = quantile(m, f"{prefix}_d{dev}", h, rom_port)
         return log_resistance(m, f"{prefix}_d{dev}", z, Mux(state_set, fault.set_mu, fault.reset_mu),
                               Mux(state_set, fault.set_sigma, fault.reset_sigma))
@@ -63,8 +63,8 @@ class Rram1T1RCell(_Resistive):
     ports = {**_Resistive.base_ports, "ref": MU_BITS}
     roms = 1
 
-    def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports):
-        lnr = self.device(m, prefix, fault, layer, neuron, index, write, d, rom_ports[0], 0)
+    def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports, stages=0):
+        lnr = self.device(m, prefix, fault, layer, neuron, index, write, d, rom_ports[0], 0, stages)
         return (lnr < fault.ref) != d
 
 
@@ -76,7 +76,7 @@ class Rram2T2RCell(_Resistive):
     roms = 2
     xnor_sense = True   # the input bit swaps which device drives which PCSA branch
 
-    def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports):
-        bl = self.device(m, prefix, fault, layer, neuron, index, write, d, rom_ports[0], 0)
-        blb = self.device(m, prefix, fault, layer, neuron, index, write, ~d, rom_ports[1], 1)
+    def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports, stages=0):
+        bl = self.device(m, prefix, fault, layer, neuron, index, write, d, rom_ports[0], 0, stages)
+        blb = self.device(m, prefix, fault, layer, neuron, index, write, ~d, rom_ports[1], 1, stages)
         return (bl < blb) != d

@@ -14,8 +14,9 @@ class StMramCell:
     roms = 0
     xnor_sense = False
 
-    def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports):
-        """1 where writing bit `d` over old bit `o` fails."""
-        h = fault_hash(m, prefix, fault.seed, C(layer, 8), neuron, index, write)
+    def fails(self, m, prefix, fault, layer, neuron, index, write, d, o, rom_ports, stages=0):
+        """1 where writing bit `d` over old bit `o` fails; the coordinates enter a hash of
+        `stages` pipeline cycles, `d` and `o` are given that many cycles later."""
+        h = fault_hash(m, prefix, fault.seed, C(layer, 8), neuron, index, write, stages)
         limit = Mux(d, fault.t01, fault.t10)
         return (Cat(h, C(0, 1)) < limit) & (~fault.switch_only | (o != d))

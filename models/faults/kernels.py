@@ -45,6 +45,11 @@ class NumbaOps:
 
     @staticmethod
     @njit(inline="always")
+    def stage(r, v0, v1):
+        return v0, v1
+
+    @staticmethod
+    @njit(inline="always")
     def field(x, width, name):
         return np.uint64(x) & np.uint64((1 << width) - 1)
 
