@@ -58,3 +58,7 @@ def test_ecp5_place_and_route(small_rtl, tmp_path):
     assert r["images_per_second"] == pytest.approx(min(r["fmax_mhz"], r["constraint_mhz"]) * 1e6 / man["cycles_per_image"], rel=1e-3)
     report = json.loads((tmp_path / "pnr" / "report.json").read_text())
     assert min(v["achieved"] for v in report["fmax"].values()) == pytest.approx(r["fmax_mhz"], abs=0.01)
+    path = r["critical_path"]   # the worst path's delay is the clock period nextpnr reports
+    assert 1000 / path["delay_ns"] == pytest.approx(r["fmax_mhz"], rel=0.02)
+    assert path["logic_ns"] > 0 and path["routing_ns"] > 0 and path["logic_steps"] > 0
+    assert path["from"] and path["to"]

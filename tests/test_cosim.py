@@ -124,3 +124,20 @@ def test_one_word_per_layer_folding(small_net, tmp_path, simulator):
     code, r = _sim(rtl, small_net[2], tmp_path, "--sim", simulator, "--images", "12",
                    "--ber", "0.03", "--seed", "5", "--stalls")
     assert code == 0 and r["mismatches"] == 0 and r["readback_mismatches"] == [] and r["weights_flipped"] > 0
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_pipelined_write_error_hash(small_net, tmp_path, simulator):
+    """gen --mram-hash-stages 4: the hash spread over 4 cycles stores the very words of the
+    fault model (read back) and the accelerator stays bit-exact; the pulse grows by 4 cycles."""
+    rtl = tmp_path / "rtl"
+    with pytest.raises(SystemExit) as e:
+        main(["gen", "--net", str(small_net[2]), "--fold", "0:8:16", "--mram-hash-stages", "4", "--out", str(rtl)])
+    assert e.value.code == 0
+    man = json.loads((rtl / "manifest.json").read_text())
+    assert man["mram"]["hash_stages"] == 4
+    for layer in man["layers"]:
+        assert layer["mram_pulse_cycles"] == max(4, layer["pe"] * layer["simd"] // layer["mram_hash_lanes"] + 4)
+    code, r = _sim(rtl, small_net[2], tmp_path, "--sim", simulator, "--images", "16",
+                   "--ber", "0.03", "--seed", "7", "--stalls")
+    assert code == 0 and r["mismatches"] == 0 and r["readback_mismatches"] == [] and r["weights_flipped"] > 0

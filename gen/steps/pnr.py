@@ -3,6 +3,7 @@ PyPI, out of context): the behavioural memory macros synthesized as they are (bl
 RAM with their write-error logic: FPGA fault emulation), utilisation, Fmax from nextpnr's timing
 analysis, images per second = Fmax / cycles per image (docs/asic.md, "FPGA")."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,24 @@ def _nextpnr(work: Path, device: str, freq: float, seed: int, log: str, allow_fa
     return proc.returncode, report
 
 
+def _signal(cell: str) -> str:
+    """A readable design signal for a nextpnr cell name (its name before the mapping suffixes)."""
+    return re.split(r"_TRELLIS|_LUT4|_CCU2C|_PFUMX|_L6MUX|_DP16KD|_DPR16X4|\$", cell)[0] or cell
+
+
+def critical_path(report: dict) -> dict | None:
+    """The worst path of nextpnr's report: start and end signal, ns in logic and in routing."""
+    paths = report.get("critical_paths") or []
+    if not paths:
+        return None
+    steps = max(paths, key=lambda p: sum(s["delay"] for s in p["path"]))["path"]
+    total = sum(s["delay"] for s in steps)
+    logic = sum(s["delay"] for s in steps if s["type"] in ("logic", "clk-to-q", "setup"))
+    return {"from": _signal(steps[0]["from"]["cell"]), "to": _signal(steps[-1]["to"]["cell"]),
+            "delay_ns": round(total, 2), "logic_ns": round(logic, 2), "routing_ns": round(total - logic, 2),
+            "logic_steps": sum(1 for s in steps if s["type"] == "logic")}
+
+
 def run(args):
     from bnnmram.hdl.generate import load_manifest
     from ..yosys import _run_yosys, yosys_binary
@@ -88,6 +107,7 @@ def run(args):
               "timing_met": fmax >= target, "first_run_fmax_mhz": round(achieved, 2),
               "utilization": util, "cycles_per_image": cpi,
               "images_per_second": round(min(fmax, target) * 1e6 / cpi, 1),
+              "critical_path": critical_path(final), "hash_stages": man["mram"].get("hash_stages", 0),
               "mram_bits": man["mram_bits"], "seconds": round(time.time() - t0, 1),
               "memory": "the behavioural macros with their write-error logic, as block/distributed RAM"}
     (work / "pnr.ys").write_text((work / "synth.ys").read_text())
@@ -98,5 +118,12 @@ def run(args):
         od.commit()
     shutil.rmtree(work, ignore_errors=True)
     used = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in util.items())
+    path = result["critical_path"]
+    if path:
+        print(f"pnr: critical path {path['from']} -> {path['to']}: {path['delay_ns']} ns "
+              f"({path['logic_ns']} logic, {path['routing_ns']} routing, {path['logic_steps']} logic steps)")
+        if result["hash_stages"] == 0 and ".mram." in path["from"] + path["to"]:
+            print("pnr: a macro's write-error logic sets this clock: 'bnnmram gen --mram-hash-stages 4' "
+                  "pipelines its hash")
     print(f"pnr: {DEVICES[args.device]}: {used}; Fmax {fmax:.2f} MHz (constraint {target} MHz, met), "
           f"{result['images_per_second']:,.0f} images/s at {cpi} cycles/image -> {out / 'pnr.json'}")
