@@ -66,7 +66,8 @@ def _run_yosys(workdir: Path, ys: str):
     stderr = proc.stderr.read()
     if proc.returncode:
         text = (log.read_text(errors="replace") if log.exists() else "") + "\n" + stderr
-        errors = [l.strip() for l in text.splitlines() if "ERROR" in l] or text.strip().splitlines()[-3:]
+        errors = list(dict.fromkeys(l.strip() for l in text.splitlines() if "ERROR" in l)) \
+            or text.strip().splitlines()[-3:]
         raise BnnMramError(f"Yosys failed (exit code {proc.returncode}): " + " | ".join(errors[:5]) + f" (log: {log})")
 
 

@@ -113,7 +113,7 @@ def test_conv_read_errors_bit_exact(tmp_path):
                     "--epochs", "2", "--out", tmp_path / "net"]) == 0
     net = tmp_path / "net" / "net.json"
     assert run_cli(["gen", "--net", net, "--read-errors", "--out", tmp_path / "rtl"]) == 0
-    code, r = _sim(tmp_path / "rtl", net, tmp_path / "sim", "--images", "25", "--read-ber", "0.05",
+    code, r = _sim(tmp_path / "rtl", net, tmp_path / "sim", "--images", "12", "--read-ber", "0.05",
                    "--ber", "0.02", "--stalls")
     assert code == 0 and r["passed"] and r["mismatches"] == 0 and r["accuracy"] == r["golden_accuracy"]
 
