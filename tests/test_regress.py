@@ -40,20 +40,20 @@ def _without_timing(doc):
 
 
 def test_one_and_two_workers_give_the_same_regress_json(tiny_net, tmp_path):
-    m = _matrix(tmp_path, tiny_net, foldings=["default", "0:8:16"], bers=[0.02], seeds=[3], stalls=[False, True])
+    m = _matrix(tmp_path, tiny_net, foldings=["default", "0:8:16"], bers=[0.02], seeds=[3], stalls=[True])
     docs = []
     out = tmp_path / "out"
     for workers in (1, 2):   # the same folder, as a user reruns a regression with more workers
         assert _run(["regress", "--matrix", str(m), "--workers", str(workers), "--out", str(out)]) == 0
         docs.append(json.loads((out / "regress.json").read_text()))
         assert docs[-1]["timing"]["workers"] == workers
-        assert (out / "regress.md").read_text().startswith("# bnnmram regress: 4 passed")
+        assert (out / "regress.md").read_text().startswith("# bnnmram regress: 2 passed")
         xml = ET.parse(out / "regress.xml").getroot()
-        assert xml.get("tests") == "4" and xml.get("failures") == "0" and len(xml.findall(".//testcase")) == 4
+        assert xml.get("tests") == "2" and xml.get("failures") == "0" and len(xml.findall(".//testcase")) == 2
     a, b = docs
     assert _without_timing(a) == _without_timing(b)
     runs = a["runs"]
-    assert len(runs) == 2 * 2 and all(r["status"] == "pass" and r["mismatches"] == 0 for r in runs)
+    assert len(runs) == 2 and all(r["status"] == "pass" and r["mismatches"] == 0 for r in runs)
     assert any(r["weights_flipped"] > 0 for r in runs) and any(r["stalls"] for r in runs)
     assert {r["folding"] for r in runs} == {"default", "0:8:16"}
     # the cycles per image of the two foldings differ, each as analysed
