@@ -158,11 +158,13 @@ def test_train_bayesian_and_infer_samples(tmp_path, capsys, digits):
      "write errors beside read-time sampling are not modelled"),
     (["gen", "--net", "BAYES", "--memory", "stmram", "--out", "OUT/rtl"], "samples its weights in 1T1R RRAM cells (--memory rram)"),
     (["gen", "--net", "BAYES", "--memory", "rram2t2r", "--out", "OUT/rtl"], "not --memory rram2t2r"),
+    (["gen", "--net", "BAYES", "--memory", "rram", "--mram-hash-stages", "4", "--out", "OUT/rtl"],
+     "sampled macros program without the write-error hash"),
     (["energy", "--net", "DET", "--samples", "4", "--out", "OUT/e"], "--samples needs a Bayesian net"),
     (["sweep", "--net", "BAYES", "--dataset", "digits", "--ber", "1e-2", "--trials", "1", "--out", "OUT/s"], "`bnnmram sweep` takes"),
     (["train", "--dataset", "digits", "--arch", "64-10", "--kl-weight", "1", "--out", "OUT/t"], "--kl-weight needs --bayesian"),
     (["train", "--dataset", "digits", "--arch", "64-10", "--bayesian", "--kl-weight", "-1", "--out", "OUT/t"], "KL weight must be in [0, 1000]"),
-], ids=["deterministic", "samples 0", "with write errors", "gen stmram", "gen 2t2r", "energy samples", "sweep",
+], ids=["deterministic", "samples 0", "with write errors", "gen stmram", "gen 2t2r", "gen hash stages", "energy samples", "sweep",
         "kl without bayes", "kl negative"])
 def test_bayesian_refusals(capsys, tmp_path, argv, expect):
     from cli_helpers import assert_one_line_error, run_cli_err, snapshot

@@ -95,6 +95,9 @@ def run(args):
     if args.bus == "axis" and net.is_bayesian:
         raise BnnMramError("--bus axis: the AXI4-Stream bench checks one result per image; a Bayesian net's "
                            "T passes per image run on the native bus (omit --bus)")
+    if args.mram_hash_stages and net.is_bayesian:
+        raise BnnMramError("--mram-hash-stages: a Bayesian net's sampled macros program without the write-error "
+                           "hash, so there is nothing to pipeline (omit the option)")
     if args.read_errors and (net.is_bayesian or memory != "stmram"):
         raise BnnMramError("--read-errors: read errors at each inference are built into ST-MRAM macros "
                            "(--memory stmram) of deterministic nets, not " +

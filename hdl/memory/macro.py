@@ -138,7 +138,7 @@ class MramMacro(wiring.Component):
         self.addr_bits = max(1, ceil_log2(depth))
         self.lanes = hash_lanes_for(layer, simd, hash_lanes)
         stage_rounds(hash_stages)   # one line unless 0..8
-        self.hash_stages = 0 if sampled else hash_stages   # a sampled macro writes without hashing
+        self.hash_stages = 0 if sampled else hash_stages   # a sampled macro writes without hashing (gen refuses S > 0)
         self.chunks = pe * simd // self.lanes
         self.cell = technology_cell(memory)
         if xnor:
