@@ -12,11 +12,11 @@ OSU018  := /usr/share/qflow/tech/osu018/osu018_stdcells.lib
 setup: $(STAMP) $(MNIST)
 
 # System packages: only when something is missing, so a second run costs nothing.
-/usr/bin/iverilog $(FMNIST) $(OSU018) /usr/bin/sta:
+/usr/bin/iverilog $(FMNIST) $(OSU018) /usr/bin/sta /usr/bin/ccache:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog dataset-fashion-mnist qflow-tech-osu018 opensta
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog dataset-fashion-mnist qflow-tech-osu018 opensta ccache
 
-$(STAMP): pyproject.toml /usr/bin/iverilog $(FMNIST) $(OSU018) /usr/bin/sta
+$(STAMP): pyproject.toml /usr/bin/iverilog $(FMNIST) $(OSU018) /usr/bin/sta /usr/bin/ccache
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0

