@@ -49,9 +49,10 @@ lint_off -rule DECLFILENAME
 
 def latency_cycles(folds: list[LayerFold], read_latency: int, sc: bool = False) -> int:
     """MLPs: cycles from the edge that accepts an image's last input word to its result being
-    valid on `out`, pipeline empty: per layer its NF*SF issue cycles, the MRAM read latency,
-    one accumulate and one threshold/score cycle, and the output FIFO; plus one cycle to mark
-    the pixel buffer full, and one for the sc encoder's output register."""
+    valid on `out`, pipeline empty: per layer its NF*SF issue cycles, the MRAM read latency (plus
+    the datapath stage, if any: callers pass their sum), one accumulate and one threshold/score
+    cycle, and the output FIFO; plus one cycle to mark the pixel buffer full, and one for the sc
+    encoder's output register."""
     return 1 + int(sc) + sum(f.nf * f.sf + read_latency + FIFO_CYCLES + 1 for f in folds)
 
 
@@ -174,6 +175,7 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     out = net.layers[-1]
     sw = score_shape(out).width
     cls_bits = len(top.out.payload.cls)
+    pipe = params["read_latency"] + params["datapath_stage"]   # the MVTU's stages between read address and accumulate
     doc = {
         "format": "bnnmram-rtl", "version": MANIFEST_VERSION,
         "top": TOP, "verilog": f"{TOP}.v", "lint_waivers": "lint.vlt",
@@ -205,10 +207,10 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
         "fault_ports": fault_ports_section(params["memory"], params["read_errors"]),
         "memory": memory_section(params["memory"], params["read_errors"]),
         "mram": params,
-        "layers": [layer_entry(i, l, f, u, params["read_latency"])
+        "layers": [layer_entry(i, l, f, u, pipe)
                    for i, (l, f, u) in enumerate(zip(net.layers, folds, top.units))],
         "cycles_per_image": cycles_per_image(folds),
-        "latency_cycles": latency_cycles(folds, params["read_latency"], net.sc is not None) if net.is_dense else None,
+        "latency_cycles": latency_cycles(folds, pipe, net.sc is not None) if net.is_dense else None,
         "mram_bits": sum(l.n_in * l.n_out for l in net.layers),
     }
     if params["sampled"]:
@@ -216,12 +218,12 @@ def manifest(net: Net, folds: list[LayerFold], top: Accelerator, text: str, para
     if params["read_errors"]:
         doc["read_errors"] = read_errors_section()
     if not net.is_dense:
-        doc["latency_cycles_max"] = latency_cycles_max(folds, params["read_latency"], net.sc is not None)
+        doc["latency_cycles_max"] = latency_cycles_max(folds, pipe, net.sc is not None)
         doc["latency_cycles_max_rule"] = ("sc_encoder_cycles + the sum over layers of (cycles + "
                                           "pipeline_stages)")
         doc["sc_encoder_cycles"] = int(net.sc is not None)
         for e in doc["layers"]:
-            e["pipeline_stages"] = conv_pipeline_stages(params["read_latency"])
+            e["pipeline_stages"] = conv_pipeline_stages(pipe)
     return doc
 
 

@@ -131,6 +131,7 @@ class MVTU(wiring.Component):
             raise ValueError(f"layer {index}: folding is for {fold.n_in}x{fold.n_out}, "
                              f"layer is {layer.n_in}x{layer.n_out}")
         self.layer, self.index, self.fold = layer, index, fold
+        self.stage = mram.datapath_stage   # 1: partial sums (hidden) or class and scores (output) registered
         self.binarize_threshold = binarize_threshold
         self.mram = MramMacro(layer=index, pe=fold.pe, simd=fold.simd, sf=fold.sf, depth=fold.words,
                               read_latency=mram.read_latency, write_cycles=mram.write_cycles,
@@ -168,14 +169,16 @@ class MVTU(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        depth = output_fifo_depth(self.layer, self.mram.read_latency)
+        depth = output_fifo_depth(self.layer, self.mram.read_latency + self.stage)
         fifo = self._macro_and_fifo(m, depth)
         issue = self._issue(m, fifo, depth)
         x = self._input_slice(m, issue)
+        # a hidden layer's datapath stage sits before its accumulators: the tags wait for it too
+        partial_stage = 0 if self.layer.is_output else self.stage
         tag = delay(m, Cat(issue.issue, issue.sf == 0, issue.last_sf, issue.last_issue, issue.nf),
-                    self.mram.read_latency, "tag_stage")
+                    self.mram.read_latency + partial_stage, "tag_stage")
         valid_e, first_e, last_e, end_e, nf_e = tag[0], tag[1], tag[2], tag[3], tag[4:]
-        accs = self._accumulate(m, x, valid_e, first_e)
+        accs = self._accumulate(m, x, valid_e, first_e, partial_stage)
 
         # ---- finish a neuron fold (one cycle after its last partial sum) --------------------
         fin = Signal()
@@ -184,11 +187,12 @@ class MVTU(wiring.Component):
         m.d.sync += [fin.eq(valid_e & last_e), fin_end.eq(valid_e & end_e), fin_nf.eq(nf_e)]
         done = Signal()
         m.d.sync += done.eq(fin_end)
-        m.d.comb += issue.push.eq(done)
         if self.layer.is_output:
-            self._scores_and_class(m, fifo, accs, fin, fin_nf, done)
+            push = self._scores_and_class(m, fifo, accs, fin, fin_nf, done)
         else:
+            push = done
             self._threshold_bits(m, fifo, accs, fin, fin_nf, nf_e, done)
+        m.d.comb += issue.push.eq(push)
         return m
 
     def _macro_and_fifo(self, m, depth):
@@ -287,17 +291,21 @@ class MVTU(wiring.Component):
         return unsigned(bits_for(layer.n_in)), [tree_sum(~(w[p * simd + s] ^ xb[s]) for s in range(simd))
                                                 for p in range(pe)]
 
-    def _accumulate(self, m, x, valid_e, first_e) -> list:
-        """PE accumulators: cleared at a neuron fold's first synapse fold, then summing."""
+    def _accumulate(self, m, x, valid_e, first_e, stage: int) -> list:
+        """PE accumulators: cleared at a neuron fold's first synapse fold, then summing (the
+        partial sums through `stage` registers first)."""
         acc_shape, partials = self._partials(x)
+        if stage:
+            partials = [delay(m, v, stage, f"partial{p}_stage") for p, v in enumerate(partials)]
         accs = [Signal(acc_shape, name=f"acc{p}") for p in range(self.fold.pe)]
         with m.If(valid_e):
             for p in range(self.fold.pe):
                 m.d.sync += accs[p].eq(Mux(first_e, 0, accs[p]) + partials[p])
         return accs
 
-    def _scores_and_class(self, m, fifo, accs, fin, fin_nf, done):
-        """Output layer: the scores register, the first maximum's class, pushed per image."""
+    def _scores_and_class(self, m, fifo, accs, fin, fin_nf, done) -> Value:
+        """Output layer: the scores register, the first maximum's class, pushed per image (with
+        the datapath stage: class and scores registered, pushed a cycle later); the push."""
         layer, pe, nf_n = self.layer, self.fold.pe, self.fold.nf
         sshape = score_shape(layer)
         scores = Signal(data.ArrayLayout(sshape, layer.n_out))
@@ -313,7 +321,9 @@ class MVTU(wiring.Component):
         cls = first_argmax([scores[j] for j in range(layer.n_out)], max(1, ceil_log2(layer.n_out)))
         payload = Signal(output_layout(layer))
         m.d.comb += [payload.cls.eq(cls), payload.scores.eq(scores)]
-        m.d.comb += [fifo.w_data.eq(payload), fifo.w_en.eq(done)]
+        push = delay(m, done, self.stage, "push_stage")
+        m.d.comb += [fifo.w_data.eq(delay(m, payload.as_value(), self.stage, "class_stage")), fifo.w_en.eq(push)]
+        return push
 
     def _threshold_bits(self, m, fifo, accs, fin, fin_nf, nf_e, done):
         """Hidden layer: each neuron's bit against its threshold and direction (a ROM of PE

@@ -82,8 +82,8 @@ def test_flatten_keeps_channel_last_order(n, c):
     assert _stream(unit, pixels, 4, rng, True) == _pack(images, 1)
 
 
-def _run_conv_accelerator(net, folds, images, cfg, *, stall_seed=None):
-    top = Accelerator(net, folds, MramParams())
+def _run_conv_accelerator(net, folds, images, cfg, *, stall_seed=None, mram=MramParams()):
+    top = Accelerator(net, folds, mram)
     rng = np.random.default_rng(stall_seed or 0)
     c = net.layers[0].in_shape[2]
     results, cycles = [], []
@@ -138,6 +138,20 @@ def test_conv_steady_state_equals_analytic_cycles(overrides):
     images = np.random.default_rng(2).integers(0, 256, (6, 8 * 8 * 2), dtype=np.uint8)
     results, cycles = _run_conv_accelerator(net, folds, images, FaultConfig())
     assert [r[1] for r in results] == golden.run(net, images).scores.tolist()
+    per_image = np.diff(cycles[2:])
+    assert np.all(per_image == max(f.cycles for f in folds)), (per_image, [f.cycles for f in folds])
+
+
+@pytest.mark.parametrize("overrides", [{}, {0: (4, 18), 2: (3, 4), 3: (1, 4)}], ids=["default", "conv0-fast"])
+def test_conv_datapath_stage_keeps_results_and_rate(overrides):
+    """gen --datapath-stage (partial sums and the class registered): the same scores with
+    errors, and the analytic rate, also where a conv layer takes a patch every cycle."""
+    net = random_conv_net(4)
+    folds = fold_net(net, overrides=overrides)
+    images = np.random.default_rng(3).integers(0, 256, (6, 8 * 8 * 2), dtype=np.uint8)
+    cfg = FaultConfig(seed=2, ber=0.05)
+    results, cycles = _run_conv_accelerator(net, folds, images, cfg, mram=MramParams(datapath_stage=1))
+    assert [r[1] for r in results] == golden.run(faulty_net(net, cfg), images).scores.tolist()
     per_image = np.diff(cycles[2:])
     assert np.all(per_image == max(f.cycles for f in folds)), (per_image, [f.cycles for f in folds])
 

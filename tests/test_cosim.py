@@ -21,7 +21,7 @@ def rtl_switch(small_net, tmp_path_factory):
     out = tmp_path_factory.mktemp("rtl_switch")
     with pytest.raises(SystemExit) as e:
         main(["gen", "--net", str(small_net[2]), "--mram-init", "1", "--mram-read-latency", "2",
-              "--mram-hash-stages", "4", "--out", str(out)])
+              "--mram-hash-stages", "4", "--datapath-stage", "--out", str(out)])
     assert e.value.code == 0
     return out
 
@@ -74,10 +74,11 @@ def test_stall_rates_are_parameters_of_the_bench(rtl, small_net, tmp_path):
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])
 def test_failure_to_switch_mode(rtl_switch, small_net, tmp_path, simulator):
     """Switch-mode errors through the write-error hash pipelined over 4 cycles (gen
-    --mram-hash-stages 4): the stored words read back as the fault model's, bit-exact inference;
-    each write's pulse is 4 cycles longer."""
+    --mram-hash-stages 4), in a datapath with one more register per layer (--datapath-stage): the
+    stored words read back as the fault model's, bit-exact inference; each write's pulse is 4
+    cycles longer; rate and latency as the manifest states."""
     man = json.loads((rtl_switch / "manifest.json").read_text())
-    assert man["mram"]["hash_stages"] == 4
+    assert man["mram"]["hash_stages"] == 4 and man["mram"]["datapath_stage"] == 1
     for layer in man["layers"]:
         assert layer["mram_pulse_cycles"] == max(4, layer["pe"] * layer["simd"] // layer["mram_hash_lanes"] + 4)
     code, r = _sim(rtl_switch, small_net[2], tmp_path, "--sim", simulator, "--images", "30",
@@ -85,6 +86,8 @@ def test_failure_to_switch_mode(rtl_switch, small_net, tmp_path, simulator):
                    "--seed", "4")
     assert code == 0 and r["mismatches"] == 0 and r["readback_mismatches"] == []
     assert r["weights_flipped"] > 0
+    assert abs(r["cycles_per_image"] - man["cycles_per_image"]) <= 0.05 * man["cycles_per_image"]
+    assert r["first_result_cycle"] == man["input"]["words_per_image"] - 1 + man["latency_cycles"]
 
 
 def test_injected_hardware_difference_is_caught(rtl, small_net, tmp_path, monkeypatch):

@@ -190,6 +190,20 @@ def test_accelerator_bit_exact_with_errors_and_stalls(request, fixture, digits):
     assert [r[1] for r in results] == [list(s) for s in g.scores]
 
 
+@pytest.mark.parametrize("fixture", ["small_net", "binarized_net"])
+def test_datapath_stage_bit_exact_with_errors_and_stalls(request, fixture, digits):
+    """gen --datapath-stage: signed +-pixel and popcount partial sums through their register,
+    the class and scores through theirs; results as the golden model's, under stalls."""
+    _, net, _ = request.getfixturevalue(fixture)
+    folds = fold_net(net)
+    images = digits.test_x[:6]
+    cfg = FaultConfig(seed=11, ber=0.03)
+    g = golden.run(faulty_net(net, cfg), images)
+    results, _ = _run_accelerator(net, folds, images, cfg, stall_seed=5, mram=MramParams(datapath_stage=1))
+    assert [r[0] for r in results] == list(g.pred)
+    assert [r[1] for r in results] == [list(s) for s in g.scores]
+
+
 def test_layers_overlap_images_steady_state_meets_analytic(small_net, digits):
     _, net, _ = small_net
     folds = fold_net(net, overrides={0: (4, 16), 1: (4, 16), 2: (2, 8)})

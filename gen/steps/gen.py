@@ -26,6 +26,10 @@ def add_parser(sub):
                    help="pipeline the write-error hash over S cycles (0..8, default 0: one cycle); each "
                         "write's pulse lasts at least PE*SIMD/lanes + S cycles. For FPGA emulation at "
                         "speed (bnnmram pnr): 4 gives two ARX rounds per cycle")
+    p.add_argument("--datapath-stage", action="store_true",
+                   help="one more register per layer for a faster clock: hidden layers register their PE "
+                        "partial sums before the accumulators, the output layer its class and scores before "
+                        "the FIFO; +1 latency cycle per layer, cycles per image unchanged")
     p.add_argument("--memory", choices=MEMORIES, default=None,
                    help="weight memory macro: stmram (default; rram for a Bayesian net), rram (HfO2 1T1R), "
                         "rram2t2r (HfO2 2T2R, PCSA)")
@@ -118,7 +122,7 @@ def run(args):
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
                                                  args.mram_init, args.mram_hash_lanes, memory,
                                                  args.xnor_in_memory, net.is_bayesian, args.read_errors,
-                                                 args.mram_hash_stages),
+                                                 args.mram_hash_stages, int(args.datapath_stage)),
                            args.bus)
     with od:
         for name, text in files.items():

@@ -66,6 +66,8 @@ class MramParams:
     sampled: bool = False   # Bayesian nets: 4-bit levels per weight, every read sampled (models.bayes)
     read_errors: bool = False  # every read bit may be sensed inverted (models.faults.read_errors, fault t_read)
     hash_stages: int = 0    # pipeline stages of the write-error hash (0: one cycle, combinational)
+    datapath_stage: int = 0  # not the macro's: 1 adds a register per layer (hidden layers' partial sums,
+                             # the output layer's class and scores), +1 latency cycle each (hdl/mvtu.py)
 
 
 DEFAULT_HASH_LANES = 8
