@@ -78,12 +78,20 @@ def hw_thresholds(layer: Layer) -> list[int]:
     return [popcount_threshold(t, layer.xnor_terms, f) for t, f in zip(layer.thresholds, layer.flip)]
 
 
-def first_argmax(values: list, index_bits: int):
+def first_argmax(values: list, index_bits: int, m=None, stage_level: int | None = None):
     """The index of the first maximum of `values` (as torch.argmax) as a comparator tree of
     ceil(log2 N) levels: a pair's higher-index side wins only when strictly greater, so every
-    subtree gives its range's first maximum."""
+    subtree gives its range's first maximum. With `m` and `stage_level` k, the nodes left after
+    k levels pass through a register (the result one cycle later)."""
     nodes = [(v, C(j, index_bits)) for j, v in enumerate(values)]
-    while len(nodes) > 1:
+    level = 0
+    while True:
+        if m is not None and level == stage_level:
+            nodes = [(delay(m, v, 1, f"argmax_value{k}_stage"), delay(m, i, 1, f"argmax_index{k}_stage"))
+                     for k, (v, i) in enumerate(nodes)]
+        if len(nodes) == 1:
+            break
+        level += 1
         paired = []
         for k in range(0, len(nodes) - 1, 2):
             (va, ia), (vb, ib) = nodes[k], nodes[k + 1]
@@ -318,11 +326,14 @@ class MVTU(wiring.Component):
                 for j in range(nf_n):
                     with m.If(fin_nf == j):
                         m.d.sync += scores[j * pe + p].eq(vals[p])
-        cls = first_argmax([scores[j] for j in range(layer.n_out)], max(1, ceil_log2(layer.n_out)))
+        # with the datapath stage, a register halfway down the comparator tree (and on the scores)
+        levels = ceil_log2(layer.n_out)
+        cls = first_argmax([scores[j] for j in range(layer.n_out)], max(1, levels), m,
+                           levels // 2 if self.stage else None)
         payload = Signal(output_layout(layer))
-        m.d.comb += [payload.cls.eq(cls), payload.scores.eq(scores)]
+        m.d.comb += [payload.cls.eq(cls), payload.scores.eq(delay(m, scores.as_value(), self.stage, "scores_stage"))]
         push = delay(m, done, self.stage, "push_stage")
-        m.d.comb += [fifo.w_data.eq(delay(m, payload.as_value(), self.stage, "class_stage")), fifo.w_en.eq(push)]
+        m.d.comb += [fifo.w_data.eq(payload), fifo.w_en.eq(push)]
         return push
 
     def _threshold_bits(self, m, fifo, accs, fin, fin_nf, nf_e, done):

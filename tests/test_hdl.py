@@ -95,6 +95,35 @@ def test_first_argmax_tree_picks_the_first_maximum(n):
     assert got == [int(np.argmax(c)) for c in cases]
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 10])
+def test_first_argmax_tree_with_a_register_inside(n):
+    """--datapath-stage: the tree registered halfway (scores in an array of signed elements, as
+    the output layer holds them) gives the same first maximum one cycle later."""
+    from amaranth.hdl import signed
+    from amaranth.lib import data
+    from amaranth.utils import ceil_log2
+    from bnnmram.hdl.mvtu import first_argmax
+    m = Module()
+    scores = Signal(data.ArrayLayout(signed(6), n))
+    cls = Signal(5)
+    m.d.comb += cls.eq(first_argmax([scores[j] for j in range(n)], 5, m, ceil_log2(n) // 2))
+    rng = np.random.default_rng(n)
+    cases = [rng.integers(-20, 20, n) for _ in range(40)] + [np.full(n, -32), -(np.arange(n) % 4)]
+    got = []
+
+    async def tb(ctx):
+        for c in cases:
+            for j, v in enumerate(c):
+                ctx.set(scores[j], int(v))
+            await ctx.tick()
+            got.append(ctx.get(cls))
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    assert got == [int(np.argmax(c)) for c in cases]
+
+
 @pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 @pytest.mark.parametrize("lanes", [4, 5, 7, 12])
 def test_mram_hash_lanes_that_do_not_divide_simd_are_refused(lanes):
