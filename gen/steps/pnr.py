@@ -36,8 +36,9 @@ def add_parser(sub):
     p.add_argument("--device", default=None, help="ecp5: 85k (default), 45k, 25k; ice40: hx8k (default), up5k")
     p.add_argument("--freq", type=positive, default=100, help="target clock, MHz (nextpnr's timing-driven goal)")
     p.add_argument("--seed", type=positive, default=1, help="nextpnr's placement seed")
-    p.add_argument("--router", choices=("router1", "router2"), default="router1",
-                   help="nextpnr's router (router2 converges on congested designs where router1 stalls)")
+    p.add_argument("--router", choices=("router1", "router2"), default="router2",
+                   help="nextpnr's router (default router2: it routed the demo conv net in minutes where "
+                        "router1 was still congested after 13)")
     p.add_argument("--out", required=True)
     p.set_defaults(step=__name__)
 
