@@ -216,8 +216,13 @@ class MramMacro(wiring.Component):
         chunk = Signal(range(chunks + 1))
         # position of the chunk in its row; a row of one chunk needs no counter (no 0-bit wire)
         part = Signal(range(per_row)) if per_row > 1 else C(0, 1)
-        chunk_data = wdata.word_select(chunk, lanes * self.bits_per_weight)
-        chunk_old = old.data.word_select(chunk, lanes * self.bits_per_weight)
+        # chunks leave wdata and the old word through shift registers (a chunk a cycle, lowest
+        # first) and enter `result` the same way: no word-wide multiplexer or decoder on the
+        # chunk index, so a wide word hashed in few lanes keeps its clock
+        w = lanes * self.bits_per_weight
+        old_rest = Signal(self.word_bits)   # the old word's chunks after the first, shifting down
+        chunk_data = wdata[:w]
+        chunk_old = Mux(chunk == 0, old.data[:w], old_rest[:w])   # old.data is valid from the first pulse cycle
         neuron = nf * self.pe + row
         rom_ports = []
         if self.cell.roms and not self.sampled:   # the device model's quantile table, one read port per device and lane
@@ -236,7 +241,7 @@ class MramMacro(wiring.Component):
         chunk_result = data_s if self.sampled else data_s ^ Cat(*fails)
         hashing = Signal()   # a chunk enters the hash this cycle
         m.d.comb += hashing.eq(pulse & (chunk < chunks))
-        landing = delay(m, Cat(hashing, chunk), S, "chunk_stage")   # ... and leaves it S cycles later
+        landing = delay(m, hashing, S, "chunk_stage")   # ... and leaves it S cycles later, in order
 
         # Control is all registers (no FSM decoder), so `prog.ready` is defined from time 0
         # in every simulator, Icarus included.
@@ -247,11 +252,14 @@ class MramMacro(wiring.Component):
                          row.eq(0), chunk.eq(0), cycle.eq(0), busy.eq(1), pulse.eq(1)]
             if per_row > 1:
                 m.d.sync += part.eq(0)
-        with m.If(landing[0]):
-            m.d.sync += result.word_select(landing[1:], lanes * self.bits_per_weight).eq(chunk_result)
+        with m.If(landing):   # after the last chunk lands, chunk 0 is in the lowest bits
+            m.d.sync += result.eq(Cat(result[w:], chunk_result) if chunks > 1 else chunk_result)
         with m.If(pulse):
             with m.If(chunk < chunks):
                 m.d.sync += chunk.eq(chunk + 1)
+                if chunks > 1:
+                    m.d.sync += [wdata.eq(wdata >> w),
+                                 old_rest.eq(Mux(chunk == 0, old.data, old_rest) >> w)]
                 if per_row > 1:
                     m.d.sync += part.eq(Mux(part == per_row - 1, 0, part + 1))
                     with m.If(part == per_row - 1):
