@@ -2,7 +2,6 @@
 `pnr --target ecp5` (nextpnr) run, their reports parse, and timing is met at the reported Fmax."""
 import json
 import re
-import shutil
 
 import pytest
 
@@ -50,14 +49,9 @@ def test_fanout_buffering_keeps_every_load():
     assert sum(v for k, v in fanout.items() if k != "q") == 20
 
 
-@pytest.fixture(scope="module")
-def ecp5_pnr(small_rtl, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ecp5") / "pnr"
-    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ecp5", "--device", "25k", "--freq", "12", "--out", out]) == 0
-    return out
-
-
-def test_ecp5_place_and_route(small_rtl, ecp5_pnr):
+def test_ecp5_place_and_route(small_rtl, tmp_path):
+    ecp5_pnr = tmp_path / "pnr"
+    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ecp5", "--device", "25k", "--freq", "12", "--out", ecp5_pnr]) == 0
     r = json.loads((ecp5_pnr / "pnr.json").read_text())
     man = json.loads((small_rtl / "manifest.json").read_text())
     assert r["timing_met"] and r["fmax_mhz"] >= r["constraint_mhz"] > 0
@@ -71,15 +65,27 @@ def test_ecp5_place_and_route(small_rtl, ecp5_pnr):
     assert path["from"] and path["to"]
 
 
-def test_pnr_rerun_reuses_the_netlist(small_rtl, ecp5_pnr, tmp_path, capsys):
-    """Another seed and router on the same RTL: Yosys is skipped and the netlist kept (its key:
-    the Verilog, the script and Yosys's version)."""
+def test_ice40_place_and_route_behind_the_scan_wrapper(small_rtl, tmp_path, capsys):
+    """iCE40 behind the scan wrapper; then a re-run with another seed and router into the same
+    folder skips Yosys and keeps the netlist (its key: the Verilog, the script, Yosys's version)."""
     from bnnmram.gen.steps.pnr import netlist_key
     out = tmp_path / "pnr"
-    shutil.copytree(ecp5_pnr, out)
+    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ice40", "--device", "hx8k", "--freq", "12",
+                    "--out", out]) == 0
+    r = json.loads((out / "pnr.json").read_text())
+    man = json.loads((small_rtl / "manifest.json").read_text())
+    assert r["device"] == "iCE40HX8K-CT256" and not r["out_of_context"]
+    assert r["timing_met"] and r["fmax_mhz"] >= r["constraint_mhz"] > 0
+    assert r["utilization"]["SB_IO"]["used"] == 4 and r["utilization"]["ICESTORM_LC"]["used"] > 0
+    ins = sum(p["width"] for p in man["ports"] if p["direction"] == "input" and p["name"] != man["clock"])
+    outs = sum(p["width"] for p in man["ports"] if p["direction"] == "output")
+    assert r["scan_wrapper"] == {"input_bits": ins, "output_bits": outs}
+    assert "module scan_wrap" in (out / "scan_wrap.v").read_text()
+    report = json.loads((out / "report.json").read_text())
+    assert min(v["achieved"] for v in report["fmax"].values()) == pytest.approx(r["fmax_mhz"], abs=0.01)
     netlist, key = (out / "netlist.json").read_bytes(), (out / "netlist.sha256").read_text().strip()
-    capsys.readouterr()
-    assert run_cli(["pnr", "--rtl", small_rtl, "--device", "25k", "--freq", "12", "--seed", "2",
+    assert "Yosys skipped" not in capsys.readouterr().out
+    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ice40", "--freq", "12", "--seed", "2",
                     "--router", "router1", "--out", out]) == 0
     assert "Yosys skipped" in capsys.readouterr().out
     r = json.loads((out / "pnr.json").read_text())
@@ -90,22 +96,6 @@ def test_pnr_rerun_reuses_the_netlist(small_rtl, ecp5_pnr, tmp_path, capsys):
     assert k1 != netlist_key(tmp_path, ["a.v"], "synth_ice40\n")
     (tmp_path / "a.v").write_text("module a; wire w; endmodule\n")
     assert k1 != netlist_key(tmp_path, ["a.v"], "synth_ecp5\n")
-
-
-def test_ice40_place_and_route_behind_the_scan_wrapper(small_rtl, tmp_path):
-    assert run_cli(["pnr", "--rtl", small_rtl, "--target", "ice40", "--device", "hx8k", "--freq", "12",
-                    "--out", tmp_path / "pnr"]) == 0
-    r = json.loads((tmp_path / "pnr" / "pnr.json").read_text())
-    man = json.loads((small_rtl / "manifest.json").read_text())
-    assert r["device"] == "iCE40HX8K-CT256" and not r["out_of_context"]
-    assert r["timing_met"] and r["fmax_mhz"] >= r["constraint_mhz"] > 0
-    assert r["utilization"]["SB_IO"]["used"] == 4 and r["utilization"]["ICESTORM_LC"]["used"] > 0
-    ins = sum(p["width"] for p in man["ports"] if p["direction"] == "input" and p["name"] != man["clock"])
-    outs = sum(p["width"] for p in man["ports"] if p["direction"] == "output")
-    assert r["scan_wrapper"] == {"input_bits": ins, "output_bits": outs}
-    assert "module scan_wrap" in (tmp_path / "pnr" / "scan_wrap.v").read_text()
-    report = json.loads((tmp_path / "pnr" / "report.json").read_text())
-    assert min(v["achieved"] for v in report["fmax"].values()) == pytest.approx(r["fmax_mhz"], abs=0.01)
 
 
 def test_scan_wrapper_reaches_every_port_bit(tmp_path):

@@ -69,7 +69,7 @@ def test_a_killed_worker_costs_no_row(tiny_net, tmp_path):
     from dask.distributed import Client, LocalCluster
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as c:
-        m = _matrix(tmp_path, tiny_net, bers=[0.0, 0.01, 0.03], seeds=[1, 2], images=40)
+        m = _matrix(tmp_path, tiny_net, bers=[0.0, 0.03], seeds=[1, 2], images=40)
         codes = []
         t = threading.Thread(target=lambda: codes.append(
             _run(["regress", "--matrix", str(m), "--scheduler", cluster.scheduler_address,
@@ -91,7 +91,7 @@ def test_a_killed_worker_costs_no_row(tiny_net, tmp_path):
         assert killed is not None, "no worker was caught running a co-simulation"
     assert codes == [0]
     doc = json.loads((tmp_path / "out" / "regress.json").read_text())
-    assert len(doc["runs"]) == 3 * 2 and all(r["status"] == "pass" for r in doc["runs"])
+    assert len(doc["runs"]) == 2 * 2 and all(r["status"] == "pass" for r in doc["runs"])
 
 
 def test_failing_runs_are_reported_with_their_command_not_retried(tiny_net, tmp_path, monkeypatch):
