@@ -30,7 +30,7 @@ SYNTH_FILES = ["stat.txt", "yosys.log", "pnr.ys", "netlist.json"]   # what a re-
 
 
 def add_parser(sub):
-    p = sub.add_parser("pnr", help="place and route on an FPGA (ECP5, nextpnr): utilisation, Fmax, images/s")
+    p = sub.add_parser("pnr", help="place and route on an FPGA (ECP5 or iCE40, nextpnr): utilisation, Fmax, images/s")
     p.add_argument("--rtl", required=True)
     p.add_argument("--target", choices=tuple(DEVICES), default="ecp5")
     p.add_argument("--device", default=None, help="ecp5: 85k (default), 45k, 25k; ice40: hx8k (default), up5k")
