@@ -303,8 +303,7 @@ class MVTU(wiring.Component):
         """PE accumulators: cleared at a neuron fold's first synapse fold, then summing (the
         partial sums through `stage` registers first)."""
         acc_shape, partials = self._partials(x)
-        if stage:
-            partials = [delay(m, v, stage, f"partial{p}_stage") for p, v in enumerate(partials)]
+        partials = [delay(m, v, stage, f"partial{p}_stage") for p, v in enumerate(partials)]
         accs = [Signal(acc_shape, name=f"acc{p}") for p in range(self.fold.pe)]
         with m.If(valid_e):
             for p in range(self.fold.pe):

@@ -26,7 +26,8 @@ DEVICES = {"ecp5": {"85k": ("--85k", None, "LFE5U-85F"), "45k": ("--45k", None, 
                     "25k": ("--25k", None, "LFE5U-25F")},
            "ice40": {"hx8k": ("--hx8k", "ct256", "iCE40HX8K-CT256"), "up5k": ("--up5k", "sg48", "iCE40UP5K-SG48")}}
 PNR_FILES = ["pnr.json", "stat.txt", "yosys.log", "nextpnr.log", "report.json", "pnr.ys", "netlist.json", "netlist.sha256"]
-SYNTH_FILES = ["stat.txt", "yosys.log", "pnr.ys", "netlist.json"]   # what a re-run with the same netlist key reuses
+# what a re-run with the same netlist key reuses: output name -> its name in the work folder
+SYNTH_FILES = {"stat.txt": "stat.txt", "yosys.log": "yosys.log", "pnr.ys": "synth.ys", "netlist.json": "design.json"}
 
 
 def add_parser(sub):
@@ -104,7 +105,7 @@ def reusable(out: Path, od: OutputDir, key: str) -> bool:
     """A previous run's netlist in `out`, written by pnr, for the same key."""
     mine = od.stamp().get("files", {})
     try:
-        return all(mine.get(n) == "pnr" and (out / n).is_file() for n in SYNTH_FILES + ["netlist.sha256"]) \
+        return all(mine.get(n) == "pnr" and (out / n).is_file() for n in [*SYNTH_FILES, "netlist.sha256"]) \
             and (out / "netlist.sha256").read_text().strip() == key
     except OSError:
         return False
@@ -124,20 +125,19 @@ def run(args):
     work = Path(tempfile.mkdtemp(prefix=".pnr-", dir=outputs.make_dir(out)))
     t0 = time.time()
     shutil.copy(Path(args.rtl) / man["verilog"], work / man["verilog"])
-    sources, top, scan = man["verilog"], man["top"], None
+    sources, top, scan = [man["verilog"]], man["top"], None
     if args.target == "ice40":   # four pins: the core's ports behind a scan chain (gen/scan_wrapper.py)
         text, scan = scan_wrapper(man)
         (work / "scan_wrap.v").write_text(text)
-        sources, top = f"{sources} scan_wrap.v", WRAPPER
-    ys = f"read_verilog -sv {sources}\nsynth_{args.target} -top {top} -json design.json\ntee -q -o stat.txt stat\n"
-    key = netlist_key(work, sources.split(), ys)
+        sources, top = sources + ["scan_wrap.v"], WRAPPER
+    ys = f"read_verilog -sv {' '.join(sources)}\nsynth_{args.target} -top {top} -json design.json\ntee -q -o stat.txt stat\n"
+    key = netlist_key(work, sources, ys)
     if reusable(out, od, key):
         print(f"pnr: the synthesized netlist {out / 'netlist.json'} has this Verilog and script: Yosys skipped", flush=True)
-        for name in SYNTH_FILES:
-            shutil.copy(out / name, work / ("design.json" if name == "netlist.json" else
-                                            "synth.ys" if name == "pnr.ys" else name))
+        for name, in_work in SYNTH_FILES.items():
+            shutil.copy(out / name, work / in_work)
     else:
-        print(f"pnr: {args.target} {device[2]}: Yosys synth_{args.target} of {sources} (memory macros included)", flush=True)
+        print(f"pnr: {args.target} {device[2]}: Yosys synth_{args.target} of {' '.join(sources)} (memory macros included)", flush=True)
         _run_yosys(work, ys)
     where = "out of context" if args.target == "ecp5" else "behind a 4-pin scan wrapper"
     print(f"pnr: nextpnr-{args.target} at {args.freq} MHz ({where}, seed {args.seed}, {args.router})", flush=True)
