@@ -140,10 +140,16 @@ def interface(net: Net, folds: list, top: Accelerator, params: dict) -> dict:
                      "layer's stored word (after its write errors) from just after that edge until the "
                      "next one, in its low mram_word_bits (bits above are 0): set dump_addr for edge "
                      "k, read dump_data in cycle k+1; one word per cycle, back to back. A dump_addr >= "
-                     "the layer's mram_words reads an undefined value. Read-back is independent of "
-                     "inference and programming (a word being written shows its old value until its "
-                     "commit edge). dump_writes shows, with the same timing, how many times that word "
-                     "has been written since power-up (its write counter, 24 bits, wraps modulo 2**24, not cleared by rst; "
+                     "the layer's mram_words reads an undefined value. " + (
+                         "This design shares read-back with programming (mram.shared_readback): edge k "
+                         "reads only if prog_busy is low and prog__valid is low at edge k (programming "
+                         "idle); otherwise dump_data and dump_writes are undefined in cycle k+1. "
+                         if params["shared_readback"] else
+                         "Read-back is independent of inference and programming (a word being written "
+                         "shows its old value until its commit edge). ") +
+                     "dump_writes shows, with the same timing, how many times that word has been "
+                     "written since power-up (its write counter, 24 bits, wraps modulo 2**24, not "
+                     "cleared by rst; "
                      "the count a write's fault hash uses is dump_writes before that write). A "
                      "dump_layer that is a max-pool layer or does not exist reads 0 on both ports.",
         "output_word": "out__payload: class in the low class_bits, then the scores (see output.layout); "

@@ -146,7 +146,7 @@ class MVTU(wiring.Component):
                               init_state=mram.init_state, hash_lanes=mram.hash_lanes,
                               memory=mram.memory, xnor=mram.xnor_in_memory and layer.input in XNOR_INPUTS,
                               sampled=mram.sampled, read_errors=mram.read_errors,
-                              hash_stages=mram.hash_stages)
+                              hash_stages=mram.hash_stages, shared_readback=mram.shared_readback)
         # input vectors per image (a conv layer's output positions): a sampled macro's pass ends after them
         self.vectors = int(layer.out_shape[0] * layer.out_shape[1]) if kinds.of(layer).spatial_output else 1
         self.first = layer.input in ("pixel", "binarized", "sc")

@@ -41,7 +41,9 @@ async def program(ctx, top, net, folds, cfg):
 
 def program_and_dump(macro, words, cfg, rounds=1, writes=None):
     """Write `words` to a weight macro `rounds` times with cfg's fault ports, then read every
-    word back through the dump port (and, into the list `writes` if given, its write counter)."""
+    word back through the dump port (and, into the list `writes` if given, its write counter).
+    While programming, dump_addr keeps moving, which must not disturb the writes (a macro with
+    a shared read-back port serves it only while idle)."""
     dumped = []
 
     async def tb(ctx):
@@ -49,6 +51,7 @@ def program_and_dump(macro, words, cfg, rounds=1, writes=None):
             ctx.set(getattr(macro.fault, name), value)
         for _ in range(rounds):
             for a, w in enumerate(words):
+                ctx.set(macro.dump_addr, (5 * a + 3) % len(words))
                 await put(ctx, macro.prog, {"addr": a, "data": w})
         await ctx.tick().repeat(macro.pulse_cycles + 3)
         for a in range(len(words)):

@@ -129,3 +129,33 @@ endmodule
     out = subprocess.run(["vvp", "-n", str(tmp_path / "w.vvp")], capture_output=True, text=True, check=True).stdout
     y, z = (a * b) & 63, (a & 1) ^ (b >> 4)
     assert f"GOT {y | (z << 6)}" in out
+
+
+def test_shared_readback_puts_each_macro_array_in_one_block_ram_copy(tmp_path):
+    """`gen --mram-shared-readback`: pnr's Yosys script maps a macro of 2048 words of 24 bits to
+    the DP16KD blocks its geometry needs (2048 x 9 bits per block: 3 for the weights, 3 for the
+    24-bit write counters), not a copy per read port; its read-back still reads what was written
+    (test_hdl's shared cases)."""
+    from amaranth.back import verilog
+    from amaranth.hdl import Module
+    from amaranth.lib import wiring
+    from bnnmram.gen.steps.pnr import synth_script
+    from bnnmram.gen.yosys import _run_yosys
+    from bnnmram.hdl.memory.macro import MramMacro
+
+    class Layer(wiring.Component):   # the macro as a submodule `mram`, as in the accelerator
+        def __init__(self):
+            self.mram = MramMacro(layer=0, pe=1, simd=24, sf=4, depth=2048, hash_lanes=1, hash_stages=4,
+                                  shared_readback=True)
+            super().__init__(self.mram.signature)
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.mram = self.mram
+            wiring.connect(m, wiring.flipped(self), self.mram)
+            return m
+
+    (tmp_path / "layer.v").write_text(verilog.convert(Layer(), name="layer"))
+    _run_yosys(tmp_path, synth_script("ecp5", ["layer.v"], "layer", shared_readback=True))
+    stat = (tmp_path / "stat.txt").read_text()
+    assert int(re.search(r"(\d+)\s+DP16KD", stat).group(1)) == 3 + 3

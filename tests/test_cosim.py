@@ -21,7 +21,7 @@ def rtl_switch(small_net, tmp_path_factory):
     out = tmp_path_factory.mktemp("rtl_switch")
     with pytest.raises(SystemExit) as e:
         main(["gen", "--net", str(small_net[2]), "--mram-init", "1", "--mram-read-latency", "2",
-              "--mram-hash-stages", "4", "--datapath-stage", "--out", str(out)])
+              "--mram-hash-stages", "4", "--datapath-stage", "--mram-shared-readback", "--out", str(out)])
     assert e.value.code == 0
     return out
 
@@ -74,11 +74,13 @@ def test_stall_rates_are_parameters_of_the_bench(rtl, small_net, tmp_path):
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])
 def test_failure_to_switch_mode(rtl_switch, small_net, tmp_path, simulator):
     """Switch-mode errors through the write-error hash pipelined over 4 cycles (gen
-    --mram-hash-stages 4), in a datapath with one more register per layer (--datapath-stage): the
+    --mram-hash-stages 4), in a datapath with one more register per layer (--datapath-stage), read
+    back through the write path's port (--mram-shared-readback; the FPGA emulation's options): the
     stored words read back as the fault model's, bit-exact inference; each write's pulse is 4
     cycles longer; rate and latency as the manifest states."""
     man = json.loads((rtl_switch / "manifest.json").read_text())
     assert man["mram"]["hash_stages"] == 4 and man["mram"]["datapath_stage"] == 1
+    assert man["mram"]["shared_readback"] and "shares read-back" in man["interface"]["read_back"]
     for layer in man["layers"]:
         assert layer["mram_pulse_cycles"] == max(4, layer["pe"] * layer["simd"] // layer["mram_hash_lanes"] + 4)
     code, r = _sim(rtl_switch, small_net[2], tmp_path, "--sim", simulator, "--images", "30",

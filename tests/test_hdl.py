@@ -39,19 +39,20 @@ def test_hash_logic_equals_python_model():
     assert got == [int(fault_hash(*c)) for c in cases]
 
 
-@pytest.mark.parametrize("cfg,init,lanes,stages", [
-    (FaultConfig(seed=3, ber=0.05), 0, None, 0),   # auto: 6 lanes, one chunk per row
-    (FaultConfig(seed=9, ber=0.3), 1, 3, 0),
-    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2, 0),
-    (FaultConfig(seed=9, ber=0.3), 1, 3, 4),       # the hash pipelined over 4 cycles
-    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2, 8),
-    (FaultConfig(seed=5, ber=0.2), 0, None, 3),    # one chunk per row, 3 uneven stages
+@pytest.mark.parametrize("cfg,init,lanes,stages,shared", [
+    (FaultConfig(seed=3, ber=0.05), 0, None, 0, False),   # auto: 6 lanes, one chunk per row
+    (FaultConfig(seed=9, ber=0.3), 1, 3, 0, False),
+    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2, 0, True),
+    (FaultConfig(seed=9, ber=0.3), 1, 3, 4, False),       # the hash pipelined over 4 cycles
+    (FaultConfig(seed=4, mode="switch", rate_01=0.4, rate_10=0.1, init_state=1), 1, 2, 8, False),
+    (FaultConfig(seed=5, ber=0.2), 0, None, 3, True),     # one chunk per row, 3 uneven stages
 ])
-def test_mram_macro_write_errors_match_python_model(cfg, init, lanes, stages):
+def test_mram_macro_write_errors_match_python_model(cfg, init, lanes, stages, shared):
+    """shared: read-back through the write path's port (gen --mram-shared-readback)."""
     f = check_fold(2, 24, 6, pe=3, simd=6)
     w = np.random.default_rng(1).integers(0, 2, (6, 24), dtype=np.uint8)
     macro = MramMacro(layer=2, pe=3, simd=6, sf=f.sf, depth=f.words, init_state=init,
-                      hash_lanes=lanes, write_cycles=2, hash_stages=stages)
+                      hash_lanes=lanes, write_cycles=2, hash_stages=stages, shared_readback=shared)
     assert macro.pulse_cycles == max(2, 18 // macro.lanes + stages)
     got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg), f)
     want = stored_bits(w, 2, cfg, old=np.full_like(w, init))
@@ -132,14 +133,14 @@ def test_mram_hash_lanes_that_do_not_divide_simd_are_refused(lanes):
         MramMacro(layer=2, pe=3, simd=6, sf=4, depth=4, hash_lanes=lanes)
 
 
-@pytest.mark.parametrize("rounds", [2, 257])  # 257: the count must not wrap at 8 bits
-def test_mram_rewrite_uses_write_count(rounds):
+@pytest.mark.parametrize("rounds,shared", [(2, True), (257, False)])  # 257: the count must not wrap at 8 bits
+def test_mram_rewrite_uses_write_count(rounds, shared):
     """Programming a word again draws fresh errors: write k of the model, not write 0; the
     dump port's write counter reads `rounds` for every word."""
     f = check_fold(0, 16, 4, pe=2, simd=8)
     w = np.zeros((4, 16), np.uint8)
     cfg = FaultConfig(seed=1, ber=0.3)
-    macro = MramMacro(layer=0, pe=2, simd=8, sf=f.sf, depth=f.words)
+    macro = MramMacro(layer=0, pe=2, simd=8, sf=f.sf, depth=f.words, shared_readback=shared)
     writes = []
     got = unpack_words(_program_and_dump(macro, pack_words(w, f), cfg, rounds=rounds, writes=writes), f)
     assert writes == [rounds] * f.words

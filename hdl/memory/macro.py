@@ -19,7 +19,9 @@ Organisation: `depth` words of PE*SIMD bits (see hdl.folding). Ports:
   `read_latency - 1` cycles later with `rd_data`.
 - `dump_addr` / `dump_data`, `dump_writes`: read-back for testbenches, 1 cycle: the stored word
   and how many times it has been written (its write counter, WRITE_BITS bits, 0 before the
-  first write), for endurance reports.
+  first write), for endurance reports. Own read ports by default, independent of programming;
+  with `shared_readback` through the write path's port, so dump_addr is read only in a cycle
+  where the macro is idle (not busy, prog.valid low); otherwise dump_data is undefined.
 - `fault`: run-time fault configuration, the cell's ports (ST-MRAM: `seed`, `t01`, `t10`
   (33-bit thresholds, T = round(rate * 2**32)), `switch_only`, see models.faults.model;
   resistive cells: `seed` and the device codes of models.faults.device).
@@ -68,6 +70,8 @@ class MramParams:
     hash_stages: int = 0    # pipeline stages of the write-error hash (0: one cycle, combinational)
     datapath_stage: int = 0  # not the macro's: 1 adds a register per layer (hidden layers' partial sums,
                              # the output layer's class and scores), +1 latency cycle each (hdl/mvtu.py)
+    shared_readback: bool = False  # read-back through the write path's port, valid while programming is idle
+                                   # (one read-write port per array: one block-RAM copy on FPGAs)
 
 
 DEFAULT_HASH_LANES = 8
@@ -119,7 +123,8 @@ class MramMacro(wiring.Component):
     (the sense amplifier computes XNOR with `rd_in`; cells that can: `xnor_sense`)."""
 
     def __init__(self, *, layer, pe, simd, sf, depth, read_latency=1, write_cycles=4, init_state=0,
-                 hash_lanes=None, memory="stmram", xnor=False, sampled=False, read_errors=False, hash_stages=0):
+                 hash_lanes=None, memory="stmram", xnor=False, sampled=False, read_errors=False, hash_stages=0,
+                 shared_readback=False):
         if read_latency < 1:
             raise ValueError(f"MRAM read latency must be >= 1 cycle, not {read_latency!r}")
         if write_cycles < 1:
@@ -141,6 +146,7 @@ class MramMacro(wiring.Component):
         self.lanes = hash_lanes_for(layer, simd, hash_lanes)
         stage_rounds(hash_stages)   # one line unless 0..8
         self.hash_stages = 0 if sampled else hash_stages   # a sampled macro writes without hashing (gen refuses S > 0)
+        self.shared_readback = shared_readback
         self.chunks = pe * simd // self.lanes
         self.cell = technology_cell(memory)
         if xnor:
@@ -182,11 +188,6 @@ class MramMacro(wiring.Component):
             sensed = ~(rd.data ^ Cat(*[self.rd_in] * self.pe))
         m.d.comb += self.rd_data.eq(delay(m, sensed, self.read_latency - 1, "rd_stage"))
 
-        dump = cells.read_port()
-        m.d.comb += [dump.addr.eq(self.dump_addr), self.dump_data.eq(dump.data)]
-        dump_count = counts.read_port()
-        m.d.comb += [dump_count.addr.eq(self.dump_addr), self.dump_writes.eq(dump_count.data)]
-
         # Programming: accept, hash `lanes` bits per pulse cycle, commit.
         addr = Signal(self.addr_bits)
         wdata = Signal(self.word_bits)
@@ -195,18 +196,26 @@ class MramMacro(wiring.Component):
         cycle = Signal(range(self.pulse_cycles + 1))
         nf = Signal(range(self.depth // self.sf + 1))
         sf = Signal(range(self.sf + 1))
-        # the old word and its count, read synchronously (block-RAM friendly): addressed by the
-        # payload in the accept cycle, by the held address after it, so both are valid from the
-        # first pulse cycle to the commit
-        old = cells.read_port()
-        count = counts.read_port()
-        wr = cells.write_port()
-        wc = counts.write_port()
         busy = Signal()     # a write is in progress: prog.ready low
-        accepting = self.prog.valid & ~busy
-        read_addr = Mux(accepting, self.prog.p.addr, addr)
-        m.d.comb += [old.addr.eq(read_addr), count.addr.eq(read_addr), wr.addr.eq(addr), wc.addr.eq(addr),
-                     wr.data.eq(result), wc.data.eq(count.data + 1)]
+        # The write path's port: the old word and its count, read synchronously (addressed by
+        # the payload in the accept cycle, by the held address after it, so both are valid from
+        # the first pulse cycle to the commit), and the commit's write, at the same address, so
+        # that synthesis maps them to one read-write block-RAM port (read before write). With a
+        # shared read-back the same port serves dump_addr while programming is idle: each array
+        # then has two ports (inference read, read-write), one block RAM copy on FPGAs.
+        port_addr = Mux(busy, addr, self.prog.p.addr)
+        if self.shared_readback:
+            port_addr = Mux(busy | self.prog.valid, port_addr, self.dump_addr)
+        old, count = cells.read_port(), counts.read_port()
+        wr, wc = cells.write_port(), counts.write_port()
+        m.d.comb += [old.addr.eq(port_addr), count.addr.eq(port_addr), wr.addr.eq(port_addr),
+                     wc.addr.eq(port_addr), wr.data.eq(result), wc.data.eq(count.data + 1)]
+        if self.shared_readback:
+            m.d.comb += [self.dump_data.eq(old.data), self.dump_writes.eq(count.data)]
+        else:   # read-back through its own ports, independent of programming
+            dump, dump_count = cells.read_port(), counts.read_port()
+            m.d.comb += [dump.addr.eq(self.dump_addr), self.dump_data.eq(dump.data),
+                         dump_count.addr.eq(self.dump_addr), self.dump_writes.eq(dump_count.data)]
 
         pulse = Signal()    # hashing rows / holding the programming pulse
         commit = Signal()   # write the faulty word and its incremented count
