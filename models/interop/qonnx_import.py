@@ -120,7 +120,7 @@ class _Input:
     d: float
     layout: str            # "flat" or "nchw"
     shape: tuple           # (n,) or (C, H, W)
-    order: str = "nhwc"    # flat tensors: the order of their values ("nchw" after a plain Flatten)
+    nchw_map: tuple | None = None   # flat tensors from a plain NCHW Flatten: its (C, H, W) map (values in NCHW order)
 
 
 def _shape(model, name) -> list:
@@ -282,7 +282,7 @@ def from_qonnx(path, input_scale: float = 1.0, meta: dict | None = None) -> Net:
     if in_dims[0] != 1:
         raise BnnMramError(f"input {model.graph.input[0].name} has batch {in_dims[0]}; export with batch 1")
     layers, binarize, pending, inp, open_layer = [], None, [], None, False
-    layout, shape, order_flat = inp_layout, inp_shape, "nhwc"
+    layout, shape, nchw_map = inp_layout, inp_shape, None
     if not any(n.op_type in WEIGHTED for n in order):
         raise BnnMramError(f"{path}: no Gemm, MatMul or Conv node: nothing to build")
     structural_since = None
@@ -299,16 +299,16 @@ def from_qonnx(path, input_scale: float = 1.0, meta: dict | None = None) -> Net:
         if open_layer:   # the layer before ends here: its activation chain is complete
             inp, pending, open_layer = _finish_hidden(layers[-1], pending, consts, layout), [], False
         if op in STRUCTURAL:
-            layout, shape, order_flat = _structural(node, layers, layout, shape, order_flat, model)
+            layout, shape, nchw_map = _structural(node, layers, layout, shape, nchw_map, model)
             structural_since = node
             continue
         if not layers:
             inp, binarize = _pixel_input(pending, consts, input_scale, shape if layout == "nchw" else (1,), layout)
             pending = []
-        inp.layout, inp.shape, inp.order = layout, shape, order_flat
+        inp.layout, inp.shape, inp.nchw_map = layout, shape, nchw_map
         layer, layout, shape = _layer(node, consts, inp, model)
         layers.append(layer)
-        order_flat, structural_since, inp, open_layer = "nhwc", None, None, True
+        nchw_map, structural_since, inp, open_layer = None, None, None, True
         if len(layers) > MAX_LAYERS:
             raise BnnMramError(f"{path}: more than {MAX_LAYERS} layers")
     last = layers[-1]
@@ -329,7 +329,8 @@ def _finish_hidden(l, chain, consts, layout) -> _Input:
     return _Input("bits", lo, hi - lo, layout, ())
 
 
-def _structural(node, layers, layout, shape, order_flat, model):
+def _structural(node, layers, layout, shape, nchw_map, model):
+    """(layout, shape, nchw_map) after a MaxPool, Transpose, Flatten or Reshape node."""
     op = node.op_type
     if op == "MaxPool":
         if layout != "nchw" or not layers:
@@ -342,12 +343,12 @@ def _structural(node, layers, layout, shape, order_flat, model):
             raise BnnMramError(f"{node_text(node)}: kernel {list(k)}, strides {list(s)}, pads {list(pads)} on a "
                                f"{h}x{w} map; bnnmram pools P x P windows at stride P that divide the map")
         layers.append(Layer(np.zeros((0, 0), np.uint8), "bits", kind="maxpool", pool=k[0], in_shape=(h, w, c)))
-        return "nchw", (c, h // k[0], w // k[0]), order_flat
+        return "nchw", (c, h // k[0], w // k[0]), nchw_map
     if op == "Transpose":
         perm = list(_attr(node, "perm", []))
         if layout == "nchw" and perm == [0, 2, 3, 1]:
             c, h, w = shape
-            return "nhwc", (h, w, c), order_flat
+            return "nhwc", (h, w, c), nchw_map
         raise BnnMramError(f"{node_text(node)}: transpose {perm}; bnnmram reads NCHW maps, or NHWC before a flatten")
     # Flatten / Reshape to [1, n]
     out = _shape(model, node.output[0])
@@ -355,8 +356,8 @@ def _structural(node, layers, layout, shape, order_flat, model):
     if len(out) != 2 or out[1] != n:
         raise BnnMramError(f"{node_text(node)}: output shape {out}; bnnmram flattens a map to [1, {n}] only")
     if layout == "nchw":
-        return "flat", (n,), ("nchw" if shape[0] > 1 else "nhwc") + f":{shape[0]}:{shape[1]}:{shape[2]}"
-    return "flat", (n,), "nhwc"
+        return "flat", (n,), tuple(shape)
+    return "flat", (n,), None
 
 
 def _layer(node, consts, inp: _Input, model):
@@ -376,9 +377,8 @@ def _layer(node, consts, inp: _Input, model):
     else:
         if inp.layout not in ("flat",):
             raise BnnMramError(f"{node_text(node)}: a dense layer needs a flat input (Flatten or Reshape first)")
-        if ":" in inp.order:   # a plain NCHW flatten: permute the columns to the file's channel-last order
-            _, c, h, wd = inp.order.split(":")
-            c, h, wd = int(c), int(h), int(wd)
+        if inp.nchw_map:   # a plain NCHW flatten: permute the columns to the file's channel-last order
+            c, h, wd = inp.nchw_map
             cl = np.arange(c * h * wd).reshape(c, h, wd).transpose(1, 2, 0).reshape(-1)
             bits = bits[:, cl]
         if bits.shape[1] != inp.shape[0]:
