@@ -8,7 +8,8 @@ the write counters, D words of 24 bits with one read and one write, may also use
 port 512x36). Wide, shallow arrays waste most of each block's depth, so the best folding keeps
 arrays deep. Cost = blocks + PE*SIMD / BITS_PER_BLOCK: a block (0.5 % of an LFE5U-85F's 208) is
 worth about 100 bits of word width, whose XNOR-popcount tree and write-path shift registers
-take a few hundred LUTs and flip-flops (about 0.4 % of its 83,640 LUTs).
+take a few hundred LUTs and flip-flops (about 0.4 % of its 83,640 LUTs). One bit per weight:
+deterministic nets (a Bayesian net's sampled macros store 4-bit levels).
 
     python -m bnnmram.gen.bram_fold --net NET --cycles 38400
 """
@@ -62,8 +63,8 @@ def fit_folding(net: Net, cycles: int) -> dict[int, tuple[int, int]]:
                 if best is None or key < best[0]:
                     best = (key, (pe, simd))
         if best is None:
-            raise BnnMramError(f"layer {i} needs more than {cycles} cycles per image at any folding "
-                               f"(its input stream alone: {stream[1]} pixels); raise --cycles")
+            raise BnnMramError(f"layer {i} needs more than {cycles} cycles per image at any folding; "
+                               "raise --cycles")
         folding[i] = best[1]
     return folding
 
