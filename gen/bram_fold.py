@@ -17,6 +17,7 @@ import argparse
 import math
 
 from bnnmram.hdl import kinds
+from bnnmram.hdl.folding import divisors
 from bnnmram.hdl.net_folding import fold_net, layer_stream
 from bnnmram.models.errors import BnnMramError
 from bnnmram.models.faults.model import WRITE_BITS
@@ -41,10 +42,6 @@ def macro_blocks(words: int, word_bits: int) -> int:
     return array_blocks(words, word_bits) + array_blocks(words, WRITE_BITS, PSEUDO_DUAL_PORT)
 
 
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
 def fit_folding(net: Net, cycles: int) -> dict[int, tuple[int, int]]:
     """{layer: (PE, SIMD)} for every weight layer: each layer's cycles per image <= `cycles` at
     the least cost (blocks + PE*SIMD / BITS_PER_BLOCK). One line if no folding meets it."""
@@ -54,8 +51,8 @@ def fit_folding(net: Net, cycles: int) -> dict[int, tuple[int, int]]:
             continue
         stream = layer_stream(net, i)
         best = None
-        for pe in _divisors(layer.n_out):
-            for simd in _divisors(layer.n_in):
+        for pe in divisors(layer.n_out, layer.n_out):
+            for simd in divisors(layer.n_in, layer.n_in):
                 fold = kinds.of(layer).fold(i, layer, pe, simd, stream)
                 if fold.cycles > cycles:
                     continue
